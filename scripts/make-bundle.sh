@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Builds dist/convnet4j-bundle.tar.xz (xz-compressed tarball): a self-contained bundle for a Linux x86-64 GPU host with no JDK.
+#   runtime/  a jlink Java runtime (only the modules the jars need)
+#   lib/      the convnet4j jar, its test jar (native tests, benchmarks) and every dependency, with the
+#             native-library jars cut down to the libraries convnet4j loads
+#   bin/      convnet4j (the CLI), native-tests (JUnit console launcher, tag gpu), bench (JMH)
+# Usage: scripts/make-bundle.sh            (runs `mvn package` first unless SKIP_MAVEN=1)
+# The result must stay under 40 MiB; the script fails if it does not.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=$root/target/bundle/convnet4j
+rm -rf "$root/target/bundle"
+mkdir -p "$out/lib" "$out/bin" "$root/dist"
+
+if [ "${SKIP_MAVEN:-0}" != 1 ]; then
+  mvn -q -DskipTests package
+fi
+mvn -q dependency:copy-dependencies -DincludeScope=test -DoutputDirectory="$out/lib"
+# The JUnit console launcher runs the native tests on the GPU host.
+mvn -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-standalone:1.11.3 \
+    -DoutputDirectory="$out/lib"
+# Not needed at run time: the JMH annotation processor and the JUnit aggregate artifacts the
+# standalone launcher already contains.
+rm -f "$out"/lib/jmh-generator-annprocess-*.jar "$out"/lib/junit-jupiter-*.jar \
+      "$out"/lib/junit-platform-commons-*.jar "$out"/lib/junit-platform-engine-*.jar "$out"/lib/opentest4j-*.jar "$out"/lib/apiguardian-*.jar
+cp target/convnet4j-*.jar "$out/lib/"
+
+# Native-library jars: keep only what convnet4j loads (the JCuda driver binding; cudart, cuBLAS and
+# cuDNN from the bytedeco CUDA 13 bindings). The rest (NVPTX compiler, NPP, cuFFT...) is 50 MB.
+python3 - "$out/lib" <<'PY'
+import os, re, sys, zipfile
+lib = sys.argv[1]
+keep = {
+    'jcuda-natives': re.compile(r'libJCudaDriver-'),
+    'cuda-': re.compile(r'libjni(cudart|cublas|cudnn)\.so$'),
+}
+for name in os.listdir(lib):
+    rule = next((r for k, r in keep.items() if name.startswith(k) and 'linux-x86_64' in name), None)
+    if rule is None:
+        continue
+    path = os.path.join(lib, name)
+    tmp = path + '.tmp'
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, 'w', zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            if item.filename.endswith('.so') and not rule.search(item.filename):
+                continue
+            dst.writestr(item, src.read(item.filename))
+    os.replace(tmp, path)
+PY
+
+# A Java runtime with the modules the jars use (jdeps), linked from the build JDK.
+jhome=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}
+modules=java.base,java.desktop,java.logging,java.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs
+"$jhome/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
+    --output "$out/runtime"
+
+cat > "$out/bin/env.sh" <<'SH'
+# Sourced by the launchers: the bundle's runtime and class path.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+JAVA="$here/runtime/bin/java"
+CP=$(ls "$here"/lib/*.jar | grep -v console-standalone | tr '\n' ':')
+JAVA_OPTS="-Djava.awt.headless=true ${JAVA_OPTS:-}"
+SH
+cat > "$out/bin/convnet4j" <<'SH'
+#!/usr/bin/env bash
+# The convnet4j command line (train, eval, info, bench, fetch-mnist) on the bundled runtime.
+source "$(dirname "$0")/env.sh"
+exec "$JAVA" $JAVA_OPTS -cp "$CP" org.convnet4j.cli.Main "$@"
+SH
+cat > "$out/bin/native-tests" <<'SH'
+#!/usr/bin/env bash
+# Runs the GPU tests (JUnit tag "gpu") with the JUnit console launcher; extra arguments go to it,
+# e.g. --reports-dir=DIR for XML reports, or --include-tag= to run every test.
+source "$(dirname "$0")/env.sh"
+exec "$JAVA" $JAVA_OPTS -jar "$here"/lib/junit-platform-console-standalone-*.jar execute \
+  --class-path "$CP" --scan-class-path "$(ls "$here"/lib/convnet4j-*-tests.jar)" \
+  --include-tag gpu --details=tree --disable-banner "$@"
+SH
+cat > "$out/bin/bench" <<'SH'
+#!/usr/bin/env bash
+# Runs the JMH benchmarks (arguments go to JMH, e.g. "ConvBenchmark -f 1 -wi 3 -i 5 -rf json").
+source "$(dirname "$0")/env.sh"
+exec "$JAVA" $JAVA_OPTS -cp "$CP" org.openjdk.jmh.Main "$@"
+SH
+chmod +x "$out"/bin/*
+
+XZ_OPT=-T0 tar -C "$root/target/bundle" -cJf "$root/dist/convnet4j-bundle.tar.xz" convnet4j
+size=$(stat -c %s "$root/dist/convnet4j-bundle.tar.xz")
+echo "dist/convnet4j-bundle.tar.xz: $((size / 1024 / 1024)) MiB ($size bytes)"
+if [ "$size" -gt $((40 * 1024 * 1024)) ]; then
+  echo "the bundle is over 40 MiB" >&2
+  exit 1
+fi
