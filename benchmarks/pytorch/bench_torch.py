@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""Times convnet4j's benchmark shapes in PyTorch (cuDNN underneath), for comparison on the same card.
+
+Layers: every convolution of LeNet-5, AlexNet (227x227, paper filters) and AlexNet-OWT (224x224,
+convnet-benchmarks' "one weird trick" filters), each pass separately: fwd, bwd_data, bwd_filter
+(aten.convolution_backward with one output mask each). Networks: a whole training step (forward, loss,
+backward, SGD update) of lenet5 (batch 64), alexnet-owt and alexnet (batch 128), with peak memory.
+Kernels: max pool 3x3/2, ReLU and softmax cross-entropy throughput in GB/s, and a device-to-device copy
+as the bandwidth reference.
+
+float32 throughout, torch.backends.cudnn.benchmark = True (cuDNN's fastest algorithm, found during the
+warm-up), run once with TF32 off and once with TF32 on. Times are medians of CUDA-event timings after
+warm-up. Usage: python3 bench_torch.py [--out FILE.json] [--iters N] [--quick]
+"""
+import argparse
+import json
+import statistics
+import sys
+import time
+
+try:
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+except ImportError as e:  # the report says "not available: reason"
+    json.dump({"available": False, "reason": f"PyTorch not installed: {e}"}, sys.stdout)
+    sys.exit(0)
+
+# (network, layer, batch, C, H, W, FN, FH, stride, pad)
+CONV_LAYERS = [
+    ("lenet5", "conv1", 64, 1, 28, 28, 6, 5, 1, 2),
+    ("lenet5", "conv2", 64, 6, 14, 14, 16, 5, 1, 0),
+    ("alexnet", "conv1", 128, 3, 227, 227, 96, 11, 4, 0),
+    ("alexnet", "conv2", 128, 96, 27, 27, 256, 5, 1, 2),
+    ("alexnet", "conv3", 128, 256, 13, 13, 384, 3, 1, 1),
+    ("alexnet", "conv4", 128, 384, 13, 13, 384, 3, 1, 1),
+    ("alexnet", "conv5", 128, 384, 13, 13, 256, 3, 1, 1),
+    ("alexnet-owt", "conv1", 128, 3, 224, 224, 64, 11, 4, 2),
+    ("alexnet-owt", "conv2", 128, 64, 27, 27, 192, 5, 1, 2),
+    ("alexnet-owt", "conv3", 128, 192, 13, 13, 384, 3, 1, 1),
+    ("alexnet-owt", "conv4", 128, 384, 13, 13, 256, 3, 1, 1),
+    ("alexnet-owt", "conv5", 128, 256, 13, 13, 256, 3, 1, 1),
+]
+
+
+def timed(fn, iters, warmup=5):
+    """Median milliseconds of fn() over iters runs, each timed with CUDA events."""
+    for _ in range(warmup):
+        fn()
+    torch.cuda.synchronize()
+    times = []
+    for _ in range(iters):
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end))
+    return statistics.median(times)
+
+
+def conv_layers(iters):
+    rows = []
+    for net, name, n, c, h, w, fn, k, s, p in CONV_LAYERS:
+        x = torch.randn(n, c, h, w, device="cuda")
+        wt = torch.randn(fn, c, k, k, device="cuda") * 0.01
+        y = F.conv2d(x, wt, stride=s, padding=p)
+        dy = torch.randn_like(y)
+        oh, ow = y.shape[2], y.shape[3]
+        flops = 2.0 * n * fn * oh * ow * c * k * k  # one multiply-add per weight per output
+
+        def bwd(mask):
+            return lambda: torch.ops.aten.convolution_backward(
+                dy, x, wt, None, [s, s], [p, p], [1, 1], False, [0, 0], 1, mask)
+
+        passes = {
+            "fwd": lambda: F.conv2d(x, wt, stride=s, padding=p),
+            "bwd_data": bwd([True, False, False]),
+            "bwd_filter": bwd([False, True, False]),
+        }
+        for pname, fn_ in passes.items():
+            ms = timed(fn_, iters)
+            rows.append({"network": net, "name": f"{net}/{name}", "pass": pname, "batch": n,
+                         "torch_ms": ms, "gflop_per_s": flops / ms / 1e6})
+        del x, wt, y, dy
+    return rows
+
+
+def lenet5():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+        nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+def alexnet():
+    lrn = lambda: nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=2.0)
+    return nn.Sequential(
+        nn.Conv2d(3, 96, 11, stride=4), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(), lrn(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2), nn.Flatten(),
+        nn.Dropout(0.5), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(),
+        nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 1000))
+
+
+def alexnet_owt():
+    return nn.Sequential(
+        nn.Conv2d(3, 64, 11, stride=4, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(64, 192, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.Conv2d(192, 384, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(),
+        nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2), nn.Flatten(),
+        nn.Dropout(0.5), nn.Linear(256 * 6 * 6, 4096), nn.ReLU(),
+        nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 1000))
+
+
+NETWORKS = [("lenet5", lenet5, 64, (1, 28, 28), 10),
+            ("alexnet-owt", alexnet_owt, 128, (3, 224, 224), 1000),
+            ("alexnet", alexnet, 128, (3, 227, 227), 1000)]
+
+
+def networks(iters):
+    rows = []
+    for name, make, batch, shape, classes in NETWORKS:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+        model = make().cuda().train()
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+        x = torch.randn(batch, *shape, device="cuda")
+        t = torch.randint(0, classes, (batch,), device="cuda")
+
+        def step():
+            opt.zero_grad(set_to_none=False)
+            F.cross_entropy(model(x), t).backward()
+            opt.step()
+
+        ms = timed(step, iters)
+        rows.append({"name": name, "batch": batch, "torch_step_ms": ms,
+                     "images_per_second": batch / ms * 1e3,
+                     "torch_peak_mib": torch.cuda.max_memory_allocated() / 2**20})
+        del model, opt, x, t
+    return rows
+
+
+def kernels(iters):
+    rows = []
+    n = 256 * 2**20 // 4  # 256 MiB of floats
+    a = torch.randn(n, device="cuda")
+    b = torch.empty_like(a)
+    ms = timed(lambda: b.copy_(a), iters)
+    rows.append({"name": "d2d_copy", "gb_per_s": 2 * 4 * n / ms / 1e6})
+    ms = timed(lambda: torch.relu(a), iters)
+    rows.append({"name": "relu_fwd", "gb_per_s": 2 * 4 * n / ms / 1e6})
+    x = torch.randn(128, 96, 55, 55, device="cuda")
+    ms = timed(lambda: F.max_pool2d(x, 3, 2), iters)
+    out = 128 * 96 * 27 * 27
+    rows.append({"name": "maxpool3x3s2_fwd_alexnet", "gb_per_s": 4 * (x.numel() + out) / ms / 1e6})
+    logits = torch.randn(4096, 1000, device="cuda")
+    labels = torch.randint(0, 1000, (4096,), device="cuda")
+    ms = timed(lambda: F.cross_entropy(logits, labels), iters)
+    rows.append({"name": "softmax_xent_fwd_4096x1000", "gb_per_s": 4 * logits.numel() / ms / 1e6})
+    return rows
+
+
+def run(tf32, iters, quick):
+    torch.backends.cudnn.benchmark = True
+    torch.backends.cuda.matmul.allow_tf32 = tf32
+    torch.backends.cudnn.allow_tf32 = tf32
+    result = {"tf32": tf32, "layers": conv_layers(iters), "networks": networks(iters)}
+    if not quick:
+        result["kernels"] = kernels(iters)
+    return result
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--out", default="-")
+    ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--quick", action="store_true", help="skip the bandwidth kernels")
+    args = ap.parse_args()
+    if not torch.cuda.is_available():
+        report = {"available": False, "reason": "PyTorch sees no CUDA device"}
+    else:
+        report = {
+            "available": True,
+            "date": time.strftime("%Y-%m-%d"),
+            "device": torch.cuda.get_device_name(),
+            "torch": torch.__version__,
+            "cuda": torch.version.cuda,
+            "cudnn": torch.backends.cudnn.version(),
+            "iters": args.iters,
+            "fp32": run(False, args.iters, args.quick),
+            "tf32": run(True, args.iters, True),
+        }
+    text = json.dumps(report, indent=1)
+    if args.out == "-":
+        print(text)
+    else:
+        with open(args.out, "w") as f:
+            f.write(text)
+        print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
