@@ -5,12 +5,14 @@ package org.convnet4j.backend.cpu;
  * [M, K] and op(B) is [K, N], each optionally stored transposed, with leading dimensions and offsets into
  * the arrays, as BLAS takes them.
  *
- * <p>How it is fast: C is computed a block of KC values of k and NC columns at a time. op(B)'s block is
- * read in place when B is not transposed (its rows are contiguous) and otherwise packed once per block
- * into a contiguous [KC, NC] buffer (512 KiB, sized for L2). The inner loop updates one row of C from
- * four rows of the B block at once, c[j] += a0*b0[j] + a1*b1[j] + a2*b2[j] + a3*b3[j]: a contiguous loop
- * over j that HotSpot's superword pass turns into SIMD code, with one load and one store of C per four
- * multiply-adds.
+ * <p>How it is fast: C is computed a block of KC = 128 values of k and NC = 256 columns at a time.
+ * op(B)'s block is packed (copied, or gathered when B is transposed) into KC separate rows of NC floats
+ * (128 KiB, kept in L2), and each row of C's block is copied into a row buffer. The inner loop then
+ * updates that row from four packed rows at once, acc[j] += a0*b0[j] + a1*b1[j] + a2*b2[j] + a3*b3[j]:
+ * one load and store of C per four multiply-adds. Every array in that loop is indexed from 0, which is
+ * what lets HotSpot 17's superword pass turn it into AVX code: with different offsets into float arrays
+ * it cannot prove the store does not overlap the loads and keeps the loop scalar (measured: about 5x
+ * slower). Loops that update several rows of C at once were not vectorized either, hence one row.
  *
  * <p>Determinism: every C element is summed over k in the same order (blocks of KC ascending, groups of
  * four within a block), whatever the partition, so results are bit-identical for any thread count.
@@ -18,14 +20,14 @@ package org.convnet4j.backend.cpu;
  */
 public final class CpuGemm implements AutoCloseable {
     /** Values of k per block. */
-    static final int KC = 256;
+    static final int KC = 128;
     /** Columns per block. */
-    static final int NC = 512;
+    static final int NC = 256;
 
     private final CpuThreads threads;
     private final boolean ownsThreads;
     private final MemoryCounter memory;
-    private final float[][] packs;
+    private final Workspace[] workspaces;
 
     /** A GEMM with its own {@code threads} worker threads (close it to stop them). */
     public CpuGemm(int threads) {
@@ -40,7 +42,7 @@ public final class CpuGemm implements AutoCloseable {
         this.threads = threads;
         this.ownsThreads = ownsThreads;
         this.memory = memory;
-        this.packs = new float[threads.threads()][];
+        this.workspaces = new Workspace[threads.threads()];
     }
 
     /** Number of threads this GEMM splits work over. */
@@ -71,75 +73,75 @@ public final class CpuGemm implements AutoCloseable {
 
     /**
      * The same product on the calling thread, for rows [i0, i1) and columns [j0, j1) of C only, using
-     * part {@code part}'s packing buffer. For callers that already run inside a parallel part.
+     * part {@code part}'s packing buffers. For callers that already run inside a parallel part.
      */
     void gemmBlock(int part, boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k,
                    float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                    float beta, float[] c, int cOff, int ldc) {
         scale(beta, i0, i1, j0, j1, c, cOff, ldc);
-        if (k == 0 || alpha == 0f) {
+        if (k == 0 || alpha == 0f || i0 >= i1 || j0 >= j1) {
             return;
         }
-        float[] pack = transB ? pack(part) : null;
+        Workspace ws = workspace(part);
+        float[][] panel = ws.panel;
+        float[] acc = ws.acc;
+        int aStep = transA ? lda : 1;
         for (int jb = j0; jb < j1; jb += NC) {
             int nc = Math.min(NC, j1 - jb);
             for (int kb = 0; kb < k; kb += KC) {
                 int kc = Math.min(KC, k - kb);
-                float[] bp;
-                int bBase;
-                int bStride;
-                if (transB) {
-                    packTransposed(b, bOff, ldb, kb, kc, jb, nc, pack);
-                    bp = pack;
-                    bBase = 0;
-                    bStride = nc;
-                } else {
-                    bp = b;
-                    bBase = bOff + kb * ldb + jb;
-                    bStride = ldb;
-                }
+                pack(transB, b, bOff, ldb, kb, kc, jb, nc, panel);
                 for (int i = i0; i < i1; i++) {
                     // op(A)[i, kb + kk] is at aRow + kk * aStep.
                     int aRow = transA ? aOff + kb * lda + i : aOff + i * lda + kb;
-                    int aStep = transA ? lda : 1;
-                    rowUpdate(alpha, a, aRow, aStep, kc, bp, bBase, bStride, nc, c, cOff + i * ldc + jb);
+                    int cRow = cOff + i * ldc + jb;
+                    System.arraycopy(c, cRow, acc, 0, nc);
+                    int kk = 0;
+                    for (; kk + 3 < kc; kk += 4) {
+                        int at = aRow + kk * aStep;
+                        axpy4(acc, alpha * a[at], panel[kk], alpha * a[at + aStep], panel[kk + 1],
+                                alpha * a[at + 2 * aStep], panel[kk + 2], alpha * a[at + 3 * aStep], panel[kk + 3], nc);
+                    }
+                    for (; kk < kc; kk++) {
+                        axpy1(acc, alpha * a[aRow + kk * aStep], panel[kk], nc);
+                    }
+                    System.arraycopy(acc, 0, c, cRow, nc);
                 }
             }
         }
     }
 
-    /** c[ci + j] += sum over kk of (alpha * a[aRow + kk*aStep]) * b[bBase + kk*bStride + j], j < nc. */
-    private static void rowUpdate(float alpha, float[] a, int aRow, int aStep, int kc,
-                                  float[] b, int bBase, int bStride, int nc, float[] c, int ci) {
-        int kk = 0;
-        for (; kk + 3 < kc; kk += 4) {
-            float a0 = alpha * a[aRow + kk * aStep];
-            float a1 = alpha * a[aRow + (kk + 1) * aStep];
-            float a2 = alpha * a[aRow + (kk + 2) * aStep];
-            float a3 = alpha * a[aRow + (kk + 3) * aStep];
-            int b0 = bBase + kk * bStride;
-            int b1 = b0 + bStride;
-            int b2 = b1 + bStride;
-            int b3 = b2 + bStride;
-            for (int j = 0; j < nc; j++) {
-                c[ci + j] += a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b2 + j] + a3 * b[b3 + j];
-            }
-        }
-        for (; kk < kc; kk++) {
-            float a0 = alpha * a[aRow + kk * aStep];
-            int b0 = bBase + kk * bStride;
-            for (int j = 0; j < nc; j++) {
-                c[ci + j] += a0 * b[b0 + j];
-            }
+    /**
+     * acc[j] += a0*b0[j] + a1*b1[j] + a2*b2[j] + a3*b3[j] for j &lt; n. Every array is indexed from 0:
+     * HotSpot (17) vectorizes this loop only when the stored and loaded indices share one offset,
+     * because it cannot prove that two float arrays are distinct.
+     */
+    private static void axpy4(float[] acc, float a0, float[] b0, float a1, float[] b1, float a2, float[] b2,
+                              float a3, float[] b3, int n) {
+        for (int j = 0; j < n; j++) {
+            acc[j] += a0 * b0[j] + a1 * b1[j] + a2 * b2[j] + a3 * b3[j];
         }
     }
 
-    /** pack[kk * nc + jj] = B^T block: b[bOff + (jb + jj) * ldb + kb + kk]. */
-    private static void packTransposed(float[] b, int bOff, int ldb, int kb, int kc, int jb, int nc, float[] pack) {
+    private static void axpy1(float[] acc, float a0, float[] b0, int n) {
+        for (int j = 0; j < n; j++) {
+            acc[j] += a0 * b0[j];
+        }
+    }
+
+    /** panel[kk][jj] = op(B)[kb + kk, jb + jj] for kk &lt; kc, jj &lt; nc. */
+    private static void pack(boolean transB, float[] b, int bOff, int ldb, int kb, int kc, int jb, int nc,
+                             float[][] panel) {
+        if (!transB) {
+            for (int kk = 0; kk < kc; kk++) {
+                System.arraycopy(b, bOff + (kb + kk) * ldb + jb, panel[kk], 0, nc);
+            }
+            return;
+        }
         for (int jj = 0; jj < nc; jj++) {
             int src = bOff + (jb + jj) * ldb + kb;
             for (int kk = 0; kk < kc; kk++) {
-                pack[kk * nc + jj] = b[src + kk];
+                panel[kk][jj] = b[src + kk];
             }
         }
     }
@@ -160,14 +162,24 @@ public final class CpuGemm implements AutoCloseable {
         }
     }
 
-    private float[] pack(int part) {
-        float[] p = packs[part];
-        if (p == null) {
-            p = new float[KC * NC];
-            packs[part] = p;
-            memory.allocated((long) p.length * Float.BYTES);
+    /** One part's buffers: the packed block of op(B), one row per k, and one row of C. */
+    private static final class Workspace {
+        final float[][] panel = new float[KC][NC];
+        final float[] acc = new float[NC];
+
+        static long bytes() {
+            return ((long) KC * NC + NC) * Float.BYTES;
         }
-        return p;
+    }
+
+    private Workspace workspace(int part) {
+        Workspace w = workspaces[part];
+        if (w == null) {
+            w = new Workspace();
+            workspaces[part] = w;
+            memory.allocated(Workspace.bytes());
+        }
+        return w;
     }
 
     private static void checkArguments(boolean transA, boolean transB, int m, int n, int k,
@@ -195,22 +207,14 @@ public final class CpuGemm implements AutoCloseable {
         }
     }
 
-    /** Bytes of packing buffers allocated so far. */
-    long workspaceBytes() {
-        long bytes = 0;
-        for (float[] p : packs) {
-            bytes += p == null ? 0 : (long) p.length * Float.BYTES;
-        }
-        return bytes;
-    }
 
     /** Drops the packing buffers (and stops the threads if this GEMM made them). */
     @Override
     public void close() {
-        for (int i = 0; i < packs.length; i++) {
-            if (packs[i] != null) {
-                memory.freed((long) packs[i].length * Float.BYTES);
-                packs[i] = null;
+        for (int i = 0; i < workspaces.length; i++) {
+            if (workspaces[i] != null) {
+                memory.freed(Workspace.bytes());
+                workspaces[i] = null;
             }
         }
         if (ownsThreads) {
