@@ -183,6 +183,15 @@ class OptimizerTest {
     void restoreStepsAndLearningRate(String name) {
         try (Optimizer opt = Optimizers.create(name, backend, 0.1f, 0f)) {
             assertEquals(name, opt.name());
+            try (Parameter w = Parameter.trainable(backend, "fc.W", Shape.of(2, 3))) {
+                opt.allocateState(List.of(w));
+                int slots = name.equals("sgd") ? 0 : name.equals("adam") ? 2 : 1;
+                assertEquals(slots, opt.state().size(), "state listed before the first step");
+                opt.restoreSteps(7);
+                assertEquals(7, opt.steps());
+                opt.step(List.of(w));
+                assertEquals(8, opt.steps());
+            }
             opt.restoreSteps(7);
             assertEquals(7, opt.steps());
             opt.setLearningRate(0.5f);
