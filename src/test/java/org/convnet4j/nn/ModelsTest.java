@@ -101,6 +101,9 @@ class ModelsTest {
             net.initialize(backend, Shape.of(1, 1, 28, 28), 1L);
             assertEquals(156 + 2416 + 48120 + 10164 + 850, net.parameterCount());
             assertEquals(10, net.parameters().size());
+            String summary = net.summary(Shape.of(1, 1, 28, 28));
+            System.out.print(summary);
+            assertTrue(summary.contains("[1, 16, 5, 5]") && summary.contains("61,706"), summary);
         }
     }
 
