@@ -379,7 +379,7 @@ public final class CudaBackend implements Backend {
     private ConvGeometry convGeometry(String op, CudaTensor x, Shape wShape, ConvSpec spec, CudaTensor y) {
         notNull(op, "spec", spec);
         Shape expected = spec.outputShape(op, x.shape(), wShape);
-        sameShape(op, op.endsWith("Data") ? "dy" : (op.endsWith("Filter") ? "dy" : "y"), y, expected);
+        sameShape(op, op.equals("conv2dForward") ? "y" : "dy", y, expected);
         return new ConvGeometry(x.shape(), wShape, expected, spec);
     }
 

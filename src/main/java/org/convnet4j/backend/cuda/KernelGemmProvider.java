@@ -9,6 +9,7 @@ package org.convnet4j.backend.cuda;
 final class KernelGemmProvider implements GemmProvider {
     static final int TILE = 64;
     static final int THREADS = 256;
+    /** The largest gridDim.y and gridDim.z. */
     static final int MAX_GRID_Z = 65535;
 
     private final KernelLauncher launcher;
@@ -38,6 +39,10 @@ final class KernelGemmProvider implements GemmProvider {
         }
         int gridX = (int) KernelLauncher.ceilDiv(n, TILE);
         int gridY = (int) KernelLauncher.ceilDiv(m, TILE);
+        if (gridY > MAX_GRID_Z) {
+            throw new IllegalArgumentException("sgemm: m = " + m + " rows need " + gridY + " row tiles, more than the "
+                    + MAX_GRID_Z + " a grid's y dimension allows");
+        }
         for (int first = 0; first < batch; first += MAX_GRID_Z) {
             int count = Math.min(MAX_GRID_Z, batch - first);
             launcher.launchGrid(kernel, gridX, gridY, count, THREADS, 0,

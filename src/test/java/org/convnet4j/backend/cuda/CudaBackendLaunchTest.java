@@ -158,6 +158,12 @@ class CudaBackendLaunchTest {
         assertEquals(64, images, "every image multiplied once");
         assertTrue(b.memoryStats().bytesInUse() - 4L * (x.size() + w.size() + y.size()) <= CudaBackend.MAX_WORKSPACE_BYTES * 5 / 4,
                 "workspace within its bound (plus size-class rounding)");
+        long perImage = 4L * 3 * 11 * 11 * 55 * 55;
+        long workspace = CudaBackend.convWorkspaceBytes(x.shape(), w.shape(), spec, false);
+        assertEquals(perImage * (CudaBackend.MAX_WORKSPACE_BYTES / perImage), workspace);
+        assertTrue(workspace <= CudaBackend.MAX_WORKSPACE_BYTES && workspace > CudaBackend.MAX_WORKSPACE_BYTES - perImage);
+        assertEquals(perImage * 2, CudaBackend.convWorkspaceBytes(x.shape().withBatch(2), w.shape(), spec, false),
+                "a small batch takes only what it needs");
         Tensor dw = t(96, 3, 11, 11);
         b.conv2dBackwardFilter(x, y, spec, dw, null);
         b.conv2dBackwardData(y, w, spec, x);
