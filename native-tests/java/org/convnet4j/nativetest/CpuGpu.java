@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 import org.convnet4j.backend.cpu.CpuBackend;
-import org.convnet4j.backend.cuda.CudaBackend;
+import org.convnet4j.backend.Backend;
 import org.convnet4j.tensor.Shape;
 
 /**
@@ -25,18 +25,19 @@ public final class CpuGpu implements AutoCloseable {
     private static final int SHOWN = 10;
 
     public final CpuBackend cpu;
-    public final CudaBackend gpu;
+    /** The CUDA backend (a second CpuBackend in a dry run, see {@link NativeBackends}). */
+    public final Backend gpu;
     private final List<Twin> made = new ArrayList<>();
     private SplittableRandom rng = new SplittableRandom(1);
 
-    private CpuGpu(CpuBackend cpu, CudaBackend gpu) {
+    private CpuGpu(CpuBackend cpu, Backend gpu) {
         this.cpu = cpu;
         this.gpu = gpu;
     }
 
-    /** Opens both backends (the GPU one on device 0). */
+    /** Opens both backends (the GPU one on device 0, see {@link NativeBackends}). */
     public static CpuGpu open() {
-        CudaBackend gpu = CudaBackend.open();
+        Backend gpu = NativeBackends.openDevice();
         return new CpuGpu(new CpuBackend(), gpu);
     }
 

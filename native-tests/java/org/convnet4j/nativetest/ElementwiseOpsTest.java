@@ -2,6 +2,7 @@ package org.convnet4j.nativetest;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import org.convnet4j.backend.Activation;
 import org.convnet4j.backend.DropoutMask;
@@ -78,6 +79,7 @@ class ElementwiseOpsTest extends NativeOpTest {
 
     @Test
     void softmaxLabelOutOfRangeGivesNanLossOnTheGpu() {
+        assumeFalse(NativeBackends.dryRun(), "the CPU rejects a bad label with IllegalArgumentException instead");
         Twin logits = both.uniform(Shape.of(4, 6));
         Twin labels = both.ints(Shape.of(4), new int[] {0, 5, 6, 2}); // 6 is out of [0, 6)
         Twin probs = both.output(Shape.of(4, 6));

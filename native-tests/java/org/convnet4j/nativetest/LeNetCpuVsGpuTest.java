@@ -2,9 +2,11 @@ package org.convnet4j.nativetest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.util.List;
 
+import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.MemoryStats;
 import org.convnet4j.backend.cpu.CpuBackend;
 import org.convnet4j.backend.cuda.CudaBackend;
@@ -20,15 +22,22 @@ class LeNetCpuVsGpuTest {
     /** The first loss: same parameters, same data, so only rounding differs. */
     static final double FIRST_LOSS_RTOL = 1e-4;
     /**
-     * Losses 1..20: rounding differences feed back through 19 updates (and may flip a ReLU or a max pooling
-     * choice near a tie), so the bound is looser than for one step.
+     * Losses 1..20: rounding differences feed back through 19 updates and flip the odd ReLU or max-pooling
+     * decision near a tie. Measured on the CPU: scaling every initial weight by (1 + 1e-6 * gaussian), about
+     * the size of float rounding, moves the 20th loss by 1.9e-3 relative (1e-7: 1e-7; 1e-5: 2.0e-3).
      */
-    static final double TRAJECTORY_RTOL = 2e-3;
+    static final double TRAJECTORY_RTOL = 1e-2;
+    /**
+     * Whole-net gradients: GEMM-level rounding, plus the chance (about one activation in a million, and
+     * LeNet has 300,000 per batch in conv1) that a ReLU input within rounding of 0 passes its gradient on one
+     * side and blocks it on the other, changing one term of a sum of up to 50,000.
+     */
+    static final Tolerance GRADIENT = new Tolerance(1e-2, 2e-3, "GEMM rounding plus a rare ReLU kink flip");
     static final int STEPS = 20;
 
     @Test
     void oneTrainingStepMatches() {
-        try (CpuBackend cpu = new CpuBackend(); CudaBackend gpu = CudaBackend.open();
+        try (CpuBackend cpu = new CpuBackend(); Backend gpu = NativeBackends.openDevice();
              LeNetRun c = new LeNetRun(cpu); LeNetRun g = new LeNetRun(gpu)) {
             List<Parameter> pc = c.net.parameters();
             List<Parameter> pg = g.net.parameters();
@@ -47,7 +56,7 @@ class LeNetCpuVsGpuTest {
             for (int i = 0; i < pc.size(); i++) {
                 if (pc.get(i).isTrainable()) {
                     CpuGpu.check("LeNet gradient " + pc.get(i).name() + " " + pc.get(i).shape(),
-                            cpu.toFloatArray(pc.get(i).grad()), gpu.toFloatArray(pg.get(i).grad()), Tolerance.GEMM);
+                            cpu.toFloatArray(pc.get(i).grad()), gpu.toFloatArray(pg.get(i).grad()), GRADIENT);
                 }
             }
         }
@@ -57,7 +66,7 @@ class LeNetCpuVsGpuTest {
     void firstTwentyLossesMatch() {
         float[] lc = new float[STEPS];
         float[] lg = new float[STEPS];
-        try (CpuBackend cpu = new CpuBackend(); CudaBackend gpu = CudaBackend.open();
+        try (CpuBackend cpu = new CpuBackend(); Backend gpu = NativeBackends.openDevice();
              LeNetRun c = new LeNetRun(cpu); LeNetRun g = new LeNetRun(gpu)) {
             for (int s = 0; s < STEPS; s++) {
                 LeNetRun.Batch b = LeNetRun.batch(s);
@@ -86,6 +95,7 @@ class LeNetCpuVsGpuTest {
      */
     @Test
     void trainingStepsAllocateNothingAfterTheFirst() {
+        assumeFalse(NativeBackends.dryRun(), "the device pool needs the CUDA backend");
         try (CudaBackend gpu = CudaBackend.open()) {
             try (LeNetRun first = new LeNetRun(gpu)) {
                 first.step(LeNetRun.batch(0));

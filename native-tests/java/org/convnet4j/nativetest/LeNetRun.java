@@ -20,7 +20,7 @@ import org.convnet4j.tensor.Tensor;
 final class LeNetRun implements AutoCloseable {
     static final int BATCH = 64;
     static final long SEED = 5;
-    static final float LR = 0.02f;
+    static final float LR = 0.01f;
 
     /** One batch: images [BATCH, 1, 28, 28] and labels [BATCH]. */
     record Batch(float[] images, int[] labels) {
@@ -56,7 +56,7 @@ final class LeNetRun implements AutoCloseable {
                 for (int col = 0; col < 28; col++) {
                     float noise = (float) (r.nextDouble() * 0.5);
                     boolean lit = row >= band && row < band + 2 && col >= 4 && col < 24;
-                    images[(n * 28 + row) * 28 + col] = noise + (lit ? 1f : 0f);
+                    images[(n * 28 + row) * 28 + col] = noise + (lit ? 0.4f : 0f);
                 }
             }
         }

@@ -33,7 +33,7 @@ class NormalizationOpsTest extends NativeOpTest {
         Twin dx = both.output(s);
         both.cpu.lrnBackward(x.cpu(), yc.cpu(), sc.cpu(), dy.cpu(), spec, dx.cpu());
         both.gpu.lrnBackward(x.gpu(), yc.gpu(), sc.gpu(), dy.gpu(), spec, dx.gpu());
-        both.check("lrnBackward dx, size " + size, dx, Tolerance.TRANSCENDENTAL);
+        both.check("lrnBackward dx, size " + size, dx, Tolerance.REDUCTION); // a sum over the window, then a difference
     }
 
     @ParameterizedTest(name = "x={0}")

@@ -14,7 +14,7 @@ public record Tolerance(double rtol, double floor, String why) {
     /** Same operations in the same order (copies, selections, a single add or multiply). */
     public static final Tolerance EXACT = new Tolerance(0, 0, "exact: the same float operations");
     /** A few float operations per element, possibly fused (FMA) on the GPU. */
-    public static final Tolerance ELEMENTWISE = new Tolerance(1e-5, 1e-7, "a few roundings per element");
+    public static final Tolerance ELEMENTWISE = new Tolerance(1e-5, 1e-6, "a few roundings per element");
     /** exp, tanh, pow, sqrt, division: a few ulps of the GPU's math library plus elementwise rounding. */
     public static final Tolerance TRANSCENDENTAL = new Tolerance(1e-4, 1e-6, "GPU math library ulps");
     /** Sums over a batch or a plane in a different order (bias gradient, batch norm statistics). */
