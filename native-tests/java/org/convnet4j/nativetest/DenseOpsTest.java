@@ -1,7 +1,12 @@
 package org.convnet4j.nativetest;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.convnet4j.backend.ConvSpec;
+import org.convnet4j.backend.PoolSpec;
 import org.convnet4j.tensor.Shape;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -122,5 +127,46 @@ class DenseOpsTest extends NativeOpTest {
         try (zeros) {
             both.check("allocate (zeros)", zeros, Tolerance.EXACT);
         }
+    }
+
+    /** Bad input: both backends throw the same kind of exception, before running anything. */
+    @Test
+    void badInputIsRejectedLikeOnTheCpu() {
+        Twin a = both.uniform(Shape.of(3, 4));
+        Twin b = both.uniform(Shape.of(5, 6));
+        Twin c = both.output(Shape.of(3, 6));
+        rejectedByBoth("gemm with inner sizes 4 and 5", IllegalArgumentException.class,
+                () -> both.cpu.gemm(a.cpu(), false, b.cpu(), false, c.cpu(), 1, 0),
+                () -> both.gpu.gemm(a.gpu(), false, b.gpu(), false, c.gpu(), 1, 0));
+
+        Twin x = both.uniform(Shape.of(1, 3, 8, 8));
+        Twin w = both.uniform(Shape.of(4, 2, 3, 3));
+        Twin y = both.output(Shape.of(1, 4, 6, 6));
+        rejectedByBoth("conv2dForward with 3 input channels and weights for 2", IllegalArgumentException.class,
+                () -> both.cpu.conv2dForward(x.cpu(), w.cpu(), null, ConvSpec.of(1, 0), y.cpu()),
+                () -> both.gpu.conv2dForward(x.gpu(), w.gpu(), null, ConvSpec.of(1, 0), y.gpu()));
+
+        Twin py = both.output(Shape.of(1, 3, 4, 4));
+        Twin floatSwitches = both.output(Shape.of(1, 3, 4, 4));
+        rejectedByBoth("maxPoolForward with FLOAT32 switches", IllegalArgumentException.class,
+                () -> both.cpu.maxPoolForward(x.cpu(), PoolSpec.of(2, 2), py.cpu(), floatSwitches.cpu()),
+                () -> both.gpu.maxPoolForward(x.gpu(), PoolSpec.of(2, 2), py.gpu(), floatSwitches.gpu()));
+
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> both.gpu.fill(a.cpu(), 1f), "a CPU tensor handed to the GPU backend");
+        System.out.println("rejected a CPU tensor on the GPU: " + e.getMessage());
+
+        Twin closed = both.uniform(Shape.of(7));
+        closed.close();
+        rejectedByBoth("fill of a closed tensor", IllegalStateException.class,
+                () -> both.cpu.fill(closed.cpu(), 1f), () -> both.gpu.fill(closed.gpu(), 1f));
+    }
+
+    private static void rejectedByBoth(String what, Class<? extends RuntimeException> type,
+                                       Executable onCpu,
+                                       Executable onGpu) {
+        RuntimeException c = assertThrows(type, onCpu, what + " on the CPU");
+        RuntimeException g = assertThrows(type, onGpu, what + " on the GPU");
+        System.out.println("rejected " + what + ": cpu \"" + c.getMessage() + "\", gpu \"" + g.getMessage() + "\"");
     }
 }
