@@ -338,7 +338,7 @@ public final class GradientChecker {
 
         @Override
         public String toString() {
-            return String.format("%-16s %-18s max rel err %.3e at %s (analytic %.6g, numeric %.6g), %d checked, %d at kinks",
+            return String.format(java.util.Locale.ROOT, "%-16s %-18s max rel err %.3e at %s (analytic %.6g, numeric %.6g), %d checked, %d at kinks",
                     name, shape, maxRelativeError, worstElement(), analytic, numeric, checked, tolerated);
         }
     }

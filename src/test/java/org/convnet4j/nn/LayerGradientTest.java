@@ -153,6 +153,27 @@ class LayerGradientTest {
     }
 
     @Test
+    void checkerRestoresRunningStatisticsAndLeavesAnalyticGradients() {
+        BatchNorm bn = BatchNorm.of("bn");
+        Shape s = Shape.of(4, 3);
+        try (bn; Tensor x = randomTensor(backend, s, 21)) {
+            bn.initialize(backend, s, new Random(21));
+            float[] input = backend.toFloatArray(x);
+            bn.forward(x, true);
+            float[] mean = backend.toFloatArray(bn.runningMean().value());
+            float[] beta = backend.toFloatArray(bn.beta().value());
+            GradientChecker.Report r = CHECKER.checkLayer(backend, bn, x);
+            assertGradientsOk(r);
+            org.junit.jupiter.api.Assertions.assertArrayEquals(mean, backend.toFloatArray(bn.runningMean().value()));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(beta, backend.toFloatArray(bn.beta().value()));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(input, backend.toFloatArray(x));
+            // dbeta of sum(r * y) is the sum of r over the batch for each channel: nonzero
+            float[] dbeta = backend.toFloatArray(bn.beta().grad());
+            assertTrue(Math.abs(dbeta[0]) > 0, "analytic gradient left in place");
+        }
+    }
+
+    @Test
     void batchNormRank2() {
         check(BatchNorm.of("bn"), Shape.of(5, 4), 18);
     }
@@ -178,6 +199,10 @@ class LayerGradientTest {
             GradientChecker.Report r = CHECKER.checkLayer(backend, wrong, x);
             assertFalse(r.passed(), r::toString);
             assertTrue(r.result("input").maxRelativeError() > 0.04, r::toString);
+            GradientChecker.Result worst = r.worst();
+            assertEquals("input", worst.name());
+            assertTrue(worst.worstElement().matches("\\[[01], [0-4]\\]"), worst.worstElement());
+            assertEquals(worst.numeric() * 1.05, worst.analytic(), 0.01 * Math.abs(worst.analytic()), worst::toString);
         }
     }
 
