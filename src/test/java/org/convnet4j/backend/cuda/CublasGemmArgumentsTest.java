@@ -4,7 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.Random;
+
+import org.convnet4j.backend.cpu.CpuBackend;
+import org.convnet4j.tensor.Shape;
+import org.convnet4j.tensor.Tensor;
+import org.convnet4j.testing.Assertions;
+import org.convnet4j.testing.RandomTensors;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -75,6 +82,32 @@ class CublasGemmArgumentsTest {
         }
         // Every element of every C item changed, and nothing else (padding, A and B stay as they were).
         assertEquals(m * n * batch, changed, "elements written");
+    }
+
+    /** The row-major reference above agrees with CpuBackend.gemm, for every transpose combination. */
+    @ParameterizedTest(name = "transA={0} transB={1}")
+    @CsvSource({"false, false", "true, false", "false, true", "true, true"})
+    void rowMajorReferenceAgreesWithTheCpuBackend(boolean transA, boolean transB) {
+        int m = 6;
+        int n = 5;
+        int k = 7;
+        float[] a = RandomTensors.uniform(1, m * k);
+        float[] b = RandomTensors.uniform(2, k * n);
+        float[] c = RandomTensors.uniform(3, m * n);
+        float[] memory = new float[a.length + b.length + c.length];
+        System.arraycopy(a, 0, memory, 0, a.length);
+        System.arraycopy(b, 0, memory, a.length, b.length);
+        System.arraycopy(c, 0, memory, a.length + b.length, c.length);
+        rowMajorReference(memory, transA, transB, m, n, k, 0.5f, 0, transA ? m : k, 0, a.length, transB ? k : n, 0,
+                2f, a.length + b.length, n, 0, 1);
+        try (CpuBackend cpu = new CpuBackend();
+             Tensor ta = cpu.tensor(transA ? Shape.of(k, m) : Shape.of(m, k), a);
+             Tensor tb = cpu.tensor(transB ? Shape.of(n, k) : Shape.of(k, n), b);
+             Tensor tc = cpu.tensor(Shape.of(m, n), c)) {
+            cpu.gemm(ta, transA, tb, transB, tc, 0.5f, 2f);
+            Assertions.assertClose(cpu.toFloatArray(tc),
+                    Arrays.copyOfRange(memory, a.length + b.length, memory.length), 1e-5, 1e-5, "C");
+        }
     }
 
     @Test
