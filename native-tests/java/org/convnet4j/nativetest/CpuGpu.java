@@ -138,6 +138,10 @@ public final class CpuGpu implements AutoCloseable {
         if (c.length != g.length) {
             fail(label + ": CPU has " + c.length + " values, GPU " + g.length);
         }
+        if (NativeBackends.fakeDevice()) {
+            System.out.printf("%-60s launched on the host fake, values not compared%n", label);
+            return g;
+        }
         double maxAbs = 0;
         for (float v : c) {
             if (Float.isFinite(v)) {
@@ -176,6 +180,10 @@ public final class CpuGpu implements AutoCloseable {
     public int[] checkInts(String label, Twin t) {
         int[] c = cpu.toIntArray(t.cpu());
         int[] g = gpu.toIntArray(t.gpu());
+        if (NativeBackends.fakeDevice()) {
+            System.out.printf("%-60s launched on the host fake, values not compared%n", label + " " + t.cpu().shape());
+            return g;
+        }
         int bad = 0;
         StringBuilder shown = new StringBuilder();
         for (int i = 0; i < c.length; i++) {

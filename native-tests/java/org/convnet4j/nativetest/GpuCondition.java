@@ -25,9 +25,9 @@ public final class GpuCondition implements ExecutionCondition {
 
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-        if (NativeBackends.dryRun()) {
+        if (NativeBackends.isDryRun()) {
             if (PRINTED.compareAndSet(false, true)) {
-                System.out.println("native tests: dry run, a second CpuBackend stands in for the GPU");
+                System.out.println("native tests: dry run (" + NativeBackends.dryRun() + "), no GPU used");
             }
             return ConditionEvaluationResult.enabled("dry run");
         }

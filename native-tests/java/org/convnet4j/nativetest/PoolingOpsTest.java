@@ -2,6 +2,7 @@ package org.convnet4j.nativetest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import java.util.List;
 
@@ -73,6 +74,9 @@ class PoolingOpsTest extends NativeOpTest {
         both.cpu.maxPoolForward(x.cpu(), k.spec(), y.cpu(), sw.cpu());
         both.gpu.maxPoolForward(x.gpu(), k.spec(), y.gpu(), sw.gpu());
         both.check(label + " y", y, Tolerance.EXACT);
+        if (NativeBackends.fakeDevice()) {
+            return 0; // nothing computed
+        }
         float[] xs = both.cpuValues(x);
         int[] c = both.cpu.toIntArray(sw.cpu());
         int[] g = both.gpu.toIntArray(sw.gpu());
@@ -141,6 +145,7 @@ class PoolingOpsTest extends NativeOpTest {
 
     @Test
     void theCourseExampleGivesSixEightThreeFour() {
+        assumeFalse(NativeBackends.fakeDevice(), "the host fake computes nothing");
         Twin x = both.values(Shape.of(1, 1, 4, 4), new float[] {1, 1, 2, 4, 5, 6, 7, 8, 3, 2, 1, 0, 1, 2, 3, 4});
         Twin y = both.output(Shape.of(1, 1, 2, 2));
         Twin sw = both.intOutput(Shape.of(1, 1, 2, 2));

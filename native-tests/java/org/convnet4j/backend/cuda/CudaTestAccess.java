@@ -19,6 +19,17 @@ public final class CudaTestAccess {
     public record Labeled(String label, GemmProvider provider) {
     }
 
+    /**
+     * A CudaBackend on the host fakes of the unit tests (HostFakes): no GPU, device memory of deviceBytes
+     * simulated by the pool's allocator, every kernel launch checked against kernels/*.cu and against the
+     * live allocations, but nothing computed (downloads leave the host array as it was).
+     */
+    public static CudaBackend hostFakeBackend(long deviceBytes) {
+        HostFakes.Rig rig = HostFakes.Rig.create();
+        rig.memory().limit = deviceBytes;
+        return rig.backend();
+    }
+
     /** The raw device address of a tensor of a CUDA backend. */
     public static long address(Tensor t) {
         if (!(t instanceof CudaTensor ct)) {
