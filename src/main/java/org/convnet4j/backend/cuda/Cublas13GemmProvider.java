@@ -39,6 +39,8 @@ public final class Cublas13GemmProvider implements GemmProvider {
             throw new BackendUnavailableException(BINDING + ": cublasCreate failed with " + statusName(status)
                     + " (no CUDA device, or no current context?)");
         }
+        // Plain FP32: no TF32 tensor-core rounding, so results stay within float rounding of the CPU's.
+        cublas.cublasSetMathMode(h, cublas.CUBLAS_DEFAULT_MATH);
         handle = h;
         alpha = new FloatPointer(1);
         beta = new FloatPointer(1);

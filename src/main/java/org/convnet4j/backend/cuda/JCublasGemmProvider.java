@@ -3,6 +3,7 @@ package org.convnet4j.backend.cuda;
 import jcuda.Pointer;
 import jcuda.jcublas.JCublas2;
 import jcuda.jcublas.cublasHandle;
+import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
 import jcuda.jcublas.cublasStatus;
 import org.convnet4j.backend.BackendUnavailableException;
@@ -40,6 +41,8 @@ public final class JCublasGemmProvider implements GemmProvider {
             throw new BackendUnavailableException(BINDING + ": cublasCreate failed with "
                     + cublasStatus.stringFor(status) + " (no CUDA device, or no current context?)");
         }
+        // Plain FP32: no TF32 tensor-core rounding, so results stay within float rounding of the CPU's.
+        JCublas2.cublasSetMathMode(handle, cublasMath.CUBLAS_DEFAULT_MATH);
     }
 
     private static void loadJCublas2() {
