@@ -106,7 +106,7 @@ public final class MnistFetcher {
             Files.createDirectories(dataDir);
             for (Map.Entry<MnistFiles, byte[]> e : verified.entrySet()) {
                 Path target = dataDir.resolve(e.getKey().fileName());
-                Path tmp = Files.createTempFile(dataDir, e.getKey().fileName(), ".part");
+                Path tmp = dataDir.resolve("." + e.getKey().fileName() + "." + java.util.UUID.randomUUID() + ".part");
                 Files.write(tmp, e.getValue());
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             }

@@ -64,7 +64,7 @@ public record Checkpoint(CheckpointHeader header, Map<String, HostTensor> parame
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+            tmp = dir.resolve("." + file.getFileName() + "." + java.util.UUID.randomUUID() + ".tmp");
             byte[] headerJson = JSON.std.asString(header.toJson()).getBytes(StandardCharsets.UTF_8);
             long length;
             try (OutputStream raw = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16);
@@ -135,11 +135,23 @@ public record Checkpoint(CheckpointHeader header, Map<String, HostTensor> parame
 
     /**
      * Copies this checkpoint's parameters into params and its optimizer state into optimizerState, after
-     * checking that it was written for expectedModel and that the names and shapes match exactly.
-     * file is only used in messages.
+     * checking that it was written for expectedModel and that the names and shapes match exactly (nothing
+     * is copied when they do not). file is only used in messages.
      */
     public void restore(Path file, String expectedModel, List<Parameter> params, Map<String, Tensor> optimizerState,
                         Backend backend) {
+        Map<String, Tensor> modelParams = checkModel(file, expectedModel, params);
+        checkSameTensors(file, "optimizer state", this.optimizerState, optimizerState);
+        upload(parameters, modelParams, backend);
+        upload(this.optimizerState, optimizerState, backend);
+    }
+
+    /** As {@link #restore} for the model's parameters only (evaluation needs no optimizer). */
+    public void restoreParameters(Path file, String expectedModel, List<Parameter> params, Backend backend) {
+        upload(parameters, checkModel(file, expectedModel, params), backend);
+    }
+
+    private Map<String, Tensor> checkModel(Path file, String expectedModel, List<Parameter> params) {
         if (!header.model().equals(expectedModel)) {
             throw new CheckpointException("Checkpoint " + file + " was written for model \"" + header.model()
                     + "\", not \"" + expectedModel + "\".");
@@ -149,12 +161,12 @@ public record Checkpoint(CheckpointHeader header, Map<String, HostTensor> parame
             modelParams.put(p.name(), p.value());
         }
         checkSameTensors(file, "model parameters", parameters, modelParams);
-        checkSameTensors(file, "optimizer state", optimizerState(), optimizerState);
-        for (Map.Entry<String, Tensor> e : modelParams.entrySet()) {
-            backend.upload(parameters.get(e.getKey()).values(), e.getValue());
-        }
-        for (Map.Entry<String, Tensor> e : optimizerState.entrySet()) {
-            backend.upload(this.optimizerState.get(e.getKey()).values(), e.getValue());
+        return modelParams;
+    }
+
+    private static void upload(Map<String, HostTensor> saved, Map<String, Tensor> live, Backend backend) {
+        for (Map.Entry<String, Tensor> e : live.entrySet()) {
+            backend.upload(saved.get(e.getKey()).values(), e.getValue());
         }
     }
 

@@ -1,6 +1,6 @@
 package org.convnet4j.train;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -11,10 +11,10 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * running loss and images/s; a summary line after each epoch.
  */
 public final class ConsoleProgress implements TrainingProgress {
-    private final PrintStream out;
+    private final PrintWriter out;
     private ProgressBar bar;
 
-    public ConsoleProgress(PrintStream out) {
+    public ConsoleProgress(PrintWriter out) {
         this.out = out;
     }
 

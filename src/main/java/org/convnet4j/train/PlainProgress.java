@@ -1,6 +1,6 @@
 package org.convnet4j.train;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
@@ -8,7 +8,7 @@ import java.util.Locale;
  * and one line per finished epoch.
  */
 public final class PlainProgress implements TrainingProgress {
-    private final PrintStream out;
+    private final PrintWriter out;
     private final long intervalNanos;
     private int epoch;
     private int epochs;
@@ -16,7 +16,7 @@ public final class PlainProgress implements TrainingProgress {
     private long lastLine;
 
     /** Lines to out, at most one per intervalSeconds during an epoch (0: none during an epoch). */
-    public PlainProgress(PrintStream out, double intervalSeconds) {
+    public PlainProgress(PrintWriter out, double intervalSeconds) {
         this.out = out;
         this.intervalNanos = (long) (intervalSeconds * 1e9);
     }

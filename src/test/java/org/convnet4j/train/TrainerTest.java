@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +15,7 @@ import java.util.Map;
 import javax.imageio.ImageIO;
 import org.convnet4j.backend.cpu.CpuBackend;
 import org.convnet4j.data.Dataset;
+import org.convnet4j.data.DatasetSlice;
 import org.convnet4j.data.SyntheticDataset;
 import org.convnet4j.tensor.Shape;
 import org.junit.jupiter.api.BeforeAll;
@@ -33,8 +34,8 @@ class TrainerTest {
     static void data() {
         // One generator for both: the test items are other draws of the same class templates.
         SyntheticDataset all = new SyntheticDataset("synthetic", 384, MNIST_ITEM, 10, 7, 2f);
-        train = new Slice(all, 0, 256);
-        test = new Slice(all, 256, 128);
+        train = new DatasetSlice("train", all, 0, 256);
+        test = new DatasetSlice("test", all, 256, 128);
     }
 
     private static TrainConfig config(int epochs) {
@@ -44,7 +45,7 @@ class TrainerTest {
     private Trainer.Result train(Path dir, int epochs, Path resume) {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         try (CpuBackend backend = new CpuBackend(2);
-             PlainProgress progress = new PlainProgress(new PrintStream(log, true, StandardCharsets.UTF_8), 0)) {
+             PlainProgress progress = new PlainProgress(new PrintWriter(new java.io.OutputStreamWriter(log, StandardCharsets.UTF_8), true), 0)) {
             return new Trainer(backend, config(epochs), train, test, dir, progress).run(resume);
         }
     }
@@ -115,42 +116,5 @@ class TrainerTest {
             assertEquals(sm.get(i).testAccuracy(), rm.get(i).testAccuracy(), 0.0);
         }
         assertTrue(Files.exists(CheckpointFiles.forEpoch(resumed, 1)), "earlier checkpoints are kept");
-    }
-
-    /** items [from, from+count) of another data set. */
-    record Slice(Dataset base, int from, int count) implements Dataset {
-        @Override
-        public String name() {
-            return base.name() + "[" + from + ".." + (from + count) + ")";
-        }
-
-        @Override
-        public int size() {
-            return count;
-        }
-
-        @Override
-        public Shape itemShape() {
-            return base.itemShape();
-        }
-
-        @Override
-        public int numClasses() {
-            return base.numClasses();
-        }
-
-        @Override
-        public int label(int index) {
-            return base.label(from + index);
-        }
-
-        @Override
-        public void copyBatch(int[] indices, int start, int n, float[] images, int[] labels) {
-            int[] shifted = new int[n];
-            for (int i = 0; i < n; i++) {
-                shifted[i] = from + indices[start + i];
-            }
-            base.copyBatch(shifted, 0, n, images, labels);
-        }
     }
 }
