@@ -10,7 +10,8 @@ import java.util.Map;
  * @param numClasses     classes of the model's output layer
  * @param epoch          epochs completed when it was written (1 after the first epoch)
  * @param optimizer      optimizer name as {@code Optimizers.create} knows it
- * @param lr             learning rate
+ * @param lr             learning rate of the first epoch
+ * @param lrDecay        per-epoch learning-rate factor
  * @param weightDecay    L2 weight decay
  * @param optimizerSteps optimizer steps taken so far (Adam's bias correction needs it)
  * @param seed           the run's seed (initialization and shuffles)
@@ -19,7 +20,7 @@ import java.util.Map;
  * @param limitTrain     training items used (0: all)
  */
 public record CheckpointHeader(String model, int numClasses, int epoch, String optimizer, float lr,
-                               float weightDecay, int optimizerSteps, long seed, int batch, String dataset,
+                               float lrDecay, float weightDecay, int optimizerSteps, long seed, int batch, String dataset,
                                int limitTrain) {
 
     Map<String, Object> toJson() {
@@ -29,6 +30,7 @@ public record CheckpointHeader(String model, int numClasses, int epoch, String o
         m.put("epoch", epoch);
         m.put("optimizer", optimizer);
         m.put("lr", (double) lr);
+        m.put("lr_decay", (double) lrDecay);
         m.put("weight_decay", (double) weightDecay);
         m.put("optimizer_steps", optimizerSteps);
         m.put("seed", seed);
@@ -45,6 +47,7 @@ public record CheckpointHeader(String model, int numClasses, int epoch, String o
                 ((Number) require(m, "epoch")).intValue(),
                 (String) require(m, "optimizer"),
                 ((Number) require(m, "lr")).floatValue(),
+                ((Number) m.getOrDefault("lr_decay", 1.0)).floatValue(),
                 ((Number) require(m, "weight_decay")).floatValue(),
                 ((Number) require(m, "optimizer_steps")).intValue(),
                 ((Number) require(m, "seed")).longValue(),

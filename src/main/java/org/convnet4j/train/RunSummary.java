@@ -12,7 +12,7 @@ import java.util.Map;
 
 /**
  * summary.json: what a run was and how it ended, rewritten after every epoch. Fields: model, dataset,
- * optimizer, lr, weight_decay, batch, seed, epochs (completed), test_accuracy (a fraction, after the last
+ * optimizer, lr, lr_decay, weight_decay, batch, seed, epochs (completed), test_accuracy (a fraction, after the last
  * epoch), best_test_accuracy, train_loss, seconds (sum over all epochs, resumed ones included),
  * images_per_second (of the last epoch), device (backend name), backend_description, checkpoint.
  */
@@ -29,6 +29,7 @@ public final class RunSummary {
         m.put("dataset", config.dataset());
         m.put("optimizer", config.optimizer());
         m.put("lr", (double) config.lr());
+        m.put("lr_decay", (double) config.lrDecay());
         m.put("weight_decay", (double) config.weightDecay());
         m.put("batch", config.batch());
         m.put("seed", config.seed());

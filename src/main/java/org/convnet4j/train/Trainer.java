@@ -106,14 +106,16 @@ public final class Trainer {
                         + " optimizer steps).");
             }
             progress.info(String.format(Locale.ROOT, "Training %s (%,d parameters) on %s (%,d items), testing on %s"
-                            + " (%,d items); %s lr %s, batch %d, seed %d; %s", config.model(), net.parameterCount(),
-                    train.name(), train.size(), test.name(), test.size(), config.optimizer(), config.lr(), batch,
+                            + " (%,d items); %s lr %s (x %s per epoch), batch %d, seed %d; %s", config.model(),
+                    net.parameterCount(), train.name(), train.size(), test.name(), test.size(), config.optimizer(),
+                    config.lr(), config.lrDecay(), batch,
                     config.seed(), backend.description()));
             progress.info("Run directory: " + runDir);
             int steps = train.size() / batch;
             for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
                 long start = System.nanoTime();
                 int[] order = EpochOrder.permutation(config.seed(), epoch, train.size());
+                optimizer.setLearningRate(config.learningRate(epoch));
                 progress.epochStarted(epoch, config.epochs(), steps);
                 double lossSum = 0;
                 long correct = 0;
@@ -151,7 +153,7 @@ public final class Trainer {
 
     private CheckpointHeader header(int epoch, int optimizerSteps, int numClasses) {
         return new CheckpointHeader(config.model(), numClasses, epoch, config.optimizer(), config.lr(),
-                config.weightDecay(), optimizerSteps, config.seed(), config.batch(), config.dataset(),
+                config.lrDecay(), config.weightDecay(), optimizerSteps, config.seed(), config.batch(), config.dataset(),
                 config.limitTrain());
     }
 
@@ -189,7 +191,7 @@ public final class Trainer {
 
     private TrainingDivergedException diverged(float l, int epoch, int step, int steps, Path lastCheckpoint) {
         return new TrainingDivergedException("Training diverged: the loss became " + l + " at epoch " + epoch
-                + ", step " + step + " of " + steps + " (" + config.optimizer() + ", lr " + config.lr() + ", batch "
+                + ", step " + step + " of " + steps + " (" + config.optimizer() + ", lr " + config.learningRate(epoch) + ", batch "
                 + config.batch() + "). " + (lastCheckpoint == null ? "No checkpoint had been written yet."
                 : "The last good checkpoint, " + lastCheckpoint + ", is kept.") + " Train again with a lower --lr"
                 + " (a resumed run keeps its checkpoint's lr, so it would diverge again).", epoch, step);

@@ -39,7 +39,7 @@ class TrainerTest {
     }
 
     private static TrainConfig config(int epochs) {
-        return new TrainConfig("lenet5", "synthetic", epochs, 32, 3e-3f, "adam", 1e-4f, 42, 0);
+        return new TrainConfig("lenet5", "synthetic", epochs, 32, 3e-3f, 0.7f, "adam", 1e-4f, 42, 0);
     }
 
     private Trainer.Result train(Path dir, int epochs, Path resume) {
