@@ -16,7 +16,7 @@ import org.convnet4j.tensor.Shape;
  */
 public final class FilterImage {
     private static final int GAP = 2;
-    private static final int MIN_TILE = 32;
+    private static final int MIN_TILE = 48;
     private static final int MAX_CHANNELS = 16;
 
     private FilterImage() {

@@ -29,10 +29,15 @@ public final class TrainingPlot {
         XYChart lossChart = new XYChartBuilder().width(560).height(400).title(title + ": training loss")
                 .xAxisTitle("epoch").yAxisTitle("mean cross-entropy").build();
         lossChart.getStyler().setLegendVisible(false);
+        lossChart.getStyler().setYAxisDecimalPattern("0.0000");
+        lossChart.getStyler().setXAxisDecimalPattern("0");
         lossChart.addSeries("train loss", epochs, loss).setMarker(SeriesMarkers.CIRCLE);
 
         XYChart accChart = new XYChartBuilder().width(560).height(400).title(title + ": accuracy")
                 .xAxisTitle("epoch").yAxisTitle("accuracy (%)").build();
+        accChart.getStyler().setYAxisDecimalPattern("0.00");
+        accChart.getStyler().setXAxisDecimalPattern("0");
+        accChart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSE);
         accChart.addSeries("train", epochs, trainAcc).setMarker(SeriesMarkers.CIRCLE);
         accChart.addSeries("test", epochs, testAcc).setMarker(SeriesMarkers.DIAMOND);
         try {
