@@ -87,6 +87,30 @@ class TrainerTest {
     }
 
     @Test
+    void aNonFiniteLossStopsTrainingNamingEpochAndStepAndKeepsTheLastCheckpoint() throws Exception {
+        Path dir = tmp.resolve("diverging");
+        TrainConfig sane = new TrainConfig("lenet5", "synthetic", 1, 32, 0.01f, 1f, "sgd", 0f, 42, 0);
+        // The same run continued with an absurd learning rate (the Trainer takes the config it is given;
+        // the CLI would refuse the change): SGD at lr 1e6 gives a NaN loss within a few steps.
+        TrainConfig absurd = new TrainConfig("lenet5", "synthetic", 3, 32, 1e6f, 1f, "sgd", 0f, 42, 0);
+        TrainingDivergedException e;
+        try (CpuBackend backend = new CpuBackend(2);
+             PlainProgress progress = new PlainProgress(new PrintWriter(java.io.OutputStream.nullOutputStream()), 0)) {
+            new Trainer(backend, sane, train, test, dir, progress).run(null);
+            Trainer trainer = new Trainer(backend, absurd, train, test, dir, progress);
+            e = org.junit.jupiter.api.Assertions.assertThrows(TrainingDivergedException.class,
+                    () -> trainer.run(CheckpointFiles.resolve(dir)));
+        }
+        assertEquals(2, e.epoch());
+        assertTrue(e.step() >= 1 && e.step() <= 8, "step " + e.step());
+        assertTrue(e.getMessage().contains("at epoch 2, step " + e.step() + " of 8"), e.getMessage());
+        assertTrue(e.getMessage().contains(CheckpointFiles.forEpoch(dir, 1).toString()), e.getMessage());
+        assertEquals(1, Checkpoint.read(CheckpointFiles.forEpoch(dir, 1)).header().epoch(), "last good one intact");
+        assertTrue(!Files.exists(CheckpointFiles.forEpoch(dir, 2)));
+        assertEquals(2, Files.readAllLines(dir.resolve(Trainer.METRICS)).size(), "header + epoch 1 only");
+    }
+
+    @Test
     void resumedRunIsBitIdenticalToAnUninterruptedOne() throws Exception {
         Path straight = tmp.resolve("straight");
         train(straight, 2, null);
