@@ -107,6 +107,10 @@ final class TrainCommand extends BaseCommand {
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             }
         }
+        if (resumeFile == null && Trainer.holdsARun(runDir)) {
+            throw usage("--out " + runDir + " already holds a run (metrics.csv or checkpoints); continue it with"
+                    + " --resume " + runDir + ", or choose another --out");
+        }
         DataSources data;
         try {
             data = DataSources.load(config.dataset(), config.model(), dataDir, config.limitTrain(), config.seed());

@@ -87,6 +87,10 @@ public final class Trainer {
             throw new IllegalStateException("cannot create run directory " + runDir + ": " + e, e);
         }
         MetricsLog metrics = new MetricsLog(runDir.resolve(METRICS));
+        if (resumeFrom == null && holdsARun(runDir)) {
+            throw new IllegalArgumentException("run directory " + runDir + " already holds a run (metrics.csv or"
+                    + " checkpoints); resume it or train into another directory, so nothing of it is overwritten");
+        }
         int batch = config.batch();
         try (Sequential net = Models.create(config.model(), train.numClasses());
              SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
@@ -148,6 +152,19 @@ public final class Trainer {
                 progress.epochFinished(m, config.epochs());
             }
             return new Result(List.copyOf(history), runDir, lastCheckpoint);
+        }
+    }
+
+    /** Whether dir already has a metrics.csv or a checkpoint (a new run there would overwrite them). */
+    public static boolean holdsARun(Path dir) {
+        if (Files.exists(dir.resolve(METRICS)) || Files.exists(CheckpointFiles.forEpoch(dir, 1))) {
+            return true;
+        }
+        try {
+            CheckpointFiles.resolve(dir);
+            return true;
+        } catch (CheckpointException e) {
+            return false;
         }
     }
 

@@ -133,6 +133,10 @@ class MainTest {
         assertEquals(2, conflict.status(), conflict.err());
         assertTrue(conflict.err().contains("--lr 0.001 (not 0.5)"), conflict.err());
 
+        Run again = run("train", "--dataset", "synthetic", "--limit-train", "128", "--out", out.toString());
+        assertEquals(2, again.status(), again.err());
+        assertTrue(again.err().contains("already holds a run"), again.err());
+
         Run nothingToDo = run("train", "--resume", out.toString(), "--epochs", "1");
         assertEquals(2, nothingToDo.status(), nothingToDo.err());
 
