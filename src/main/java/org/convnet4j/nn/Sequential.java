@@ -188,6 +188,37 @@ public final class Sequential implements Layer {
         return n;
     }
 
+    /**
+     * A table for people: each layer's name, type, output shape for this input shape and, once
+     * initialized, its trainable parameter count; then the total.
+     */
+    public String summary(Shape input) {
+        checkOpen();
+        StringBuilder b = new StringBuilder(String.format("%-14s %-18s %-22s %12s%n", "layer", "type", "output", "parameters"));
+        b.append(String.format("%-14s %-18s %-22s %12s%n", "input", "", input, ""));
+        Shape shape = input;
+        long total = 0;
+        for (Layer l : layers) {
+            shape = l.outputShape(shape);
+            String count = "-";
+            if (isInitialized()) {
+                long n = 0;
+                for (Parameter p : l.parameters()) {
+                    if (p.isTrainable()) {
+                        n += p.shape().size();
+                    }
+                }
+                total += n;
+                count = String.format(java.util.Locale.ROOT, "%,d", n);
+            }
+            b.append(String.format("%-14s %-18s %-22s %12s%n", l.name(), l.getClass().getSimpleName(), shape, count));
+        }
+        if (isInitialized()) {
+            b.append(String.format("%-14s %-18s %-22s %12s%n", "total", "", "", String.format(java.util.Locale.ROOT, "%,d", total)));
+        }
+        return b.toString();
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException(name + ": network used after close");

@@ -99,10 +99,7 @@ public abstract class AbstractOptimizer implements Optimizer {
         return Collections.unmodifiableMap(state);
     }
 
-    /**
-     * Allocates (zeroed) the state of every trainable parameter without updating anything, so that
-     * {@link #state()} lists it before a checkpoint is loaded into it.
-     */
+    @Override
     public final void allocateState(List<Parameter> parameters) {
         checkOpen();
         for (Parameter p : parameters) {

@@ -32,6 +32,13 @@ public interface Optimizer extends AutoCloseable {
      */
     Map<String, Tensor> state();
 
+    /**
+     * Allocates (zeroed) the state of every trainable parameter without updating anything, so that
+     * {@link #state()} lists it all before the first step, ready for a checkpoint to be copied in.
+     * Parameters already seen keep their state.
+     */
+    void allocateState(List<Parameter> parameters);
+
     /** Sets the step count after state tensors were restored from a checkpoint. */
     void restoreSteps(int steps);
 

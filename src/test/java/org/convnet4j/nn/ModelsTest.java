@@ -1,0 +1,186 @@
+package org.convnet4j.nn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.convnet4j.backend.cpu.CpuBackend;
+import org.convnet4j.models.Models;
+import org.convnet4j.nn.optim.Optimizer;
+import org.convnet4j.nn.optim.Optimizers;
+import org.convnet4j.tensor.Shape;
+import org.convnet4j.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+
+/** The models' shapes, and reproducibility of training from a seed. */
+class ModelsTest {
+
+    private static Shape shapeAfter(Sequential net, Shape input, String layer) {
+        List<Shape> shapes = net.outputShapes(input);
+        for (int i = 0; i < net.layers().size(); i++) {
+            if (net.layers().get(i).name().equals(layer)) {
+                return shapes.get(i);
+            }
+        }
+        throw new AssertionError("no layer " + layer);
+    }
+
+    @Test
+    void namesAndInputShapes() {
+        assertEquals(List.of("lenet5", "alexnet", "alexnet-owt"), Models.names());
+        assertEquals(Shape.of(1, 28, 28), Models.inputShape("lenet5"));
+        assertEquals(Shape.of(3, 227, 227), Models.inputShape("alexnet"));
+        assertEquals(Shape.of(3, 224, 224), Models.inputShape("alexnet-owt"));
+        assertThrows(IllegalArgumentException.class, () -> Models.create("vgg16", 10));
+        assertThrows(IllegalArgumentException.class, () -> Models.create("lenet5", 0));
+    }
+
+    @Test
+    void leNet5Shapes() {
+        try (Sequential net = Models.create("lenet5", 10)) {
+            Shape in = Shape.of(2, 1, 28, 28);
+            assertEquals(Shape.of(2, 6, 28, 28), shapeAfter(net, in, "conv1"));
+            assertEquals(Shape.of(2, 6, 14, 14), shapeAfter(net, in, "pool1"));
+            assertEquals(Shape.of(2, 16, 10, 10), shapeAfter(net, in, "conv2"));
+            assertEquals(Shape.of(2, 16, 5, 5), shapeAfter(net, in, "pool2"));
+            assertEquals(Shape.of(2, 120), shapeAfter(net, in, "fc1"));
+            assertEquals(Shape.of(2, 84), shapeAfter(net, in, "fc2"));
+            assertEquals(Shape.of(2, 10), net.outputShape(in));
+            assertEquals(11, net.layers().size());
+        }
+    }
+
+    @Test
+    void alexNetShapes() {
+        try (Sequential net = Models.create("alexnet", 1000)) {
+            Shape in = Shape.of(1, 3, 227, 227);
+            assertEquals(Shape.of(1, 96, 55, 55), shapeAfter(net, in, "conv1"));
+            assertEquals(Shape.of(1, 96, 55, 55), shapeAfter(net, in, "norm1"));
+            assertEquals(Shape.of(1, 96, 27, 27), shapeAfter(net, in, "pool1"));
+            assertEquals(Shape.of(1, 256, 27, 27), shapeAfter(net, in, "conv2"));
+            assertEquals(Shape.of(1, 256, 13, 13), shapeAfter(net, in, "pool2"));
+            assertEquals(Shape.of(1, 384, 13, 13), shapeAfter(net, in, "conv3"));
+            assertEquals(Shape.of(1, 384, 13, 13), shapeAfter(net, in, "conv4"));
+            assertEquals(Shape.of(1, 256, 13, 13), shapeAfter(net, in, "conv5"));
+            assertEquals(Shape.of(1, 256, 6, 6), shapeAfter(net, in, "pool5"));
+            assertEquals(Shape.of(1, 4096), shapeAfter(net, in, "fc6"));
+            assertEquals(Shape.of(1, 4096), shapeAfter(net, in, "fc7"));
+            assertEquals(Shape.of(1, 1000), net.outputShape(in));
+            // 224x224 does not fit the original's 11x11 stride-4 conv1 exactly
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> net.outputShape(Shape.of(1, 3, 224, 224)));
+            assertTrue(e.getMessage().contains("conv1"), e.getMessage());
+        }
+    }
+
+    @Test
+    void alexNetOneWeirdTrickShapes() {
+        try (Sequential net = Models.create("alexnet-owt", 1000)) {
+            Shape in = Shape.of(1, 3, 224, 224);
+            assertEquals(Shape.of(1, 64, 55, 55), shapeAfter(net, in, "conv1"));
+            assertEquals(Shape.of(1, 64, 27, 27), shapeAfter(net, in, "pool1"));
+            assertEquals(Shape.of(1, 192, 27, 27), shapeAfter(net, in, "conv2"));
+            assertEquals(Shape.of(1, 192, 13, 13), shapeAfter(net, in, "pool2"));
+            assertEquals(Shape.of(1, 384, 13, 13), shapeAfter(net, in, "conv3"));
+            assertEquals(Shape.of(1, 256, 13, 13), shapeAfter(net, in, "conv4"));
+            assertEquals(Shape.of(1, 256, 13, 13), shapeAfter(net, in, "conv5"));
+            assertEquals(Shape.of(1, 256, 6, 6), shapeAfter(net, in, "pool5"));
+            assertEquals(Shape.of(1, 1000), net.outputShape(in));
+        }
+    }
+
+    @Test
+    void leNet5ParameterCount() {
+        // conv1 6*25+6, conv2 16*150+16, fc1 120*400+120, fc2 84*120+84, fc3 10*84+10
+        try (CpuBackend backend = new CpuBackend(1); Sequential net = Models.create("lenet5", 10)) {
+            net.initialize(backend, Shape.of(1, 1, 28, 28), 1L);
+            assertEquals(156 + 2416 + 48120 + 10164 + 850, net.parameterCount());
+            assertEquals(10, net.parameters().size());
+            String summary = net.summary(Shape.of(1, 1, 28, 28));
+            System.out.print(summary);
+            assertTrue(summary.contains("[1, 16, 5, 5]") && summary.contains("61,706"), summary);
+        }
+    }
+
+    /** Three training steps of a small net with dropout, from one seed, twice: bit-identical parameters. */
+    @Test
+    void sameSeedGivesBitIdenticalParametersAfterThreeSteps() {
+        List<float[]> first = trainThreeSteps(123L);
+        List<float[]> second = trainThreeSteps(123L);
+        assertEquals(first.size(), second.size());
+        for (int i = 0; i < first.size(); i++) {
+            assertArrayEquals(first.get(i), second.get(i), "parameter " + i);
+        }
+        List<float[]> other = trainThreeSteps(124L);
+        assertNotEquals(java.util.Arrays.toString(first.get(0)), java.util.Arrays.toString(other.get(0)),
+                "another seed gives other weights");
+    }
+
+    private static List<float[]> trainThreeSteps(long seed) {
+        Shape in = Shape.of(4, 1, 28, 28);
+        Random data = new Random(7);
+        float[] xs = new float[in.size()];
+        for (int i = 0; i < xs.length; i++) {
+            xs[i] = data.nextFloat();
+        }
+        try (CpuBackend backend = new CpuBackend(2);
+             Sequential net = Sequential.of("lenet-dropout",
+                     Conv2d.builder().name("conv1").filters(6).kernel(5).pad(2).build(),
+                     ActivationLayer.relu("relu1"),
+                     MaxPool2d.builder().name("pool1").kernel(2).build(),
+                     Dropout.of("drop1", 0.5f),
+                     Linear.builder().name("fc1").units(10).build());
+             Tensor x = backend.tensor(in, xs);
+             Tensor y = backend.intTensor(Shape.of(4), new int[] {1, 7, 3, 3});
+             SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
+             Optimizer opt = Optimizers.create("adam", backend, 1e-3f, 5e-4f)) {
+            net.initialize(backend, in, seed);
+            for (int step = 0; step < 3; step++) {
+                net.zeroGrad();
+                loss.forward(net.forward(x, true), y);
+                net.backward(loss.backward());
+                opt.step(net.parameters());
+            }
+            List<float[]> values = new ArrayList<>();
+            for (Parameter p : net.parameters()) {
+                values.add(backend.toFloatArray(p.value()));
+            }
+            return values;
+        }
+    }
+
+    @Test
+    void leNet5TrainsOnAFixedBatch() {
+        Shape in = Shape.of(8, 1, 28, 28);
+        Random data = new Random(3);
+        float[] xs = new float[in.size()];
+        int[] ys = new int[8];
+        for (int n = 0; n < 8; n++) {
+            ys[n] = n % 10;
+            for (int i = 0; i < 784; i++) {
+                xs[n * 784 + i] = data.nextFloat() < 0.2f ? 1f : 0f;
+            }
+        }
+        try (CpuBackend backend = new CpuBackend(2); Sequential net = Models.create("lenet5", 10);
+             Tensor x = backend.tensor(in, xs); Tensor y = backend.intTensor(Shape.of(8), ys);
+             SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
+             Optimizer opt = Optimizers.create("momentum", backend, 0.01f, 0f)) {
+            net.initialize(backend, in, 1L);
+            float first = 0;
+            float last = 0;
+            for (int step = 0; step < 20; step++) {
+                net.zeroGrad();
+                last = loss.forward(net.forward(x, true), y);
+                first = step == 0 ? last : first;
+                net.backward(loss.backward());
+                opt.step(net.parameters());
+            }
+            assertTrue(last < 0.5f * first, "memorizes 8 images: loss " + first + " -> " + last);
+        }
+    }
+}
