@@ -9,9 +9,6 @@ import static org.convnet4j.backend.cuda.OpChecks.type;
 
 import java.util.List;
 
-import jcuda.Pointer;
-import jcuda.driver.JCudaDriver;
-
 import org.convnet4j.backend.Activation;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.BackendUnavailableException;
@@ -40,23 +37,30 @@ public final class CudaBackend implements Backend {
     /** Column workspace bound: chunks of images are sized to stay under it. */
     static final long MAX_WORKSPACE_BYTES = 256L << 20;
 
-    private final CudaContext context;
-    private final KernelImage image;
-    private final KernelLauncher launcher;
+    private final DeviceOps device;
     private final DevicePool pool;
+    private final KernelLauncher launcher;
     private final GemmProvider gemm;
     private final List<String> gemmAttempts;
+    private final String kernelTargets;
+    private final Runnable releaseDevice;
     private DevicePool.Block workspace;
     private boolean closed;
 
-    private CudaBackend(CudaContext context, KernelImage image, GemmProviders.Selection selection,
-                        KernelLauncher launcher) {
-        this.context = context;
-        this.image = image;
+    /**
+     * A backend on the given device pieces (tests pass host fakes of them).
+     *
+     * @param releaseDevice called last by close(): unloads the kernel image and releases the context
+     */
+    CudaBackend(DeviceOps device, DevicePool pool, KernelLauncher launcher, GemmProviders.Selection selection,
+                String kernelTargets, Runnable releaseDevice) {
+        this.device = device;
+        this.pool = pool;
         this.launcher = launcher;
-        this.pool = new DevicePool(new CudaAllocator(context));
         this.gemm = selection.provider();
         this.gemmAttempts = selection.attempts();
+        this.kernelTargets = kernelTargets;
+        this.releaseDevice = releaseDevice;
     }
 
     /** The backend on device 0. */
@@ -75,10 +79,15 @@ public final class CudaBackend implements Backend {
         KernelImage image = null;
         try {
             image = KernelImage.load(context.computeCapabilityMajor(), context.computeCapabilityMinor());
-            KernelLauncher launcher = new KernelLauncher(context, image);
+            KernelLauncher launcher = new KernelLauncher(image);
             GemmProviders.Selection selection = GemmProviders.select(GemmProviders.defaultCandidates(launcher),
                     GemmProviders.requestedName());
-            return new CudaBackend(context, image, selection, launcher);
+            KernelImage loaded = image;
+            return new CudaBackend(context, new DevicePool(new CudaAllocator(context)), launcher, selection,
+                    image.info().toString(), () -> {
+                        loaded.close();
+                        context.close();
+                    });
         } catch (RuntimeException e) {
             if (image != null) {
                 image.close();
@@ -100,7 +109,7 @@ public final class CudaBackend implements Backend {
 
     /** The kernel image's targets, e.g. "SASS sm_75 sm_80 ..., PTX compute_90". */
     public String kernelTargets() {
-        return image.info().toString();
+        return kernelTargets;
     }
 
     /** The column workspace a convolution with these shapes uses, in bytes (for bench output). */
@@ -118,7 +127,7 @@ public final class CudaBackend implements Backend {
 
     @Override
     public String description() {
-        return "cuda: " + context.describe() + ", driver " + CudaDriver.driverVersion() + ", GEMM " + gemm.name();
+        return "cuda: " + device.describe() + ", GEMM " + gemm.name();
     }
 
     // ---------------------------------------------------------------- memory
@@ -129,7 +138,7 @@ public final class CudaBackend implements Backend {
         notNull("allocate", "shape", shape);
         notNull("allocate", "dataType", dataType);
         DevicePool.Block block = pool.acquire((long) shape.size() * dataType.bytes());
-        JCudaDriver.cuMemsetD32(DevicePtr.at(block.address()), 0, shape.size());
+        device.zero(block.address(), shape.size());
         return new CudaTensor(this, shape, dataType, block, null);
     }
 
@@ -142,7 +151,7 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor d = own("upload", "dst", dst, DataType.FLOAT32);
         hostLength("upload", src.length, d);
-        JCudaDriver.cuMemcpyHtoD(d.pointer(), Pointer.to(src), d.bytes());
+        device.upload(src, d.address());
     }
 
     @Override
@@ -150,7 +159,7 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor d = own("upload", "dst", dst, DataType.INT32);
         hostLength("upload", src.length, d);
-        JCudaDriver.cuMemcpyHtoD(d.pointer(), Pointer.to(src), d.bytes());
+        device.upload(src, d.address());
     }
 
     @Override
@@ -158,7 +167,7 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor s = own("download", "src", src, DataType.FLOAT32);
         hostLength("download", dst.length, s);
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), s.pointer(), s.bytes());
+        device.download(s.address(), dst);
     }
 
     @Override
@@ -166,7 +175,7 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor s = own("download", "src", src, DataType.INT32);
         hostLength("download", dst.length, s);
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), s.pointer(), s.bytes());
+        device.download(s.address(), dst);
     }
 
     private static void hostLength(String op, int length, CudaTensor t) {
@@ -193,14 +202,14 @@ public final class CudaBackend implements Backend {
                     + d.shape() + " " + d.dataType() + " must have the same size and data type");
         }
         if (s.address() != d.address()) {
-            JCudaDriver.cuMemcpyDtoD(d.pointer(), s.pointer(), s.bytes());
+            device.copy(s.address(), d.address(), s.bytes());
         }
     }
 
     @Override
     public void synchronize() {
         begin();
-        context.synchronize();
+        device.synchronize();
     }
 
     @Override
@@ -807,7 +816,7 @@ public final class CudaBackend implements Backend {
         if (closed) {
             throw new IllegalStateException("CUDA backend used after close");
         }
-        context.makeCurrent();
+        device.makeCurrent();
     }
 
     /** t as a CudaTensor of this backend, open, of the given type (null: any). */
@@ -828,16 +837,17 @@ public final class CudaBackend implements Backend {
         if (closed) {
             return;
         }
-        context.makeCurrent();
         try {
-            JCudaDriver.cuCtxSynchronize();
+            device.synchronize();
         } finally {
             closed = true;
             workspace = null;
-            gemm.close();
-            pool.close();
-            image.close();
-            context.close();
+            try {
+                gemm.close();
+                pool.close();
+            } finally {
+                releaseDevice.run();
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABI
 import java.nio.charset.StandardCharsets;
 
 import jcuda.CudaException;
+import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
 import jcuda.driver.JCudaDriver;
@@ -17,7 +18,7 @@ import org.convnet4j.backend.BackendUnavailableException;
  * shares memory and the legacy default stream with our kernels. {@link #makeCurrent()} binds it to the
  * calling thread; the backend calls it at the start of every op, so any thread may use the backend.
  */
-final class CudaContext implements AutoCloseable {
+final class CudaContext implements DeviceOps, AutoCloseable {
     private final int ordinal;
     private final CUdevice device = new CUdevice();
     private final CUcontext context = new CUcontext();
@@ -78,7 +79,8 @@ final class CudaContext implements AutoCloseable {
     }
 
     /** Binds this context to the calling thread. */
-    void makeCurrent() {
+    @Override
+    public void makeCurrent() {
         if (closed) {
             throw new IllegalStateException("CUDA context of device " + ordinal + " used after close");
         }
@@ -86,9 +88,40 @@ final class CudaContext implements AutoCloseable {
     }
 
     /** Waits for all work on the device. */
-    void synchronize() {
+    @Override
+    public void synchronize() {
         makeCurrent();
         JCudaDriver.cuCtxSynchronize();
+    }
+
+    @Override
+    public void zero(long address, int words) {
+        JCudaDriver.cuMemsetD32(DevicePtr.at(address), 0, words);
+    }
+
+    @Override
+    public void upload(float[] src, long address) {
+        JCudaDriver.cuMemcpyHtoD(DevicePtr.at(address), Pointer.to(src), 4L * src.length);
+    }
+
+    @Override
+    public void upload(int[] src, long address) {
+        JCudaDriver.cuMemcpyHtoD(DevicePtr.at(address), Pointer.to(src), 4L * src.length);
+    }
+
+    @Override
+    public void download(long address, float[] dst) {
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), DevicePtr.at(address), 4L * dst.length);
+    }
+
+    @Override
+    public void download(long address, int[] dst) {
+        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), DevicePtr.at(address), 4L * dst.length);
+    }
+
+    @Override
+    public void copy(long src, long dst, long bytes) {
+        JCudaDriver.cuMemcpyDtoD(DevicePtr.at(dst), DevicePtr.at(src), bytes);
     }
 
     /** Free bytes on the device right now (cuMemGetInfo). */
@@ -125,10 +158,12 @@ final class CudaContext implements AutoCloseable {
         return totalBytes;
     }
 
-    /** "device 0: NVIDIA H100 80GB HBM3, compute capability 9.0, 79.1 GiB". */
-    String describe() {
+    /** "device 0: NVIDIA H100 80GB HBM3, compute capability 9.0, 79.1 GiB, CUDA driver 13.0". */
+    @Override
+    public String describe() {
         return "device " + ordinal + ": " + name + ", compute capability " + computeCapability() + ", "
-                + String.format("%.1f GiB", totalBytes / (double) (1L << 30));
+                + String.format("%.1f GiB", totalBytes / (double) (1L << 30)) + ", CUDA driver "
+                + CudaDriver.driverVersion();
     }
 
     @Override

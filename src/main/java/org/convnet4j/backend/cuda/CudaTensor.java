@@ -33,11 +33,6 @@ final class CudaTensor extends Tensor {
         return block.address();
     }
 
-    /** A JCuda pointer to the data, for copies. */
-    DevicePtr pointer() {
-        return DevicePtr.at(address());
-    }
-
     /** Bytes of the elements (size * 4). */
     long bytes() {
         return (long) size() * dataType().bytes();

@@ -6,6 +6,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 import jcuda.CudaException;
+import jcuda.NativePointerObject;
+import jcuda.Pointer;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUmodule;
 import jcuda.driver.JCudaDriver;
@@ -16,7 +18,7 @@ import org.convnet4j.backend.BackendUnavailableException;
  * The kernels of kernels/*.cu, built by kernels/build.sh into one fatbin on the class path
  * ({@value #RESOURCE}), loaded with cuModuleLoadData. Functions are looked up by name once and cached.
  */
-final class KernelImage implements AutoCloseable {
+final class KernelImage implements KernelRunner, AutoCloseable {
     static final String RESOURCE = "org/convnet4j/kernels/convnet4j.fatbin";
 
     private final CUmodule module = new CUmodule();
@@ -84,6 +86,38 @@ final class KernelImage implements AutoCloseable {
             functions.put(name, f);
         }
         return f;
+    }
+
+    /** cuLaunchKernel on the legacy default stream. */
+    @Override
+    public void launch(String kernel, int gridX, int gridY, int gridZ, int blockX, int sharedBytes, Object[] args) {
+        JCudaDriver.cuLaunchKernel(function(kernel), gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, null,
+                Pointer.to(parameters(args)), null);
+    }
+
+    @Override
+    public void synchronize() {
+        JCudaDriver.cuCtxSynchronize();
+    }
+
+    private static NativePointerObject[] parameters(Object[] args) {
+        NativePointerObject[] p = new NativePointerObject[args.length];
+        for (int i = 0; i < args.length; i++) {
+            Object a = args[i];
+            if (a instanceof CudaTensor t) {
+                p[i] = Pointer.to(new long[] {t.address()});
+            } else if (a instanceof Long l) {
+                p[i] = Pointer.to(new long[] {l});
+            } else if (a instanceof Integer n) {
+                p[i] = Pointer.to(new int[] {n});
+            } else if (a instanceof Float f) {
+                p[i] = Pointer.to(new float[] {f});
+            } else {
+                throw new IllegalArgumentException("kernel argument " + i + " has unsupported type "
+                        + (a == null ? "null" : a.getClass().getName()));
+            }
+        }
+        return p;
     }
 
     @Override

@@ -1,0 +1,130 @@
+// gemm.cu: our own single-precision GEMM, row-major, strided batched: the fallback GemmProvider ("kernel")
+// where no cuBLAS loads, and a baseline for benchmarks.
+//
+// Layout: row-major. For batch item z = blockIdx.z: C_z = alpha * op(A_z) * op(B_z) + beta * C_z with
+// op(A) [M, K], op(B) [K, N], C [M, N]. A is stored [M, K] with row stride lda, or, when transA, [K, M];
+// B is stored [K, N] with row stride ldb, or, when transB, [N, K]; C has row stride ldc. Item z's matrices
+// start strideA/strideB/strideC elements after item z-1's (0 = the same matrix for every item).
+// With beta == 0, C is written without being read (it may hold NaN).
+// Launch geometry (both kernels): grid (ceil(N/64), ceil(M/64), batch), 256-thread blocks; block (x, y)
+// owns the 64x64 tile of C at rows 64y.., columns 64x...
+// Kernels:
+//   sgemm_naive   each thread computes 16 elements of the tile, one at a time, each a plain dot product
+//                 over k from global memory. Slow; the oracle for sgemm_tiled.
+//   sgemm_tiled   K is walked in steps of 16: the block stages the 64x16 slice of op(A) and the 16x64 slice
+//                 of op(B) in shared memory (zero-padded at the edges; loads laid out so consecutive threads
+//                 read consecutive addresses of the stored matrix), then each thread (tx, ty) = (t % 16, t / 16)
+//                 accumulates a 4x4 register block: rows ty + 16i, columns tx + 16j (i, j in 0..3), so shared
+//                 reads are conflict-free and the final writes coalesced. Sums run over k in order:
+//                 deterministic.
+#include "common.cuh"
+
+#define CN4J_GEMM_TILE 64
+#define CN4J_GEMM_TK 16
+#define CN4J_GEMM_PAD 4
+
+// Element (r, c) of op(X): X stored row-major with row stride ld, transposed when trans.
+static __device__ __forceinline__ float cn4j_gemm_at(const float* X, int trans, int ld, int r, int c) {
+    return trans ? X[(long long)c * ld + r] : X[(long long)r * ld + c];
+}
+
+// One block per 64x64 tile of C; each thread 16 of its elements, each a dot product straight from global memory.
+extern "C" __global__ void sgemm_naive(int transA, int transB, int M, int N, int K, float alpha,
+                                       const float* A, int lda, long long strideA,
+                                       const float* B, int ldb, long long strideB,
+                                       float beta, float* C, int ldc, long long strideC) {
+    A += blockIdx.z * strideA;
+    B += blockIdx.z * strideB;
+    C += blockIdx.z * strideC;
+    for (int e = threadIdx.x; e < CN4J_GEMM_TILE * CN4J_GEMM_TILE; e += blockDim.x) {
+        int i = blockIdx.y * CN4J_GEMM_TILE + e / CN4J_GEMM_TILE;
+        int j = blockIdx.x * CN4J_GEMM_TILE + e % CN4J_GEMM_TILE;
+        if (i < M && j < N) {
+            float acc = 0.0f;
+            for (int p = 0; p < K; ++p) {
+                acc += cn4j_gemm_at(A, transA, lda, i, p) * cn4j_gemm_at(B, transB, ldb, p, j);
+            }
+            float* out = C + (long long)i * ldc + j;
+            *out = beta == 0.0f ? alpha * acc : alpha * acc + beta * *out;
+        }
+    }
+}
+
+// One block per 64x64 tile of C; thread (tx, ty) the 4x4 elements (ty + 16i, tx + 16j), through shared tiles.
+extern "C" __global__ void sgemm_tiled(int transA, int transB, int M, int N, int K, float alpha,
+                                       const float* A, int lda, long long strideA,
+                                       const float* B, int ldb, long long strideB,
+                                       float beta, float* C, int ldc, long long strideC) {
+    __shared__ float As[CN4J_GEMM_TK][CN4J_GEMM_TILE + CN4J_GEMM_PAD]; // As[kk][r] = op(A)(m0 + r, k0 + kk)
+    __shared__ float Bs[CN4J_GEMM_TK][CN4J_GEMM_TILE + CN4J_GEMM_PAD]; // Bs[kk][c] = op(B)(k0 + kk, n0 + c)
+    A += blockIdx.z * strideA;
+    B += blockIdx.z * strideB;
+    C += blockIdx.z * strideC;
+    const int m0 = blockIdx.y * CN4J_GEMM_TILE;
+    const int n0 = blockIdx.x * CN4J_GEMM_TILE;
+    const int t = threadIdx.x;
+    const int tx = t % 16;
+    const int ty = t / 16;
+    float acc[4][4];
+    for (int i = 0; i < 4; ++i) {
+        for (int j = 0; j < 4; ++j) {
+            acc[i][j] = 0.0f;
+        }
+    }
+    for (int k0 = 0; k0 < K; k0 += CN4J_GEMM_TK) {
+        // 64*16 = 1024 elements of each slice, 4 per thread.
+        for (int l = 0; l < 4; ++l) {
+            int e = t + l * CN4J_BLOCK;
+            int r, kk;
+            if (transA) { // stored [K, M]: consecutive threads along m
+                r = e % CN4J_GEMM_TILE;
+                kk = e / CN4J_GEMM_TILE;
+            } else {      // stored [M, K]: consecutive threads along k
+                kk = e % CN4J_GEMM_TK;
+                r = e / CN4J_GEMM_TK;
+            }
+            int gi = m0 + r;
+            int gk = k0 + kk;
+            As[kk][r] = (gi < M && gk < K) ? cn4j_gemm_at(A, transA, lda, gi, gk) : 0.0f;
+            int c;
+            if (transB) { // stored [N, K]: consecutive threads along k
+                kk = e % CN4J_GEMM_TK;
+                c = e / CN4J_GEMM_TK;
+            } else {      // stored [K, N]: consecutive threads along n
+                c = e % CN4J_GEMM_TILE;
+                kk = e / CN4J_GEMM_TILE;
+            }
+            int gj = n0 + c;
+            gk = k0 + kk;
+            Bs[kk][c] = (gk < K && gj < N) ? cn4j_gemm_at(B, transB, ldb, gk, gj) : 0.0f;
+        }
+        __syncthreads();
+        for (int kk = 0; kk < CN4J_GEMM_TK; ++kk) {
+            float a[4];
+            float b[4];
+            for (int i = 0; i < 4; ++i) {
+                a[i] = As[kk][ty + 16 * i];
+                b[i] = Bs[kk][tx + 16 * i];
+            }
+            for (int i = 0; i < 4; ++i) {
+                for (int j = 0; j < 4; ++j) {
+                    acc[i][j] += a[i] * b[j];
+                }
+            }
+        }
+        __syncthreads();
+    }
+    for (int i = 0; i < 4; ++i) {
+        int row = m0 + ty + 16 * i;
+        if (row >= M) {
+            continue;
+        }
+        for (int j = 0; j < 4; ++j) {
+            int col = n0 + tx + 16 * j;
+            if (col < N) {
+                float* out = C + (long long)row * ldc + col;
+                *out = beta == 0.0f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * *out;
+            }
+        }
+    }
+}

@@ -1,0 +1,141 @@
+// pooling.cu: max and average pooling over each channel plane, forward and backward.
+//
+// Layout: x and dx NCHW [N, C, H, W]; y, dy and switches NCHW [N, C, OH, OW] (switches int32).
+// Window of output (oh, ow): rows oh*sh - ph .. + kh - 1, columns ow*sw - pw .. + kw - 1 of the plane.
+// Launch geometry: grid-stride, 256-thread blocks (common.cuh); forward kernels one thread per output,
+// backward kernels one thread per input element.
+// Kernels:
+//   maxpool_forward_f32    the window's maximum over real (non-padded) positions, scanned in row-major
+//                          window order, first maximum wins (strict >); switch = its position h*W + w in the
+//                          input plane.
+//   maxpool_backward_f32   GATHER: dx[h,w] = sum of dy over the outputs whose window contains (h,w) and whose
+//                          switch is h*W + w. Overlapping windows (AlexNet 3x3/2) are summed in a fixed order:
+//                          deterministic, no atomics; dx overwritten.
+//   avgpool_forward_f32    the window's sum over real positions / (kh*kw): padding counts as zeros.
+//   avgpool_backward_f32   GATHER: dx[h,w] = sum over windows containing (h,w) of dy / (kh*kw).
+#include "common.cuh"
+
+// The outputs along one axis whose windows contain input position pos: [*first, *last] (may be empty).
+static __device__ void cn4j_pool_range(int pos, int pad, int k, int stride, int outSize, int* first, int* last) {
+    // window o covers o*stride - pad .. o*stride - pad + k - 1
+    int t = pos + pad - k + 1; // o*stride >= t
+    int lo = t <= 0 ? 0 : (t + stride - 1) / stride;
+    int hi = (pos + pad) / stride; // o*stride <= pos + pad
+    *first = lo;
+    *last = hi < outSize - 1 ? hi : outSize - 1;
+}
+
+// One thread per output (n, c, oh, ow): the window maximum and its position h*W + w.
+extern "C" __global__ void maxpool_forward_f32(const float* x, float* y, int* switches, int N, int C, int H, int W,
+                                               int OH, int OW, int kh, int kw, int sh, int sw, int ph, int pw) {
+    const long long total = (long long)N * C * OH * OW;
+    GRID_STRIDE_LOOP(i, total) {
+        int ow = (int)(i % OW);
+        int oh = (int)((i / OW) % OH);
+        long long plane = i / ((long long)OW * OH); // n*C + c
+        const float* xp = x + plane * H * W;
+        int h0 = oh * sh - ph;
+        int w0 = ow * sw - pw;
+        float best = 0.0f;
+        int where = -1;
+        for (int a = 0; a < kh; ++a) {
+            int h = h0 + a;
+            if (h < 0 || h >= H) {
+                continue;
+            }
+            for (int b = 0; b < kw; ++b) {
+                int w = w0 + b;
+                if (w < 0 || w >= W) {
+                    continue;
+                }
+                float v = xp[h * W + w];
+                if (where < 0 || v > best) {
+                    best = v;
+                    where = h * W + w;
+                }
+            }
+        }
+        y[i] = best;          // every window holds a real position (pad < window), so where >= 0
+        switches[i] = where;
+    }
+}
+
+// One thread per input element (n, c, h, w): the sum of dy over outputs whose switch points at it.
+extern "C" __global__ void maxpool_backward_f32(const float* dy, const int* switches, float* dx, int N, int C,
+                                                int H, int W, int OH, int OW, int kh, int kw, int sh, int sw,
+                                                int ph, int pw) {
+    const long long total = (long long)N * C * H * W;
+    GRID_STRIDE_LOOP(i, total) {
+        int w = (int)(i % W);
+        int h = (int)((i / W) % H);
+        long long plane = i / ((long long)W * H);
+        const float* dyp = dy + plane * OH * OW;
+        const int* sp = switches + plane * OH * OW;
+        int me = h * W + w;
+        int oh0, oh1, ow0, ow1;
+        cn4j_pool_range(h, ph, kh, sh, OH, &oh0, &oh1);
+        cn4j_pool_range(w, pw, kw, sw, OW, &ow0, &ow1);
+        float s = 0.0f;
+        for (int oh = oh0; oh <= oh1; ++oh) {
+            for (int ow = ow0; ow <= ow1; ++ow) {
+                int o = oh * OW + ow;
+                if (sp[o] == me) {
+                    s += dyp[o];
+                }
+            }
+        }
+        dx[i] = s;
+    }
+}
+
+// One thread per output (n, c, oh, ow): the sum of the window's real elements / (kh*kw).
+extern "C" __global__ void avgpool_forward_f32(const float* x, float* y, int N, int C, int H, int W, int OH, int OW,
+                                               int kh, int kw, int sh, int sw, int ph, int pw) {
+    const long long total = (long long)N * C * OH * OW;
+    const float inv = 1.0f / (float)(kh * kw);
+    GRID_STRIDE_LOOP(i, total) {
+        int ow = (int)(i % OW);
+        int oh = (int)((i / OW) % OH);
+        long long plane = i / ((long long)OW * OH);
+        const float* xp = x + plane * H * W;
+        int h0 = oh * sh - ph;
+        int w0 = ow * sw - pw;
+        float s = 0.0f;
+        for (int a = 0; a < kh; ++a) {
+            int h = h0 + a;
+            if (h < 0 || h >= H) {
+                continue;
+            }
+            for (int b = 0; b < kw; ++b) {
+                int w = w0 + b;
+                if (w >= 0 && w < W) {
+                    s += xp[h * W + w];
+                }
+            }
+        }
+        y[i] = s * inv;
+    }
+}
+
+// One thread per input element (n, c, h, w): the sum of dy / (kh*kw) over the windows that contain it.
+extern "C" __global__ void avgpool_backward_f32(const float* dy, float* dx, int N, int C, int H, int W, int OH,
+                                                int OW, int kh, int kw, int sh, int sw, int ph, int pw) {
+    const long long total = (long long)N * C * H * W;
+    const float inv = 1.0f / (float)(kh * kw);
+    GRID_STRIDE_LOOP(i, total) {
+        int w = (int)(i % W);
+        int h = (int)((i / W) % H);
+        long long plane = i / ((long long)W * H);
+        const float* dyp = dy + plane * OH * OW;
+        int oh0, oh1, ow0, ow1;
+        cn4j_pool_range(h, ph, kh, sh, OH, &oh0, &oh1);
+        cn4j_pool_range(w, pw, kw, sw, OW, &ow0, &ow1);
+        float s = 0.0f;
+        for (int oh = oh0; oh <= oh1; ++oh) {
+            for (int ow = ow0; ow <= ow1; ++ow) {
+                s += dyp[oh * OW + ow];
+            }
+        }
+        dx[i] = s * inv;
+    }
+}

@@ -1,0 +1,229 @@
+package org.convnet4j.backend.cuda;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Host stand-ins for the device, so CudaBackend's shape checks, launches, workspaces and pool use can be
+ * tested without a GPU: an allocator handing out fake addresses, DeviceOps that do nothing, and a
+ * KernelRunner that checks every launch against the kernel's parameters in kernels/*.cu and that every
+ * pointer argument (and every matrix a GEMM touches) lies inside a live allocation.
+ */
+final class HostFakes {
+    private HostFakes() {
+    }
+
+    /** Fake device memory: addresses from 1 GiB up, 256-byte aligned, a limit to simulate running out. */
+    static final class Allocator implements DevicePool.Allocator {
+        final TreeMap<Long, Long> live = new TreeMap<>();
+        long next = 1L << 30;
+        long limit = Long.MAX_VALUE;
+        long used;
+        int allocateCalls;
+        int freeCalls;
+
+        @Override
+        public long allocate(long bytes) {
+            allocateCalls++;
+            if (used + bytes > limit) {
+                return 0;
+            }
+            long address = next;
+            next += (bytes + 255) / 256 * 256 + 256;
+            live.put(address, bytes);
+            used += bytes;
+            return address;
+        }
+
+        @Override
+        public void free(long address) {
+            freeCalls++;
+            Long bytes = live.remove(address);
+            if (bytes == null) {
+                throw new IllegalStateException("free of an unknown address " + address);
+            }
+            used -= bytes;
+        }
+
+        @Override
+        public long freeBytes() {
+            return limit == Long.MAX_VALUE ? 1L << 40 : limit - used;
+        }
+
+        /** Bytes from address to the end of its allocation; fails when address is in none. */
+        long bytesFrom(long address, String what) {
+            Map.Entry<Long, Long> e = live.floorEntry(address);
+            if (e == null || address >= e.getKey() + e.getValue()) {
+                throw new AssertionError(what + ": address " + address + " is in no live allocation");
+            }
+            return e.getKey() + e.getValue() - address;
+        }
+    }
+
+    /** DeviceOps that do nothing (downloads leave the host array as it is). */
+    static final class Device implements DeviceOps {
+        int synchronizations;
+
+        @Override
+        public void makeCurrent() {
+        }
+
+        @Override
+        public void zero(long address, int words) {
+        }
+
+        @Override
+        public void upload(float[] src, long address) {
+        }
+
+        @Override
+        public void upload(int[] src, long address) {
+        }
+
+        @Override
+        public void download(long address, float[] dst) {
+        }
+
+        @Override
+        public void download(long address, int[] dst) {
+        }
+
+        @Override
+        public void copy(long src, long dst, long bytes) {
+        }
+
+        @Override
+        public void synchronize() {
+            synchronizations++;
+        }
+
+        @Override
+        public String describe() {
+            return "host fake device";
+        }
+    }
+
+    /** One recorded launch. */
+    record Launch(String kernel, int gridX, int gridY, int gridZ, int blockX, Object[] args) {
+    }
+
+    /** Checks each launch against kernels/*.cu and the fake memory, and records it. */
+    static final class CheckingRunner implements KernelRunner {
+        /** Kernels whose fixed-size shared-memory trees or tiles need exactly 256 threads per block. */
+        private static final List<String> NEED_256 = List.of("bias_grad_f32", "softmax_xent_forward_f32",
+                "batchnorm_forward_training_f32", "batchnorm_backward_f32", "sgemm_tiled", "sgemm_naive");
+
+        final Map<String, List<String>> signatures = KernelSignatures.read();
+        final Allocator memory;
+        final List<Launch> launches = new ArrayList<>();
+
+        CheckingRunner(Allocator memory) {
+            this.memory = memory;
+        }
+
+        @Override
+        public void launch(String kernel, int gridX, int gridY, int gridZ, int blockX, int sharedBytes,
+                           Object[] args) {
+            List<String> kinds = signatures.get(kernel);
+            if (kinds == null) {
+                throw new AssertionError("kernel " + kernel + " is not defined in kernels/*.cu");
+            }
+            if (kinds.size() != args.length) {
+                throw new AssertionError(kernel + " takes " + kinds.size() + " parameters " + kinds + ", launched with "
+                        + args.length);
+            }
+            for (int i = 0; i < args.length; i++) {
+                String got = kindOf(args[i]);
+                boolean ok = got.equals(kinds.get(i)) || (got.equals("i64|ptr") && !kinds.get(i).startsWith("i32")
+                        && !kinds.get(i).equals("f32"));
+                if (!ok) {
+                    throw new AssertionError(kernel + " parameter " + i + " is " + kinds.get(i) + " but got " + got
+                            + " (" + args[i] + ")");
+                }
+                if (kinds.get(i).equals("ptr")) {
+                    memory.bytesFrom(address(args[i]), kernel + " parameter " + i);
+                }
+            }
+            if (gridX < 1 || gridY < 1 || gridY > 65535 || gridZ < 1 || gridZ > 65535 || blockX < 1 || blockX > 1024) {
+                throw new AssertionError(kernel + ": bad launch geometry grid " + gridX + "x" + gridY + "x" + gridZ
+                        + " block " + blockX);
+            }
+            if (NEED_256.contains(kernel) && blockX != 256) {
+                throw new AssertionError(kernel + " needs 256-thread blocks, got " + blockX);
+            }
+            if (kernel.startsWith("sgemm_")) {
+                checkGemmExtents(kernel, gridZ, args);
+            }
+            launches.add(new Launch(kernel, gridX, gridY, gridZ, blockX, args.clone()));
+        }
+
+        /** Every matrix of every batch item lies inside its allocation. */
+        private void checkGemmExtents(String kernel, int batch, Object[] a) {
+            boolean transA = (Integer) a[0] != 0;
+            boolean transB = (Integer) a[1] != 0;
+            int m = (Integer) a[2];
+            int n = (Integer) a[3];
+            int k = (Integer) a[4];
+            checkMatrix(kernel + " A", address(a[6]), transA ? k : m, transA ? m : k, (Integer) a[7], (Long) a[8], batch);
+            checkMatrix(kernel + " B", address(a[9]), transB ? n : k, transB ? k : n, (Integer) a[10], (Long) a[11],
+                    batch);
+            checkMatrix(kernel + " C", address(a[13]), m, n, (Integer) a[14], (Long) a[15], batch);
+        }
+
+        private void checkMatrix(String what, long base, int rows, int cols, int ld, long stride, int batch) {
+            if (ld < cols) {
+                throw new AssertionError(what + ": row stride " + ld + " < " + cols + " columns");
+            }
+            long lastElement = (batch - 1) * stride + (long) (rows - 1) * ld + cols - 1;
+            long available = memory.bytesFrom(base, what);
+            if (4 * (lastElement + 1) > available) {
+                throw new AssertionError(what + ": [" + rows + " x " + cols + "] ld " + ld + " stride " + stride
+                        + " x " + batch + " needs " + 4 * (lastElement + 1) + " bytes, the allocation has " + available);
+            }
+        }
+
+        private static String kindOf(Object a) {
+            if (a instanceof CudaTensor) {
+                return "ptr";
+            }
+            if (a instanceof Long) {
+                return "i64|ptr";
+            }
+            if (a instanceof Integer) {
+                return "i32";
+            }
+            if (a instanceof Float) {
+                return "f32";
+            }
+            return a == null ? "null" : a.getClass().getSimpleName();
+        }
+
+        private static long address(Object a) {
+            return a instanceof CudaTensor t ? t.address() : (Long) a;
+        }
+
+        @Override
+        public void synchronize() {
+        }
+
+        List<String> kernelNames() {
+            return launches.stream().map(Launch::kernel).toList();
+        }
+    }
+
+    /** A CudaBackend on host fakes, with our GEMM kernel as its provider. */
+    record Rig(CudaBackend backend, Allocator memory, CheckingRunner runner, DevicePool pool) {
+        static Rig create() {
+            Allocator memory = new Allocator();
+            CheckingRunner runner = new CheckingRunner(memory);
+            KernelLauncher launcher = new KernelLauncher(runner, true);
+            DevicePool pool = new DevicePool(memory);
+            GemmProviders.Selection selection = new GemmProviders.Selection(new KernelGemmProvider(launcher),
+                    List.of("kernel: loaded"));
+            CudaBackend backend = new CudaBackend(new Device(), pool, launcher, selection, "host fake", () -> { });
+            return new Rig(backend, memory, runner, pool);
+        }
+    }
+}

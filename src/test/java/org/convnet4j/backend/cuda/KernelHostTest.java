@@ -1,0 +1,88 @@
+package org.convnet4j.backend.cuda;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.convnet4j.backend.DropoutMask;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs the kernels of kernels/*.cu on the CPU (kernels/hosttest: a CUDA shim, AddressSanitizer) against
+ * double-precision references, with the launch sequences CudaBackend uses; and checks that the dropout
+ * kernel's mask equals {@link DropoutMask} bit for bit. Needs g++ (C++20), not a GPU; skipped without g++.
+ */
+class KernelHostTest {
+    private static Path buildDir;
+
+    @BeforeAll
+    static void needsGxx() throws URISyntaxException {
+        assumeTrue(onPath("g++"), "no g++: the kernels' CPU emulation cannot be built here");
+        Path testClasses = Path.of(KernelHostTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        buildDir = testClasses.getParent().resolve("kernel-hosttest");
+    }
+
+    @Test
+    void everyKernelMatchesItsReference() throws IOException, InterruptedException {
+        Result r = run();
+        assertEquals(0, r.exit, r.output);
+        assertTrue(r.output.lines().anyMatch(l -> l.matches("\\d+ passed, 0 failed")), r.output);
+    }
+
+    @Test
+    void theDropoutKernelMaskIsDropoutMaskBitForBit() throws IOException, InterruptedException {
+        long seed = 0x5DEECE66DL;
+        float p = 0.37f;
+        int n = 3000;
+        Result r = run("dropout", Long.toUnsignedString(seed), Float.toString(p), Integer.toString(n));
+        assertEquals(0, r.exit, r.output);
+        List<String> lines = r.output.lines().filter(l -> l.matches("[0-9a-f]{8}")).toList();
+        assertEquals(n, lines.size(), r.output);
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            int expected = Float.floatToRawIntBits(DropoutMask.value(seed, i, p));
+            assertEquals(expected, Integer.parseUnsignedInt(lines.get(i), 16), "mask element " + i);
+            kept += expected != 0 ? 1 : 0;
+        }
+        assertTrue(kept > n / 2 && kept < n * 3 / 4, "about 63% kept, got " + kept);
+    }
+
+    private record Result(int exit, String output) {
+    }
+
+    private static Result run(String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("bash", "kernels/hosttest/run.sh", buildDir.toString()));
+        command.addAll(List.of(args));
+        Path log = Files.createTempFile("kernel-hosttest", ".log");
+        try {
+            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            if (!p.waitFor(10, TimeUnit.MINUTES)) {
+                p.destroyForcibly();
+                throw new AssertionError("kernels/hosttest/run.sh took more than 10 minutes");
+            }
+            return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+        } finally {
+            Files.delete(log);
+        }
+    }
+
+    private static boolean onPath(String tool) {
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
