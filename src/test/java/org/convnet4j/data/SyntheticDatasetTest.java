@@ -20,7 +20,7 @@ class SyntheticDatasetTest {
         int[] ya = new int[2];
         int[] yb = new int[2];
         a.copyBatch(new int[] {7, 3}, 0, 2, xa, ya);
-        b.copyBatch(new int[] {9, 3, 7}, 1, 2, xb, yb);
+        b.copyBatch(new int[] {9, 7, 3}, 1, 2, xb, yb);
         assertArrayEquals(xa, xb);
         assertArrayEquals(ya, yb);
         for (int l : ya) {
