@@ -25,7 +25,7 @@ import picocli.CommandLine.Option;
 /** {@code convnet4j train}: trains a model, writing a run directory (see {@link Trainer}). */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a model. With no options: LeNet-5 on MNIST, Adam, lr 0.001 times 0.85 per epoch,"
-                + " batch 64, 10 epochs, which reaches about 99% test accuracy.",
+                + " batch 64, 10 epochs, which reaches about 99%% test accuracy.",
                 "Writes metrics.csv, summary.json, curves.png, filters.png and a checkpoint per epoch into the run"
                         + " directory."})
 final class TrainCommand extends BaseCommand {
