@@ -29,9 +29,9 @@ public record CheckpointHeader(String model, int numClasses, int epoch, String o
         m.put("num_classes", numClasses);
         m.put("epoch", epoch);
         m.put("optimizer", optimizer);
-        m.put("lr", (double) lr);
-        m.put("lr_decay", (double) lrDecay);
-        m.put("weight_decay", (double) weightDecay);
+        m.put("lr", Double.parseDouble(Float.toString(lr)));
+        m.put("lr_decay", Double.parseDouble(Float.toString(lrDecay)));
+        m.put("weight_decay", Double.parseDouble(Float.toString(weightDecay)));
         m.put("optimizer_steps", optimizerSteps);
         m.put("seed", seed);
         m.put("batch", batch);

@@ -28,9 +28,9 @@ public final class RunSummary {
         m.put("model", config.model());
         m.put("dataset", config.dataset());
         m.put("optimizer", config.optimizer());
-        m.put("lr", (double) config.lr());
-        m.put("lr_decay", (double) config.lrDecay());
-        m.put("weight_decay", (double) config.weightDecay());
+        m.put("lr", Double.parseDouble(Float.toString(config.lr())));
+        m.put("lr_decay", Double.parseDouble(Float.toString(config.lrDecay())));
+        m.put("weight_decay", Double.parseDouble(Float.toString(config.weightDecay())));
         m.put("batch", config.batch());
         m.put("seed", config.seed());
         m.put("limit_train", config.limitTrain());
