@@ -1,0 +1,209 @@
+package org.convnet4j.cli;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.convnet4j.backend.Backend;
+import org.convnet4j.backend.Backends;
+import org.convnet4j.data.MnistFiles;
+import org.convnet4j.models.Models;
+import org.convnet4j.nn.optim.Optimizers;
+import org.convnet4j.train.Checkpoint;
+import org.convnet4j.train.CheckpointFiles;
+import org.convnet4j.train.CheckpointHeader;
+import org.convnet4j.train.ConsoleProgress;
+import org.convnet4j.train.PlainProgress;
+import org.convnet4j.train.TrainConfig;
+import org.convnet4j.train.Trainer;
+import org.convnet4j.train.TrainingProgress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code convnet4j train}: trains a model, writing a run directory (see {@link Trainer}). */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train a model. With no options: LeNet-5 on MNIST, Adam, lr 0.001 times 0.85 per epoch,"
+                + " batch 64, 10 epochs, which reaches about 99%% test accuracy.",
+                "Writes metrics.csv, summary.json, curves.png, filters.png and a checkpoint per epoch into the run"
+                        + " directory."})
+final class TrainCommand extends BaseCommand {
+    @Option(names = "--model", defaultValue = "lenet5", description = "Model: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
+            completionCandidates = ModelNames.class)
+    String model;
+
+    @Option(names = "--dataset", defaultValue = "mnist", description = "mnist or synthetic. Default: ${DEFAULT-VALUE}.")
+    String dataset;
+
+    @Option(names = "--epochs", defaultValue = "10", description = "Epochs to reach (with --resume: in total). Default: ${DEFAULT-VALUE}.")
+    int epochs;
+
+    @Option(names = "--batch", defaultValue = "64", description = "Mini-batch size. Default: ${DEFAULT-VALUE}.")
+    int batch;
+
+    @Option(names = "--lr", defaultValue = "0.001", description = "Learning rate. Default: ${DEFAULT-VALUE}.")
+    float lr;
+
+    @Option(names = "--lr-decay", defaultValue = "0.85", paramLabel = "F",
+            description = "Multiply the learning rate by F after every epoch (1: constant). Default: ${DEFAULT-VALUE}.")
+    float lrDecay;
+
+    @Option(names = "--optimizer", defaultValue = "adam", description = "Optimizer: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.",
+            completionCandidates = OptimizerNames.class)
+    String optimizer;
+
+    @Option(names = "--weight-decay", defaultValue = "0", description = "L2 weight decay. Default: ${DEFAULT-VALUE}.")
+    float weightDecay;
+
+    @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu. Default: ${DEFAULT-VALUE}.")
+    String device;
+
+    @Option(names = "--threads", defaultValue = "0", description = "CPU backend threads (0: every processor).")
+    int threads;
+
+    @Option(names = "--limit-train", defaultValue = "0", paramLabel = "N",
+            description = "Train on the first N training items only (0: all).")
+    int limitTrain;
+
+    @Option(names = "--seed", defaultValue = "1", description = "Seeds initialization and shuffling. Default: ${DEFAULT-VALUE}.")
+    long seed;
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Where the MNIST IDX files are (raw or .gz). Default: data/mnist.")
+    Path dataDir = MnistFiles.DEFAULT_DIR;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory. Default: runs/<model>-<timestamp>"
+            + " (with --resume: the checkpoint's directory).")
+    Path out;
+
+    @Option(names = "--resume", paramLabel = "DIR_OR_FILE", description = "Continue from a checkpoint file, or"
+            + " the latest checkpoint in a run directory; model, optimizer, lr, batch and seed come from it.")
+    Path resume;
+
+    @Override
+    public Integer call() {
+        TrainConfig config;
+        Path resumeFile = null;
+        Path runDir = out;
+        if (resume != null) {
+            resumeFile = CheckpointFiles.resolve(resume);
+            CheckpointHeader h = Checkpoint.read(resumeFile).header();
+            checkNoConflict(h);
+            if (epochs <= h.epoch()) {
+                throw usage(resumeFile + " has already completed " + h.epoch() + " epoch(s); pass --epochs with a"
+                        + " larger total to train further");
+            }
+            config = new TrainConfig(h.model(), h.dataset(), epochs, h.batch(), h.lr(), h.lrDecay(), h.optimizer(), h.weightDecay(),
+                    h.seed(), h.limitTrain());
+            if (runDir == null) {
+                runDir = resumeFile.toAbsolutePath().getParent();
+            }
+        } else {
+            validate();
+            config = new TrainConfig(model.toLowerCase(Locale.ROOT), dataset, epochs, batch, lr, lrDecay,
+                    optimizer.toLowerCase(Locale.ROOT), weightDecay, seed, limitTrain);
+            if (runDir == null) {
+                runDir = Path.of("runs", config.model() + "-"
+                        + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+            }
+        }
+        if (resumeFile == null && Trainer.holdsARun(runDir)) {
+            throw usage("--out " + runDir + " already holds a run (metrics.csv or checkpoints); continue it with"
+                    + " --resume " + runDir + ", or choose another --out");
+        }
+        DataSources data;
+        try {
+            data = DataSources.load(config.dataset(), config.model(), dataDir, config.limitTrain(), config.seed());
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        if (data.train().size() < config.batch()) {
+            throw usage("--batch " + config.batch() + " is larger than the training set (" + data.train().size()
+                    + " items)");
+        }
+        try (Backend backend = Backends.open(device, threads, line -> out().println(line));
+             TrainingProgress progress = System.console() != null ? new ConsoleProgress(out())
+                     : new PlainProgress(out(), 10)) {
+            Trainer.Result r = new Trainer(backend, config, data.train(), data.test(), runDir, progress).run(resumeFile);
+            out().printf(Locale.ROOT, "test accuracy %.2f%% after epoch %d; run directory %s%n",
+                    100 * r.testAccuracy(), r.history().isEmpty() ? 0 : r.history().get(r.history().size() - 1).epoch(),
+                    r.runDir());
+        }
+        return 0;
+    }
+
+    private void validate() {
+        if (!Models.names().contains(model.toLowerCase(Locale.ROOT))) {
+            throw usage("unknown --model '" + model + "'; known: " + String.join(", ", Models.names()));
+        }
+        if (!Optimizers.names().contains(optimizer.toLowerCase(Locale.ROOT))) {
+            throw usage("unknown --optimizer '" + optimizer + "'; known: " + String.join(", ", Optimizers.names()));
+        }
+        if (!DataSources.isKnown(dataset)) {
+            throw usage("unknown --dataset '" + dataset + "'; known: mnist, synthetic");
+        }
+        if (epochs < 1) {
+            throw usage("--epochs must be >= 1, got " + epochs);
+        }
+        if (batch < 1) {
+            throw usage("--batch must be >= 1, got " + batch);
+        }
+        if (!(lr > 0) || !Float.isFinite(lr)) {
+            throw usage("--lr must be a positive number, got " + lr);
+        }
+        if (!(lrDecay > 0 && lrDecay <= 1)) {
+            throw usage("--lr-decay must lie in (0, 1], got " + lrDecay);
+        }
+        if (!(weightDecay >= 0) || !Float.isFinite(weightDecay)) {
+            throw usage("--weight-decay must be >= 0, got " + weightDecay);
+        }
+        if (limitTrain < 0) {
+            throw usage("--limit-train must be >= 0, got " + limitTrain);
+        }
+        if (threads < 0) {
+            throw usage("--threads must be >= 0, got " + threads);
+        }
+    }
+
+    /** On resume the checkpoint decides; an explicit option that disagrees is a usage error. */
+    private void checkNoConflict(CheckpointHeader h) {
+        List<String> conflicts = new ArrayList<>();
+        conflict(conflicts, "--model", model, h.model());
+        conflict(conflicts, "--dataset", dataset, h.dataset());
+        conflict(conflicts, "--batch", batch, h.batch());
+        conflict(conflicts, "--lr", lr, h.lr());
+        conflict(conflicts, "--lr-decay", lrDecay, h.lrDecay());
+        conflict(conflicts, "--optimizer", optimizer, h.optimizer());
+        conflict(conflicts, "--weight-decay", weightDecay, h.weightDecay());
+        conflict(conflicts, "--seed", seed, h.seed());
+        conflict(conflicts, "--limit-train", limitTrain, h.limitTrain());
+        if (!conflicts.isEmpty()) {
+            throw usage("--resume continues the checkpoint's run, which has " + String.join(", ", conflicts)
+                    + "; leave these options out (or start a new run)");
+        }
+    }
+
+    private void conflict(List<String> conflicts, String option, Object given, Object saved) {
+        if (given(option) && !String.valueOf(given).equalsIgnoreCase(String.valueOf(saved))) {
+            conflicts.add(option + " " + saved + " (not " + given + ")");
+        }
+    }
+
+    /** Model names for the help text. */
+    static final class ModelNames extends ArrayList<String> {
+        private static final long serialVersionUID = 1L;
+
+        ModelNames() {
+            super(Models.names());
+        }
+    }
+
+    /** Optimizer names for the help text. */
+    static final class OptimizerNames extends ArrayList<String> {
+        private static final long serialVersionUID = 1L;
+
+        OptimizerNames() {
+            super(Optimizers.names());
+        }
+    }
+}

@@ -1,0 +1,165 @@
+package org.convnet4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.convnet4j.backend.cuda.CudaBackend;
+import org.convnet4j.train.CheckpointFiles;
+import org.convnet4j.train.RunSummary;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class MainTest {
+    @TempDir
+    Path tmp;
+
+    /** Exit status, standard output and standard error of one command. */
+    record Run(int status, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = Main.commandLine();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int status = cl.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    private static void assertOneParagraphWithoutStackTrace(String err) {
+        assertFalse(err.contains("\tat "), "no stack trace without --verbose: " + err);
+        assertEquals(1, err.strip().lines().count(), "one paragraph: " + err);
+    }
+
+    private static boolean gpuPresent() {
+        try (CudaBackend b = CudaBackend.open()) {
+            return true;
+        } catch (RuntimeException | LinkageError e) {
+            return false;
+        }
+    }
+
+    @Test
+    void missingMnistSaysHowToFetchIt() {
+        Path empty = tmp.resolve("no-mnist");
+        Run r = run("train", "--device", "cpu", "--data-dir", empty.toString(), "--out", tmp.resolve("o").toString());
+        assertEquals(1, r.status(), r.err());
+        assertTrue(r.err().contains("fetch-mnist"), r.err());
+        assertTrue(r.err().contains("train-images-idx3-ubyte"), r.err());
+        assertOneParagraphWithoutStackTrace(r.err());
+    }
+
+    @Test
+    void deviceGpuWithoutAGpuIsAClearRuntimeError() {
+        assumeFalse(gpuPresent(), "this machine has a usable GPU");
+        Run r = run("train", "--device", "gpu", "--dataset", "synthetic", "--limit-train", "64",
+                "--out", tmp.resolve("o").toString());
+        assertEquals(1, r.status(), r.err());
+        assertTrue(r.err().contains("--device gpu: no usable GPU"), r.err());
+        assertTrue(r.err().contains("--device cpu"), "says what to do instead: " + r.err());
+        assertOneParagraphWithoutStackTrace(r.err());
+    }
+
+    @Test
+    void verbosePrintsTheStackTrace() {
+        Run r = run("train", "--verbose", "--device", "cpu", "--data-dir", tmp.resolve("none").toString(),
+                "--out", tmp.resolve("o").toString());
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains("\tat org.convnet4j."), r.err());
+    }
+
+    @Test
+    void usageErrorsExitWith2() {
+        Run unknownModel = run("train", "--model", "resnet50");
+        assertEquals(2, unknownModel.status());
+        assertTrue(unknownModel.err().contains("unknown --model 'resnet50'"), unknownModel.err());
+        assertTrue(unknownModel.err().contains("lenet5"), "lists the known models: " + unknownModel.err());
+        assertOneParagraphWithoutStackTrace(unknownModel.err());
+
+        Run zeroBatch = run("train", "--batch", "0");
+        assertEquals(2, zeroBatch.status());
+        assertTrue(zeroBatch.err().contains("--batch must be >= 1, got 0"), zeroBatch.err());
+
+        Run wordBatch = run("train", "--batch", "many");
+        assertEquals(2, wordBatch.status());
+        assertTrue(wordBatch.err().contains("--batch"), wordBatch.err());
+
+        assertEquals(2, run("train", "--optimizer", "lion").status());
+        assertEquals(2, run("train", "--lr", "-1").status());
+        assertEquals(2, run("train", "--nonsense").status());
+        assertEquals(2, run("eval").status(), "--checkpoint is required");
+        assertEquals(2, run().status(), "a subcommand is needed");
+        assertEquals(2, run("train", "--model", "alexnet", "--device", "cpu").status(),
+                "AlexNet cannot take MNIST digits");
+    }
+
+    @Test
+    void infoExitsZeroAndNamesTheBackends() {
+        Run r = run("info");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("java: 17") || r.out().contains("java: "), r.out());
+        assertTrue(r.out().contains("cpu backend: cpu"), r.out());
+        assertTrue(r.out().contains("cuda: "), r.out());
+    }
+
+    @Test
+    void trainEvalAndResumeOnSyntheticData() throws Exception {
+        Path out = tmp.resolve("run");
+        Run train = run("train", "--dataset", "synthetic", "--limit-train", "128", "--batch", "32", "--epochs", "1",
+                "--device", "cpu", "--threads", "1", "--out", out.toString());
+        assertEquals(0, train.status(), train.err());
+        assertTrue(train.out().contains("epoch 1/1"), train.out());
+        Map<String, Object> summary = RunSummary.read(out.resolve("summary.json"));
+        assertEquals(1, ((Number) summary.get("epochs")).intValue());
+
+        Path ckpt = CheckpointFiles.forEpoch(out, 1);
+        Run eval = run("eval", "--checkpoint", ckpt.toString(), "--device", "cpu", "--threads", "1");
+        assertEquals(0, eval.status(), eval.err());
+        String expected = String.format(java.util.Locale.ROOT, "test accuracy %.4f",
+                ((Number) summary.get("test_accuracy")).doubleValue());
+        assertTrue(eval.out().contains(expected), "eval agrees with training's last evaluation: " + eval.out()
+                + " vs " + summary);
+
+        Run conflict = run("train", "--resume", out.toString(), "--epochs", "2", "--lr", "0.5");
+        assertEquals(2, conflict.status(), conflict.err());
+        assertTrue(conflict.err().contains("--lr 0.001 (not 0.5)"), conflict.err());
+
+        Run again = run("train", "--dataset", "synthetic", "--limit-train", "128", "--out", out.toString());
+        assertEquals(2, again.status(), again.err());
+        assertTrue(again.err().contains("already holds a run"), again.err());
+
+        Run nothingToDo = run("train", "--resume", out.toString(), "--epochs", "1");
+        assertEquals(2, nothingToDo.status(), nothingToDo.err());
+
+        Run resumed = run("train", "--resume", out.toString(), "--epochs", "2", "--device", "cpu", "--threads", "1");
+        assertEquals(0, resumed.status(), resumed.err());
+        assertTrue(Files.exists(CheckpointFiles.forEpoch(out, 2)));
+        assertEquals(3, Files.readAllLines(out.resolve("metrics.csv")).size(), "header + 2 epochs");
+    }
+
+    @Test
+    void aCorruptCheckpointIsARuntimeError() throws Exception {
+        Path bad = Files.write(tmp.resolve("bad.ckpt"), new byte[] {1, 2, 3});
+        Run r = run("eval", "--checkpoint", bad.toString(), "--device", "cpu");
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains(bad.toString()), r.err());
+        assertOneParagraphWithoutStackTrace(r.err());
+    }
+
+    @Test
+    void fetchFromADirectoryWithoutMnistFails() {
+        Run r = run("fetch-mnist", "--from", tmp.toString(), "--data-dir", tmp.resolve("d").toString());
+        assertEquals(1, r.status());
+        assertTrue(r.err().contains("train-images-idx3-ubyte"), r.err());
+        assertFalse(Files.exists(tmp.resolve("d")));
+    }
+}
