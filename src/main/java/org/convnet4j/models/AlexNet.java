@@ -1,0 +1,114 @@
+package org.convnet4j.models;
+
+import org.convnet4j.backend.OutputRounding;
+import org.convnet4j.nn.ActivationLayer;
+import org.convnet4j.nn.Conv2d;
+import org.convnet4j.nn.Dropout;
+import org.convnet4j.nn.Linear;
+import org.convnet4j.nn.LocalResponseNorm;
+import org.convnet4j.nn.MaxPool2d;
+import org.convnet4j.nn.Sequential;
+import org.convnet4j.tensor.Shape;
+
+/**
+ * AlexNet in two forms.
+ *
+ * <p>{@link #original}: Krizhevsky, Sutskever and Hinton (2012) on 227x227 input, as one tower: the
+ * paper split conv2, conv4 and conv5 into two groups across two GPUs; here every convolution sees all
+ * channels of its input (no grouping), as in Caffe's single-tower bvlc_alexnet without groups.
+ * <pre>
+ *   input  [N, 3, 227, 227]
+ *   conv1  96 11x11 stride 4   -> [N, 96, 55, 55], relu1, norm1 (LRN 5, 1e-4, 0.75, 2)
+ *   pool1  max 3x3 stride 2    -> [N, 96, 27, 27]
+ *   conv2  256 5x5 pad 2       -> [N, 256, 27, 27], relu2, norm2 (LRN)
+ *   pool2  max 3x3 stride 2    -> [N, 256, 13, 13]
+ *   conv3  384 3x3 pad 1, relu3;  conv4 384 3x3 pad 1, relu4;  conv5 256 3x3 pad 1, relu5
+ *   pool5  max 3x3 stride 2    -> [N, 256, 6, 6]
+ *   fc6    9216 -> 4096, relu6, drop6 (0.5);  fc7 4096 -> 4096, relu7, drop7 (0.5);  fc8 4096 -> numClasses
+ * </pre>
+ *
+ * <p>{@link #oneWeirdTrick}: the variant of Krizhevsky's "One weird trick for parallelizing
+ * convolutional neural networks" (2014) that soumith/convnet-benchmarks and torchvision use, on 224x224
+ * input, without LRN:
+ * <pre>
+ *   input  [N, 3, 224, 224]
+ *   conv1  64 11x11 stride 4 pad 2 -> [N, 64, 55, 55], relu1   (FLOOR rounding: (224+4-11)/4+1 = 55.25)
+ *   pool1  max 3x3 stride 2        -> [N, 64, 27, 27]
+ *   conv2  192 5x5 pad 2           -> [N, 192, 27, 27], relu2
+ *   pool2  max 3x3 stride 2        -> [N, 192, 13, 13]
+ *   conv3  384 3x3 pad 1, relu3;  conv4 256 3x3 pad 1, relu4;  conv5 256 3x3 pad 1, relu5
+ *   pool5  max 3x3 stride 2        -> [N, 256, 6, 6]
+ *   drop6 (0.5), fc6 9216 -> 4096, relu6, drop7 (0.5), fc7 4096 -> 4096, relu7, fc8 4096 -> numClasses
+ * </pre>
+ * conv1 of this variant needs {@link OutputRounding#FLOOR}: its output size is not a whole number, and
+ * cuDNN and PyTorch drop the last input column and row the window cannot reach.
+ *
+ * <p>Both use He-initialized weights and zero biases (not the paper's N(0, 0.01) and biases of 1).
+ */
+public final class AlexNet {
+    /** Per-item input shape of {@link #original}. */
+    public static final Shape INPUT_ORIGINAL = Shape.of(3, 227, 227);
+    /** Per-item input shape of {@link #oneWeirdTrick}. */
+    public static final Shape INPUT_OWT = Shape.of(3, 224, 224);
+
+    private AlexNet() {
+    }
+
+    public static Sequential original(int numClasses) {
+        Models.checkClasses("alexnet", numClasses);
+        return Sequential.of("alexnet",
+                Conv2d.builder().name("conv1").filters(96).kernel(11).stride(4).build(),
+                ActivationLayer.relu("relu1"),
+                LocalResponseNorm.alexNet("norm1"),
+                pool("pool1"),
+                Conv2d.builder().name("conv2").filters(256).kernel(5).pad(2).build(),
+                ActivationLayer.relu("relu2"),
+                LocalResponseNorm.alexNet("norm2"),
+                pool("pool2"),
+                Conv2d.builder().name("conv3").filters(384).kernel(3).pad(1).build(),
+                ActivationLayer.relu("relu3"),
+                Conv2d.builder().name("conv4").filters(384).kernel(3).pad(1).build(),
+                ActivationLayer.relu("relu4"),
+                Conv2d.builder().name("conv5").filters(256).kernel(3).pad(1).build(),
+                ActivationLayer.relu("relu5"),
+                pool("pool5"),
+                Linear.builder().name("fc6").units(4096).build(),
+                ActivationLayer.relu("relu6"),
+                Dropout.of("drop6", 0.5f),
+                Linear.builder().name("fc7").units(4096).build(),
+                ActivationLayer.relu("relu7"),
+                Dropout.of("drop7", 0.5f),
+                Linear.builder().name("fc8").units(numClasses).build());
+    }
+
+    public static Sequential oneWeirdTrick(int numClasses) {
+        Models.checkClasses("alexnet-owt", numClasses);
+        return Sequential.of("alexnet-owt",
+                Conv2d.builder().name("conv1").filters(64).kernel(11).stride(4).pad(2)
+                        .rounding(OutputRounding.FLOOR).build(),
+                ActivationLayer.relu("relu1"),
+                pool("pool1"),
+                Conv2d.builder().name("conv2").filters(192).kernel(5).pad(2).build(),
+                ActivationLayer.relu("relu2"),
+                pool("pool2"),
+                Conv2d.builder().name("conv3").filters(384).kernel(3).pad(1).build(),
+                ActivationLayer.relu("relu3"),
+                Conv2d.builder().name("conv4").filters(256).kernel(3).pad(1).build(),
+                ActivationLayer.relu("relu4"),
+                Conv2d.builder().name("conv5").filters(256).kernel(3).pad(1).build(),
+                ActivationLayer.relu("relu5"),
+                pool("pool5"),
+                Dropout.of("drop6", 0.5f),
+                Linear.builder().name("fc6").units(4096).build(),
+                ActivationLayer.relu("relu6"),
+                Dropout.of("drop7", 0.5f),
+                Linear.builder().name("fc7").units(4096).build(),
+                ActivationLayer.relu("relu7"),
+                Linear.builder().name("fc8").units(numClasses).build());
+    }
+
+    /** Overlapping max pooling, 3x3 stride 2. */
+    private static MaxPool2d pool(String name) {
+        return MaxPool2d.builder().name(name).kernel(3).stride(2).build();
+    }
+}

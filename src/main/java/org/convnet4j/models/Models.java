@@ -1,0 +1,61 @@
+package org.convnet4j.models;
+
+import java.util.List;
+import java.util.Locale;
+import org.convnet4j.nn.Sequential;
+import org.convnet4j.tensor.Shape;
+
+/**
+ * The models by name: "lenet5" ({@link LeNet5}), "alexnet" ({@link AlexNet#original}) and "alexnet-owt"
+ * ({@link AlexNet#oneWeirdTrick}). Networks come back uninitialized: call
+ * {@link Sequential#initialize(org.convnet4j.backend.Backend, Shape, long)} with
+ * {@code inputShape(name)} and a batch size in front.
+ */
+public final class Models {
+    private static final List<String> NAMES = List.of("lenet5", "alexnet", "alexnet-owt");
+
+    private Models() {
+    }
+
+    public static List<String> names() {
+        return NAMES;
+    }
+
+    /** A new, uninitialized network. */
+    public static Sequential create(String name, int numClasses) {
+        return switch (normalize(name)) {
+            case "lenet5" -> LeNet5.create(numClasses);
+            case "alexnet" -> AlexNet.original(numClasses);
+            default -> AlexNet.oneWeirdTrick(numClasses);
+        };
+    }
+
+    /** Per-item input shape [C, H, W]: lenet5 [1, 28, 28], alexnet [3, 227, 227], alexnet-owt [3, 224, 224]. */
+    public static Shape inputShape(String name) {
+        return switch (normalize(name)) {
+            case "lenet5" -> LeNet5.INPUT;
+            case "alexnet" -> AlexNet.INPUT_ORIGINAL;
+            default -> AlexNet.INPUT_OWT;
+        };
+    }
+
+    /** The input shape with a batch dimension: [batch, C, H, W]. */
+    public static Shape batchInputShape(String name, int batch) {
+        Shape s = inputShape(name);
+        return Shape.of(batch, s.dim(0), s.dim(1), s.dim(2));
+    }
+
+    private static String normalize(String name) {
+        String n = name == null ? "" : name.toLowerCase(Locale.ROOT);
+        if (!NAMES.contains(n)) {
+            throw new IllegalArgumentException("unknown model '" + name + "'; known: " + NAMES);
+        }
+        return n;
+    }
+
+    static void checkClasses(String model, int numClasses) {
+        if (numClasses < 1) {
+            throw new IllegalArgumentException(model + ": numClasses must be >= 1, got " + numClasses);
+        }
+    }
+}

@@ -1,0 +1,276 @@
+package org.convnet4j.nn;
+
+import java.util.Random;
+import org.convnet4j.backend.Backend;
+import org.convnet4j.backend.ConvSpec;
+import org.convnet4j.backend.OutputRounding;
+import org.convnet4j.tensor.Shape;
+import org.convnet4j.tensor.Tensor;
+
+/**
+ * 2-D convolution (cross-correlation) by im2col and GEMM on the backend.
+ *
+ * <p>Input x [N, C, H, W]; weights W [FN, C, FH, FW] (parameter "name.W"); bias b [FN] ("name.b", unless
+ * turned off); output y [N, FN, OH, OW] with
+ * <pre>
+ *   OH = (H + 2*padH - dilationH*(FH-1) - 1) / strideH + 1,   OW likewise,
+ * </pre>
+ * which must be a whole number unless rounding is {@link OutputRounding#FLOOR}. Forward keeps a
+ * reference to x for backward: dW += dy * col(x)^T, db += sums of dy, dx = col2im(W^T * dy).
+ *
+ * <pre>
+ *   Conv2d conv1 = Conv2d.builder().name("conv1").filters(6).kernel(5).pad(2).build();
+ * </pre>
+ */
+public final class Conv2d extends AbstractLayer {
+    private final int filters;
+    private final int kernelH;
+    private final int kernelW;
+    private final ConvSpec spec;
+    private final boolean bias;
+    private final Initializer initializer;
+    private final int inChannels;
+
+    private Parameter weight;
+    private Parameter biasParameter;
+    private Tensor x;
+    private Tensor y;
+
+    private Conv2d(Builder b) {
+        super(b.name);
+        this.filters = b.filters;
+        this.kernelH = b.kernelH;
+        this.kernelW = b.kernelW;
+        this.spec = new ConvSpec(b.strideH, b.strideW, b.padH, b.padW, b.dilationH, b.dilationW, b.rounding);
+        this.bias = b.bias;
+        this.initializer = b.initializer;
+        this.inChannels = b.inChannels;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public int filters() {
+        return filters;
+    }
+
+    public ConvSpec spec() {
+        return spec;
+    }
+
+    public int kernelH() {
+        return kernelH;
+    }
+
+    public int kernelW() {
+        return kernelW;
+    }
+
+    public boolean hasBias() {
+        return bias;
+    }
+
+    /** The weight shape [FN, C, FH, FW] for an input shape. */
+    private Shape weightShape(Shape input) {
+        if (input.rank() != 4) {
+            throw new IllegalArgumentException(name() + ": input must be NCHW (rank 4), got " + input);
+        }
+        if (inChannels > 0 && input.dim(1) != inChannels) {
+            throw new IllegalArgumentException(name() + ": input " + input + " has " + input.dim(1)
+                    + " channels but the layer expects " + inChannels + " (weights [" + filters + ", "
+                    + inChannels + ", " + kernelH + ", " + kernelW + "])");
+        }
+        return Shape.of(filters, input.dim(1), kernelH, kernelW);
+    }
+
+    @Override
+    public Shape outputShape(Shape input) {
+        checkOpen();
+        Shape w = weight != null ? weight.shape() : weightShape(input);
+        if (input.rank() == 4 && weight != null && input.dim(1) != w.dim(1)) {
+            throw new IllegalArgumentException(name() + ": input " + input + " has " + input.dim(1)
+                    + " channels but weights " + w + " expect " + w.dim(1));
+        }
+        return spec.outputShape(name(), input, w);
+    }
+
+    @Override
+    protected void createParameters(Backend backend, Shape inputShape, Random rng) {
+        Shape ws = weightShape(inputShape);
+        weight = trainable("W", ws);
+        float[] values = new float[ws.size()];
+        int fanIn = ws.dim(1) * kernelH * kernelW;
+        int fanOut = filters * kernelH * kernelW;
+        initializer.fill(values, fanIn, fanOut, rng);
+        backend.upload(values, weight.value());
+        if (bias) {
+            biasParameter = trainable("b", Shape.of(filters));
+        }
+    }
+
+    public Parameter weight() {
+        checkInitialized();
+        return weight;
+    }
+
+    /** The bias parameter, or null when the layer has none. */
+    public Parameter bias() {
+        checkInitialized();
+        return biasParameter;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        Shape out = checkInput(x);
+        Tensor y = buffer("y", out);
+        backend().conv2dForward(x, weight.value(), bias ? biasParameter.value() : null, spec, y);
+        this.x = x;
+        this.y = y;
+        return y;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        checkGradient(dy, y);
+        Tensor dx = buffer("dx", x.shape());
+        Backend b = backend();
+        b.conv2dBackwardFilter(x, dy, spec, weight.grad(), bias ? biasParameter.grad() : null);
+        b.conv2dBackwardData(dy, weight.value(), spec, dx);
+        return dx;
+    }
+
+    @Override
+    public String toString() {
+        return "Conv2d(" + name() + ": " + filters + " filters " + kernelH + "x" + kernelW + ", " + spec
+                + (bias ? "" : ", no bias") + ", init " + initializer + ")";
+    }
+
+    /** Builder: name, filters and kernel are required; the rest default to stride 1, pad 0, no dilation. */
+    public static final class Builder {
+        private String name;
+        private int filters;
+        private int kernelH;
+        private int kernelW;
+        private int strideH = 1;
+        private int strideW = 1;
+        private int padH;
+        private int padW;
+        private int dilationH = 1;
+        private int dilationW = 1;
+        private boolean bias = true;
+        private OutputRounding rounding = OutputRounding.EXACT;
+        private Initializer initializer = Initializer.he();
+        private int inChannels;
+
+        private Builder() {
+        }
+
+        public Builder name(String name) {
+            this.name = name;
+            return this;
+        }
+
+        /** Number of output channels FN. */
+        public Builder filters(int filters) {
+            this.filters = filters;
+            return this;
+        }
+
+        /** Square FH = FW = k. */
+        public Builder kernel(int k) {
+            return kernel(k, k);
+        }
+
+        public Builder kernel(int kh, int kw) {
+            this.kernelH = kh;
+            this.kernelW = kw;
+            return this;
+        }
+
+        public Builder stride(int s) {
+            return stride(s, s);
+        }
+
+        public Builder stride(int sh, int sw) {
+            this.strideH = sh;
+            this.strideW = sw;
+            return this;
+        }
+
+        public Builder pad(int p) {
+            return pad(p, p);
+        }
+
+        public Builder pad(int ph, int pw) {
+            this.padH = ph;
+            this.padW = pw;
+            return this;
+        }
+
+        public Builder dilation(int d) {
+            return dilation(d, d);
+        }
+
+        public Builder dilation(int dh, int dw) {
+            this.dilationH = dh;
+            this.dilationW = dw;
+            return this;
+        }
+
+        /** With or without the bias b (default with). */
+        public Builder bias(boolean bias) {
+            this.bias = bias;
+            return this;
+        }
+
+        /** EXACT (default) rejects output sizes that are not whole numbers; FLOOR rounds down. */
+        public Builder rounding(OutputRounding rounding) {
+            this.rounding = rounding;
+            return this;
+        }
+
+        /** Weight initializer (default He). */
+        public Builder initializer(Initializer initializer) {
+            this.initializer = initializer;
+            return this;
+        }
+
+        /**
+         * Optional: the input channels this layer expects; when set, initialize and outputShape reject
+         * other inputs (catches a channel mismatch between layers). Default: whatever comes in.
+         */
+        public Builder inChannels(int c) {
+            this.inChannels = c;
+            return this;
+        }
+
+        private void validate() {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("Conv2d: name is required");
+            }
+            if (filters < 1) {
+                throw new IllegalArgumentException("Conv2d " + name + ": filters must be >= 1, got " + filters);
+            }
+            if (kernelH < 1 || kernelW < 1) {
+                throw new IllegalArgumentException("Conv2d " + name + ": kernel must be >= 1, got "
+                        + kernelH + "x" + kernelW);
+            }
+            if (initializer == null) {
+                throw new IllegalArgumentException("Conv2d " + name + ": initializer must not be null");
+            }
+            if (inChannels < 0) {
+                throw new IllegalArgumentException("Conv2d " + name + ": inChannels must be >= 1, got " + inChannels);
+            }
+        }
+
+        public Conv2d build() {
+            validate();
+            try {
+                return new Conv2d(this);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("Conv2d " + name + ": " + e.getMessage(), e);
+            }
+        }
+    }
+}

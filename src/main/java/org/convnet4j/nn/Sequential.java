@@ -1,0 +1,228 @@
+package org.convnet4j.nn;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.convnet4j.backend.Backend;
+import org.convnet4j.tensor.Shape;
+import org.convnet4j.tensor.Tensor;
+
+/**
+ * Layers applied one after the other: forward runs them in order, backward in reverse. It is itself a
+ * {@link Layer}, so networks nest.
+ *
+ * <p>Input: whatever the first layer takes; output: whatever the last gives; {@link #outputShape} chains
+ * the layers' shapes and works before initialization. {@link #initialize(Backend, Shape, long)} checks
+ * every layer's input against the previous layer's output and fails with IllegalArgumentException naming
+ * the layer and both shapes. {@link #parameters()} lists every layer's parameters in layer order, with
+ * names prefixed by the layer's name ("conv1.W", "conv1.b", ...).
+ */
+public final class Sequential implements Layer {
+    private final String name;
+    private final List<Layer> layers;
+    private Backend backend;
+    private boolean closed;
+
+    public Sequential(String name, List<Layer> layers) {
+        if (name == null || name.isBlank()) {
+            throw new IllegalArgumentException("a Sequential needs a non-blank name");
+        }
+        if (layers == null || layers.isEmpty()) {
+            throw new IllegalArgumentException(name + ": a Sequential needs at least one layer");
+        }
+        Set<String> names = new HashSet<>();
+        for (Layer l : layers) {
+            if (l == null) {
+                throw new IllegalArgumentException(name + ": null layer in " + layers);
+            }
+            if (!names.add(l.name())) {
+                throw new IllegalArgumentException(name + ": two layers are named '" + l.name()
+                        + "'; layer names must be unique (they prefix parameter names)");
+            }
+        }
+        this.name = name;
+        this.layers = List.copyOf(layers);
+    }
+
+    public static Sequential of(String name, Layer... layers) {
+        return new Sequential(name, List.of(layers));
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    public List<Layer> layers() {
+        return layers;
+    }
+
+    /** The layer with this name; IllegalArgumentException if there is none. */
+    public Layer layer(String layerName) {
+        for (Layer l : layers) {
+            if (l.name().equals(layerName)) {
+                return l;
+            }
+        }
+        throw new IllegalArgumentException(name + ": no layer named '" + layerName + "'");
+    }
+
+    /** Initializes every layer on backend with new Random(seed), layer by layer, in order. */
+    public void initialize(Backend backend, Shape inputShape, long seed) {
+        initialize(backend, inputShape, new Random(seed));
+    }
+
+    @Override
+    public void initialize(Backend backend, Shape inputShape, Random rng) {
+        checkOpen();
+        if (this.backend != null) {
+            throw new IllegalStateException(name + ": already initialized");
+        }
+        if (backend == null || inputShape == null || rng == null) {
+            throw new IllegalArgumentException(name + ": initialize needs a backend, an input shape and a Random");
+        }
+        Shape shape = inputShape;
+        String from = "the network input";
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            try {
+                l.initialize(backend, shape, rng);
+                shape = l.outputShape(shape);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(name + ": layer " + i + " '" + l.name() + "' cannot take input "
+                        + shape + " (" + from + "): " + e.getMessage(), e);
+            }
+            from = "the output of '" + l.name() + "'";
+        }
+        this.backend = backend;
+    }
+
+    /** The backend this network was initialized on. */
+    public Backend backend() {
+        checkInitialized();
+        return backend;
+    }
+
+    public boolean isInitialized() {
+        return backend != null;
+    }
+
+    @Override
+    public Shape outputShape(Shape input) {
+        checkOpen();
+        Shape shape = input;
+        for (int i = 0; i < layers.size(); i++) {
+            Layer l = layers.get(i);
+            try {
+                shape = l.outputShape(shape);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(name + ": layer " + i + " '" + l.name() + "' cannot take input "
+                        + shape + ": " + e.getMessage(), e);
+            }
+        }
+        return shape;
+    }
+
+    /** The shape after each layer for an input shape, in order (one entry per layer). */
+    public List<Shape> outputShapes(Shape input) {
+        checkOpen();
+        List<Shape> shapes = new ArrayList<>();
+        Shape shape = input;
+        for (Layer l : layers) {
+            shape = l.outputShape(shape);
+            shapes.add(shape);
+        }
+        return shapes;
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        checkInitialized();
+        Tensor t = x;
+        for (Layer l : layers) {
+            t = l.forward(t, training);
+        }
+        return t;
+    }
+
+    @Override
+    public Tensor backward(Tensor dy) {
+        checkInitialized();
+        Tensor t = dy;
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            t = layers.get(i).backward(t);
+        }
+        return t;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        checkOpen();
+        List<Parameter> all = new ArrayList<>();
+        for (Layer l : layers) {
+            all.addAll(l.parameters());
+        }
+        return List.copyOf(all);
+    }
+
+    /** Fills every trainable parameter's gradient with 0. */
+    public void zeroGrad() {
+        checkInitialized();
+        for (Parameter p : parameters()) {
+            if (p.isTrainable()) {
+                backend.fill(p.grad(), 0f);
+            }
+        }
+    }
+
+    /** Number of trainable scalars. */
+    public long parameterCount() {
+        long n = 0;
+        for (Parameter p : parameters()) {
+            if (p.isTrainable()) {
+                n += p.shape().size();
+            }
+        }
+        return n;
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException(name + ": network used after close");
+        }
+    }
+
+    private void checkInitialized() {
+        checkOpen();
+        if (backend == null) {
+            throw new IllegalStateException(name + ": network used before initialize");
+        }
+    }
+
+    /** Closes every layer; idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (Layer l : layers) {
+            l.close();
+        }
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder b = new StringBuilder("Sequential(").append(name).append(")");
+        for (Layer l : layers) {
+            b.append("\n  ").append(l);
+        }
+        return b.toString();
+    }
+}
