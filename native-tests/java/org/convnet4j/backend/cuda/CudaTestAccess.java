@@ -1,0 +1,64 @@
+package org.convnet4j.backend.cuda;
+
+import java.lang.reflect.Field;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.convnet4j.backend.BackendUnavailableException;
+import org.convnet4j.tensor.Tensor;
+
+/**
+ * What the native tests need from inside the cuda package (it lives in the native-tests source root, in
+ * the same package): raw device addresses of tensors, and every GEMM provider version that loads here.
+ */
+public final class CudaTestAccess {
+    private CudaTestAccess() {
+    }
+
+    /** A GEMM provider with a label naming its version ("kernel sgemm_tiled", "cublas13"...). */
+    public record Labeled(String label, GemmProvider provider) {
+    }
+
+    /** The raw device address of a tensor of a CUDA backend. */
+    public static long address(Tensor t) {
+        if (!(t instanceof CudaTensor ct)) {
+            throw new IllegalArgumentException(t + " is not a CUDA tensor");
+        }
+        return ct.address();
+    }
+
+    /**
+     * Every GEMM implementation that loads here, on backend's context: both versions of our kernel
+     * (sgemm_tiled, and sgemm_naive kept as an oracle) and each cuBLAS binding that loads. The reason
+     * each binding that does not load is added to unavailable. Close the providers before the backend.
+     */
+    public static List<Labeled> gemmProviders(CudaBackend backend, List<String> unavailable) {
+        KernelLauncher launcher = launcherOf(backend);
+        List<Labeled> providers = new ArrayList<>();
+        providers.add(new Labeled("kernel sgemm_tiled", new KernelGemmProvider(launcher, "sgemm_tiled")));
+        providers.add(new Labeled("kernel sgemm_naive", new KernelGemmProvider(launcher, "sgemm_naive")));
+        backend.synchronize(); // binds the backend's primary context to this thread, for cublasCreate
+        try {
+            providers.add(new Labeled("jcublas (JCublas2 12.6.0)", new JCublasGemmProvider()));
+        } catch (BackendUnavailableException e) {
+            unavailable.add("jcublas: " + e.getMessage());
+        }
+        try {
+            providers.add(new Labeled("cublas13 (org.bytedeco cuda)", new Cublas13GemmProvider()));
+        } catch (BackendUnavailableException e) {
+            unavailable.add("cublas13: " + e.getMessage());
+        }
+        return providers;
+    }
+
+    /** CudaBackend keeps its launcher private; tests read the field rather than widen the API. */
+    private static KernelLauncher launcherOf(CudaBackend backend) {
+        try {
+            Field f = CudaBackend.class.getDeclaredField("launcher");
+            f.setAccessible(true);
+            return (KernelLauncher) f.get(backend);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("CudaBackend has no 'launcher' field any more: update CudaTestAccess", e);
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package org.convnet4j.nativetest;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import org.convnet4j.backend.ConvSpec;
+import org.convnet4j.backend.OutputRounding;
+import org.convnet4j.backend.OutputSize;
+import org.convnet4j.tensor.Shape;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Convolution forward, backward data and backward filter: CUDA (im2col + GEMM provider) against the CPU,
+ * on odd shapes (stride 3 with pad 2, 1x1, non-square windows and strides, dilation 2, batch 1, channel
+ * counts that are not multiples of 32, floor rounding) and on random shapes from a fixed seed.
+ */
+class ConvolutionOpsTest extends NativeOpTest {
+
+    /** One convolution: input and weight shapes, spec, whether it has a bias. */
+    record ConvCase(String name, Shape x, Shape w, ConvSpec spec, boolean bias) {
+        Shape y() {
+            return spec.outputShape(name, x, w);
+        }
+
+        @Override
+        public String toString() {
+            return name + " x" + x + " w" + w + " stride " + spec.strideH() + "x" + spec.strideW() + " pad "
+                    + spec.padH() + "x" + spec.padW() + " dilation " + spec.dilationH() + "x" + spec.dilationW()
+                    + " " + spec.rounding() + (bias ? " bias" : " no bias");
+        }
+    }
+
+    static List<ConvCase> cases() {
+        List<ConvCase> cases = new ArrayList<>(List.of(
+                new ConvCase("3x3 pad 1", Shape.of(2, 3, 11, 13), Shape.of(5, 3, 3, 3), ConvSpec.of(1, 1), true),
+                new ConvCase("5x5 stride 3 pad 2", Shape.of(3, 4, 13, 16), Shape.of(6, 4, 5, 5), ConvSpec.of(3, 2), true),
+                new ConvCase("1x1", Shape.of(2, 33, 7, 5), Shape.of(17, 33, 1, 1), ConvSpec.of(1, 0), true),
+                new ConvCase("3x3 dilation 2 pad 2", Shape.of(1, 5, 12, 10), Shape.of(7, 5, 3, 3),
+                        ConvSpec.of(1, 2).withDilation(2, 2), true),
+                new ConvCase("3x5 stride 2x1 pad 1x2", Shape.of(2, 3, 9, 8), Shape.of(4, 3, 3, 5),
+                        new ConvSpec(2, 1, 1, 2, 1, 1, OutputRounding.EXACT), true),
+                new ConvCase("batch 1, 35 channels, no bias", Shape.of(1, 35, 6, 6), Shape.of(40, 35, 3, 3),
+                        ConvSpec.of(1, 0), false),
+                new ConvCase("LeNet conv1", Shape.of(8, 1, 28, 28), Shape.of(6, 1, 5, 5), ConvSpec.of(1, 2), true),
+                new ConvCase("LeNet conv2", Shape.of(8, 6, 14, 14), Shape.of(16, 6, 5, 5), ConvSpec.of(1, 0), true),
+                new ConvCase("3x3 stride 2 floor", Shape.of(2, 3, 10, 10), Shape.of(4, 3, 3, 3),
+                        ConvSpec.of(2, 0).withRounding(OutputRounding.FLOOR), true),
+                new ConvCase("AlexNet-like 11x11 stride 4 pad 2", Shape.of(2, 3, 67, 67), Shape.of(12, 3, 11, 11),
+                        ConvSpec.of(4, 2).withRounding(OutputRounding.FLOOR), true)));
+        SplittableRandom r = new SplittableRandom(20261123);
+        while (cases.size() < 16) {
+            int n = 1 + r.nextInt(3);
+            int c = 1 + r.nextInt(40);
+            int h = 4 + r.nextInt(17);
+            int wd = 4 + r.nextInt(17);
+            int fn = 1 + r.nextInt(40);
+            int fh = 1 + r.nextInt(5);
+            int fw = 1 + r.nextInt(5);
+            ConvSpec spec = new ConvSpec(1 + r.nextInt(3), 1 + r.nextInt(3), r.nextInt(3), r.nextInt(3),
+                    1 + r.nextInt(2), 1 + r.nextInt(2), OutputRounding.FLOOR);
+            if (h + 2 * spec.padH() - spec.dilationH() * (fh - 1) - 1 < 0
+                    || wd + 2 * spec.padW() - spec.dilationW() * (fw - 1) - 1 < 0) {
+                continue; // window larger than the padded input
+            }
+            OutputSize.of("random", h, fh, spec.strideH(), spec.padH(), spec.dilationH(), OutputRounding.FLOOR);
+            cases.add(new ConvCase("random " + cases.size(), Shape.of(n, c, h, wd), Shape.of(fn, c, fh, fw), spec,
+                    r.nextBoolean()));
+        }
+        return cases;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void forward(ConvCase k) {
+        Twin x = both.uniform(k.x());
+        Twin w = both.uniform(k.w());
+        Twin b = k.bias() ? both.uniform(Shape.of(k.w().n())) : null;
+        Twin y = both.output(k.y());
+        both.cpu.conv2dForward(x.cpu(), w.cpu(), k.bias() ? b.cpu() : null, k.spec(), y.cpu());
+        both.gpu.conv2dForward(x.gpu(), w.gpu(), k.bias() ? b.gpu() : null, k.spec(), y.gpu());
+        both.check("conv2dForward y, " + k.name(), y, Tolerance.GEMM);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void backwardData(ConvCase k) {
+        Twin w = both.uniform(k.w());
+        Twin dy = both.uniform(k.y());
+        Twin dx = both.output(k.x());
+        both.cpu.conv2dBackwardData(dy.cpu(), w.cpu(), k.spec(), dx.cpu());
+        both.gpu.conv2dBackwardData(dy.gpu(), w.gpu(), k.spec(), dx.gpu());
+        both.check("conv2dBackwardData dx, " + k.name(), dx, Tolerance.GEMM);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void backwardFilter(ConvCase k) {
+        Twin x = both.uniform(k.x());
+        Twin dy = both.uniform(k.y());
+        Twin dw = both.accumulator(k.w());
+        Twin db = k.bias() ? both.accumulator(Shape.of(k.w().n())) : null;
+        both.cpu.conv2dBackwardFilter(x.cpu(), dy.cpu(), k.spec(), dw.cpu(), k.bias() ? db.cpu() : null);
+        both.gpu.conv2dBackwardFilter(x.gpu(), dy.gpu(), k.spec(), dw.gpu(), k.bias() ? db.gpu() : null);
+        both.check("conv2dBackwardFilter dw (accumulated), " + k.name(), dw, Tolerance.GEMM);
+        if (k.bias()) {
+            both.check("conv2dBackwardFilter dbias (accumulated), " + k.name(), db, Tolerance.REDUCTION);
+        }
+    }
+}

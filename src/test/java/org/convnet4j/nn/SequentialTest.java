@@ -1,0 +1,262 @@
+package org.convnet4j.nn;
+
+import static org.convnet4j.nn.NnTesting.randomTensor;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.Random;
+import org.convnet4j.backend.cpu.CpuBackend;
+import org.convnet4j.nn.optim.Optimizer;
+import org.convnet4j.nn.optim.Optimizers;
+import org.convnet4j.tensor.Shape;
+import org.convnet4j.tensor.Tensor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Sequential's contract: shape checks at initialize, parameter naming, buffer reuse, close. */
+class SequentialTest {
+    private CpuBackend backend;
+
+    @BeforeEach
+    void start() {
+        backend = new CpuBackend(2);
+    }
+
+    @AfterEach
+    void stop() {
+        backend.close();
+    }
+
+    private static Sequential small() {
+        return Sequential.of("small",
+                Conv2d.builder().name("conv1").filters(4).kernel(3).pad(1).build(),
+                ActivationLayer.relu("relu1"),
+                MaxPool2d.builder().name("pool1").kernel(2).build(),
+                Linear.builder().name("fc1").units(3).build());
+    }
+
+    @Test
+    void channelMismatchNamesTheLayerAndTheShapes() {
+        try (Sequential net = Sequential.of("bad",
+                Conv2d.builder().name("conv1").filters(6).kernel(3).build(),
+                ActivationLayer.relu("relu1"),
+                Conv2d.builder().name("conv2").inChannels(3).filters(8).kernel(3).build())) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> net.initialize(backend, Shape.of(2, 1, 12, 12), 1L));
+            String m = e.getMessage();
+            assertTrue(m.contains("conv2"), m);
+            assertTrue(m.contains("[2, 6, 10, 10]"), m);
+            assertTrue(m.contains("6 channels") && m.contains("expects 3"), m);
+            assertTrue(m.contains("relu1"), "names where the input came from: " + m);
+        }
+    }
+
+    @Test
+    void linearFeatureMismatchAndBadConvGeometryAreRejected() {
+        try (Sequential net = Sequential.of("bad",
+                Conv2d.builder().name("conv1").filters(2).kernel(3).build(),
+                Linear.builder().name("fc").inFeatures(99).units(3).build())) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> net.initialize(backend, Shape.of(1, 1, 5, 5), 1L));
+            assertTrue(e.getMessage().contains("fc") && e.getMessage().contains("[1, 2, 3, 3]")
+                    && e.getMessage().contains("99"), e.getMessage());
+        }
+        try (Sequential net = Sequential.of("bad", Conv2d.builder().name("conv1").filters(2).kernel(3).stride(2).build())) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> net.outputShape(Shape.of(1, 1, 6, 6)));
+            assertTrue(e.getMessage().contains("conv1") && e.getMessage().contains("not a whole number"), e.getMessage());
+        }
+    }
+
+    @Test
+    void wrongInputShapeAtForwardIsRejected() {
+        try (Sequential net = small(); Tensor x = backend.allocate(Shape.of(2, 2, 6, 6))) {
+            net.initialize(backend, Shape.of(2, 1, 6, 6), 1L);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> net.forward(x, true));
+            assertTrue(e.getMessage().contains("conv1") && e.getMessage().contains("[2, 2, 6, 6]")
+                    && e.getMessage().contains("[N, 1, 6, 6]"), e.getMessage());
+        }
+    }
+
+    @Test
+    void builderValidation() {
+        assertThrows(IllegalArgumentException.class, () -> Conv2d.builder().filters(3).kernel(3).build());
+        assertThrows(IllegalArgumentException.class, () -> Conv2d.builder().name("c").kernel(3).build());
+        assertThrows(IllegalArgumentException.class, () -> Conv2d.builder().name("c").filters(2).kernel(3).stride(0).build());
+        assertThrows(IllegalArgumentException.class, () -> MaxPool2d.builder().name("p").kernel(2).pad(2).build());
+        assertThrows(IllegalArgumentException.class, () -> Dropout.of("d", 1f));
+        assertThrows(IllegalArgumentException.class, () -> Linear.builder().name("fc").build());
+        assertThrows(IllegalArgumentException.class, () -> Sequential.of("dup",
+                ActivationLayer.relu("a"), ActivationLayer.relu("a")));
+    }
+
+    @Test
+    void parametersAreNamedAfterTheirLayersInOrder() {
+        try (Sequential net = small()) {
+            net.initialize(backend, Shape.of(1, 1, 6, 6), 1L);
+            List<String> names = net.parameters().stream().map(Parameter::name).toList();
+            assertEquals(List.of("conv1.W", "conv1.b", "fc1.W", "fc1.b"), names);
+            assertEquals(Shape.of(4, 1, 3, 3), net.parameters().get(0).shape());
+            assertEquals(Shape.of(3, 36), net.parameters().get(2).shape());
+            assertEquals(36 + 4 + 108 + 3, net.parameterCount());
+            assertSame(backend, net.backend());
+        }
+    }
+
+    @Test
+    void buffersAreReusedAndReallocatedOnlyWhenTheBatchChanges() {
+        try (Sequential net = small(); Tensor x2 = randomTensor(backend, Shape.of(2, 1, 6, 6), 1);
+             Tensor x3 = randomTensor(backend, Shape.of(3, 1, 6, 6), 2)) {
+            net.initialize(backend, Shape.of(2, 1, 6, 6), 1L);
+            Tensor y1 = net.forward(x2, true);
+            Tensor dx1 = net.backward(y1);
+            Tensor y2 = net.forward(x2, true);
+            Tensor dx2 = net.backward(y2);
+            assertSame(y1, y2);
+            assertSame(dx1, dx2);
+            Tensor y3 = net.forward(x3, true);
+            assertNotSame(y1, y3);
+            assertEquals(Shape.of(3, 3), y3.shape());
+            assertEquals(Shape.of(3, 1, 6, 6), net.backward(y3).shape());
+        }
+    }
+
+    @Test
+    void aTrainingStepAllocatesNothingAfterTheFirst() {
+        Shape in = Shape.of(4, 1, 6, 6);
+        try (Sequential net = small(); Tensor x = randomTensor(backend, in, 3);
+             Tensor labels = backend.intTensor(Shape.of(4), new int[] {0, 1, 2, 1});
+             SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
+             Optimizer opt = Optimizers.create("adam", backend, 1e-3f, 1e-4f)) {
+            net.initialize(backend, in, 3L);
+            long[] allocations = new long[3];
+            for (int step = 0; step < 3; step++) {
+                net.zeroGrad();
+                loss.forward(net.forward(x, true), labels);
+                net.backward(loss.backward());
+                opt.step(net.parameters());
+                allocations[step] = backend.memoryStats().allocations();
+            }
+            assertEquals(allocations[0], allocations[1], "second step allocated");
+            assertEquals(allocations[1], allocations[2], "third step allocated");
+        }
+    }
+
+    @Test
+    void zeroGradClearsAccumulatedGradients() {
+        try (Sequential net = small(); Tensor x = randomTensor(backend, Shape.of(2, 1, 6, 6), 4)) {
+            net.initialize(backend, Shape.of(2, 1, 6, 6), 4L);
+            Tensor y = net.forward(x, true);
+            net.backward(y);
+            float[] once = backend.toFloatArray(net.parameters().get(0).grad());
+            net.backward(y);
+            float[] twice = backend.toFloatArray(net.parameters().get(0).grad());
+            for (int i = 0; i < once.length; i++) {
+                assertEquals(2 * once[i], twice[i], 1e-5 * (1 + Math.abs(once[i])), "gradients accumulate");
+            }
+            net.zeroGrad();
+            for (Parameter p : net.parameters()) {
+                for (float v : backend.toFloatArray(p.grad())) {
+                    assertEquals(0f, v);
+                }
+            }
+        }
+    }
+
+    @Test
+    void useAfterCloseThrowsIllegalState() {
+        Sequential net = small();
+        net.initialize(backend, Shape.of(1, 1, 6, 6), 1L);
+        Layer conv = net.layers().get(0);
+        try (Tensor x = backend.allocate(Shape.of(1, 1, 6, 6))) {
+            net.close();
+            net.close(); // idempotent
+            assertThrows(IllegalStateException.class, () -> net.forward(x, false));
+            assertThrows(IllegalStateException.class, () -> conv.forward(x, false));
+            assertThrows(IllegalStateException.class, net::parameters);
+            assertThrows(IllegalStateException.class, net::zeroGrad);
+        }
+        SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
+        loss.close();
+        assertThrows(IllegalStateException.class, loss::backward);
+        Optimizer opt = Optimizers.create("momentum", backend, 0.1f, 0f);
+        opt.close();
+        assertThrows(IllegalStateException.class, () -> opt.step(List.of()));
+    }
+
+    @Test
+    void useBeforeInitializeAndBackwardBeforeForwardThrowIllegalState() {
+        try (Sequential net = small(); Tensor x = backend.allocate(Shape.of(1, 1, 6, 6))) {
+            assertThrows(IllegalStateException.class, () -> net.forward(x, true));
+            assertThrows(IllegalStateException.class, net::backend);
+            net.initialize(backend, Shape.of(1, 1, 6, 6), 1L);
+            assertThrows(IllegalStateException.class, () -> net.backward(backend.allocate(Shape.of(1, 3))));
+            assertThrows(IllegalStateException.class, () -> net.initialize(backend, Shape.of(1, 1, 6, 6), 1L));
+        }
+    }
+
+    /** The course material's worked examples, through the layers. */
+    @Test
+    void workedExamples() {
+        Conv2d conv = Conv2d.builder().name("conv").filters(1).kernel(3).pad(1).bias(false).build();
+        MaxPool2d pool = MaxPool2d.builder().name("pool").kernel(2).build();
+        try (conv; pool;
+             Tensor x = backend.tensor(Shape.of(1, 1, 4, 4), new float[] {1, 2, 3, 0, 0, 1, 2, 3, 3, 0, 1, 2, 2, 3, 0, 1});
+             Tensor p = backend.tensor(Shape.of(1, 1, 4, 4), new float[] {1, 1, 2, 4, 5, 6, 7, 8, 3, 2, 1, 0, 1, 2, 3, 4})) {
+            conv.initialize(backend, x.shape(), new Random(0));
+            backend.upload(new float[] {2, 0, 1, 0, 1, 2, 1, 0, 2}, conv.weight().value());
+            assertArrayEquals(new float[] {7, 12, 10, 2, 4, 15, 16, 10, 10, 6, 15, 6, 8, 10, 4, 3},
+                    backend.toFloatArray(conv.forward(x, false)));
+            pool.initialize(backend, p.shape(), new Random(0));
+            assertArrayEquals(new float[] {6, 8, 3, 4}, backend.toFloatArray(pool.forward(p, false)));
+            assertArrayEquals(new int[] {5, 7, 8, 15}, backend.toIntArray(pool.switches()));
+        }
+    }
+
+    @Test
+    void dropoutIsIdentityInEvaluationAndReplaysMasksByCount() {
+        Shape s = Shape.of(2, 50);
+        try (Dropout d = Dropout.builder().name("d").probability(0.5f).seed(9).build();
+             Tensor x = randomTensor(backend, s, 5)) {
+            d.initialize(backend, s, new Random(0));
+            assertSame(x, d.forward(x, false));
+            float[] first = backend.toFloatArray(d.forward(x, true));
+            float[] second = backend.toFloatArray(d.forward(x, true));
+            assertTrue(!java.util.Arrays.equals(first, second), "a fresh mask per forward");
+            d.setForwardCount(0);
+            assertArrayEquals(first, backend.toFloatArray(d.forward(x, true)));
+            assertEquals(1, d.forwardCount());
+            float[] xs = backend.toFloatArray(x);
+            int dropped = 0;
+            for (int i = 0; i < xs.length; i++) {
+                if (first[i] == 0f) {
+                    dropped++;
+                } else {
+                    assertEquals(2 * xs[i], first[i], 1e-6);
+                }
+            }
+            assertTrue(dropped > 25 && dropped < 75, "about half dropped: " + dropped);
+        }
+    }
+
+    @Test
+    void batchNormEvaluationUsesRunningStatistics() {
+        Shape s = Shape.of(8, 3);
+        try (BatchNorm bn = BatchNorm.builder().name("bn").momentum(1f).build(); Tensor x = randomTensor(backend, s, 6)) {
+            bn.initialize(backend, s, new Random(0));
+            float[] train = backend.toFloatArray(bn.forward(x, true)).clone();
+            float[] eval = backend.toFloatArray(bn.forward(x, false));
+            // momentum 1: running = batch statistics (variance unbiased), so eval differs only by n/(n-1)
+            for (int i = 0; i < train.length; i++) {
+                assertEquals(train[i] * Math.sqrt(7.0 / 8.0), eval[i], 1e-3, "element " + i);
+            }
+            assertThrows(IllegalStateException.class, () -> bn.backward(x));
+        }
+    }
+}
