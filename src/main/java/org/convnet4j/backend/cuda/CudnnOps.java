@@ -13,9 +13,7 @@ import org.bytedeco.cuda.cudnn.cudnnConvolutionStruct;
 import org.bytedeco.cuda.cudnn.cudnnFilterStruct;
 import org.bytedeco.cuda.cudnn.cudnnPoolingStruct;
 import org.bytedeco.cuda.cudnn.cudnnTensorStruct;
-import org.bytedeco.cuda.global.cudnn;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.Pointer;
 
 import org.convnet4j.backend.BackendUnavailableException;
@@ -43,8 +41,7 @@ import org.convnet4j.tensor.Tensor;
  * context current first, so cuDNN (runtime API) shares it with our kernels.
  */
 public final class CudnnOps implements AutoCloseable {
-    private static String unavailableReason;
-    private static boolean checked;
+    private static CudnnProbe.Result probe;
 
     private final CudaBackend backend;
     private final CudaContext context;
@@ -61,23 +58,14 @@ public final class CudnnOps implements AutoCloseable {
     }
 
     /**
-     * Null when cuDNN loads here (org.bytedeco's binding and the system's libcudnn.so.9), else the reason
-     * in one line. Checked once per JVM.
+     * Null when cuDNN 9 loads here (org.bytedeco's binding and the system's libcudnn*.so.9), else the reason
+     * in one line: {@link CudnnProbe}'s, probed once per JVM.
      */
     public static synchronized String unavailableReason() {
-        if (!checked) {
-            checked = true;
-            try {
-                Loader.load(cudnn.class);
-                long version = cudnnGetVersion();
-                if (version < 90000) {
-                    unavailableReason = "cuDNN " + version + " is loaded, the benchmarks need cuDNN 9";
-                }
-            } catch (Throwable t) { // UnsatisfiedLinkError, NoClassDefFoundError
-                unavailableReason = "cuDNN does not load: " + GemmProviders.reason(t);
-            }
+        if (probe == null) {
+            probe = CudnnProbe.probe();
         }
-        return unavailableReason;
+        return probe.reason();
     }
 
     /**
