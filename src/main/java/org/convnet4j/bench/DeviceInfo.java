@@ -6,12 +6,13 @@ import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.convnet4j.backend.Backend;
+import org.convnet4j.backend.cpu.CpuBackend;
 import org.convnet4j.backend.cuda.CudaBackend;
 
 /**
  * What a benchmark ran on, for its output: the card (or the CPU), the driver version and the GEMM provider.
  *
- * @param device       "NVIDIA H100 80GB HBM3", or "CPU: &lt;model name&gt;, N threads"
+ * @param device       "NVIDIA H100 80GB HBM3", or "CPU: &lt;model name&gt; (N threads)"
  * @param driver       the CUDA driver version ("13.0"), or "none" on the CPU
  * @param gemmProvider the GEMM provider the CUDA backend picked ("cublas13", "kernel"...), or "cpu" for
  *                     the CPU backend's blocked SGEMM
@@ -26,7 +27,8 @@ public record DeviceInfo(String device, String driver, String gemmProvider) {
             String d = cuda.description();
             return new DeviceInfo(group(CARD, d, d), group(DRIVER, d, "unknown"), cuda.gemmProvider().name());
         }
-        return new DeviceInfo("CPU: " + cpuModel() + ", " + backend.description(), "none", "cpu");
+        String threads = backend instanceof CpuBackend cpu ? " (" + cpu.threads() + " threads)" : "";
+        return new DeviceInfo("CPU: " + cpuModel() + threads, "none", "cpu");
     }
 
     private static String group(Pattern p, String text, String otherwise) {
