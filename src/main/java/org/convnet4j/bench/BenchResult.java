@@ -17,7 +17,7 @@ import org.convnet4j.tensor.Shape;
 public record BenchResult(NetworkBenchmark.Config config, String backend, String description, DeviceInfo device,
                           long parameters, List<NetworkBenchmark.LayerTiming> layers, double lossForwardMs,
                           double lossBackwardMs, double updateMs, double[] stepMs, long peakBytes,
-                          double copyGbPerS) {
+                          long convWorkspaceBytes, double copyGbPerS) {
 
     public double stepMedianMs() {
         return NetworkBenchmark.median(stepMs);
@@ -61,7 +61,8 @@ public record BenchResult(NetworkBenchmark.Config config, String backend, String
      * The JSON the report reads (keys in snake_case): tool, date, model, batch, iterations, warmup, backend,
      * description, device, driver, gemm_provider, parameters, layers [{name, type, output_shape, fwd_ms,
      * bwd_ms}], loss_fwd_ms, loss_bwd_ms, update_ms, step_ms (median), step_ms_mean, step_ms_min,
-     * step_ms_all, images_per_second, peak_bytes, peak_mib, d2d_copy_gb_per_s (null when not measured).
+     * step_ms_all, images_per_second, peak_bytes, peak_mib, conv_workspace_bytes (the CUDA backend's largest
+     * convolution column workspace; 0 on the CPU), d2d_copy_gb_per_s (null when not measured).
      */
     public Map<String, Object> toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -102,6 +103,7 @@ public record BenchResult(NetworkBenchmark.Config config, String backend, String
         m.put("images_per_second", imagesPerSecond());
         m.put("peak_bytes", peakBytes);
         m.put("peak_mib", peakMib());
+        m.put("conv_workspace_bytes", convWorkspaceBytes);
         m.put("d2d_copy_gb_per_s", Double.isNaN(copyGbPerS) ? null : copyGbPerS);
         return m;
     }
@@ -137,6 +139,10 @@ public record BenchResult(NetworkBenchmark.Config config, String backend, String
                 stepMedianMs(), stepMeanMs(), stepMinMs(), imagesPerSecond()));
         b.append(String.format(Locale.ROOT, "peak memory: %.1f MiB (%d bytes); %d parameters%n", peakMib(), peakBytes,
                 parameters));
+        if (convWorkspaceBytes > 0) {
+            b.append(String.format(Locale.ROOT, "largest convolution column workspace: %.1f MiB%n",
+                    convWorkspaceBytes / (double) (1 << 20)));
+        }
         if (!Double.isNaN(copyGbPerS)) {
             b.append(String.format(Locale.ROOT, "device-to-device copy: %.1f GB/s%n", copyGbPerS));
         }

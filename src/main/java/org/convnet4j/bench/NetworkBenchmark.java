@@ -6,8 +6,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import org.convnet4j.backend.Backend;
+import org.convnet4j.backend.cuda.CudaBackend;
 import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
 import org.convnet4j.models.Models;
+import org.convnet4j.nn.Conv2d;
 import org.convnet4j.nn.Layer;
 import org.convnet4j.nn.Sequential;
 import org.convnet4j.nn.SoftmaxCrossEntropyLoss;
@@ -178,11 +180,30 @@ public final class NetworkBenchmark {
                         shapes.get(l), fwd[l] / k, bwd[l] / k));
             }
             long peak = backend.memoryStats().peakBytes();
+            long workspace = backend instanceof CudaBackend ? largestConvWorkspace(net, input) : 0;
             double copy = config.copyMib() > 0 ? copyBandwidth(backend, config.copyMib()) : Double.NaN;
             DeviceInfo device = DeviceInfo.of(backend);
             return new BenchResult(config, backend.name(), backend.description(), device, net.parameterCount(),
-                    timings, lossMs[0] / k, lossMs[1] / k, updateMs / k, stepMs, peak, copy);
+                    timings, lossMs[0] / k, lossMs[1] / k, updateMs / k, stepMs, peak, workspace, copy);
         }
+    }
+
+    /**
+     * The largest column workspace the CUDA backend's convolutions take for this network
+     * ({@link CudaBackend#convWorkspaceBytes}, backward filter included): the chunk of images it works on
+     * is sized to keep it under the backend's bound.
+     */
+    static long largestConvWorkspace(Sequential net, Shape input) {
+        long largest = 0;
+        Shape x = input;
+        for (Layer l : net.layers()) {
+            if (l instanceof Conv2d conv) {
+                Shape w = Shape.of(conv.filters(), x.c(), conv.kernelH(), conv.kernelW());
+                largest = Math.max(largest, CudaBackend.convWorkspaceBytes(x, w, conv.spec(), true));
+            }
+            x = l.outputShape(x);
+        }
+        return largest;
     }
 
     /** One training step, without synchronization. */

@@ -34,8 +34,8 @@ public final class ReportCommand implements Callable<Integer> {
     @Option(names = "--ours", arity = "1..*", description = "convnet4j bench --json files (one per network)")
     List<Path> ours = new ArrayList<>();
 
-    @Option(names = "--jmh", description = "JMH results (bin/bench ... -rf json -rff FILE)")
-    Path jmh;
+    @Option(names = "--jmh", arity = "1..*", description = "JMH results (bin/bench ... -rf json -rff FILE); several are concatenated")
+    List<Path> jmh = new ArrayList<>();
 
     @Option(names = "--torch", description = "benchmarks/pytorch/bench_torch.py --out FILE")
     Path torch;
@@ -59,7 +59,7 @@ public final class ReportCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter o = spec.commandLine().getOut();
-        if (ours.isEmpty() && jmh == null) {
+        if (ours.isEmpty() && jmh.isEmpty()) {
             throw new ParameterException(spec.commandLine(), "report: give at least --ours or --jmh");
         }
         List<Map<String, Object>> oursJson = new ArrayList<>();
@@ -73,11 +73,15 @@ public final class ReportCommand implements Callable<Integer> {
         }
         List<JmhResult> jmhResults = null;
         String jmhMissing = "no JMH results given (--jmh)";
-        if (jmh != null) {
+        for (Path p : jmh) {
             try {
-                jmhResults = JmhResult.parse(JSON.std.listFrom(Files.readString(jmh, StandardCharsets.UTF_8)));
+                List<JmhResult> read = JmhResult.parse(JSON.std.listFrom(Files.readString(p, StandardCharsets.UTF_8)));
+                if (jmhResults == null) {
+                    jmhResults = new ArrayList<>();
+                }
+                jmhResults.addAll(read);
             } catch (IOException | RuntimeException e) {
-                jmhMissing = "JMH results " + jmh + " unreadable: " + e.getMessage();
+                jmhMissing = "JMH results " + p + " unreadable: " + e.getMessage();
                 err.println("report: " + jmhMissing);
             }
         }

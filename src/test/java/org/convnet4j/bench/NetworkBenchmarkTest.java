@@ -11,9 +11,12 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import com.fasterxml.jackson.jr.ob.JSON;
+import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.backend.cpu.CpuBackend;
+import org.convnet4j.backend.cuda.CudaBackend;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.Sequential;
+import org.convnet4j.tensor.Shape;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -98,5 +101,17 @@ class NetworkBenchmarkTest {
         }
         assertEquals(8 * elements, bytes);
         assertTrue(bytes > 8 * (784 + 6 * 28 * 28));
+    }
+
+    @Test
+    void largestConvWorkspaceFollowsTheShapesThroughTheNetwork() {
+        Shape input = Models.batchInputShape("lenet5", 64);
+        long conv1 = CudaBackend.convWorkspaceBytes(input, Shape.of(6, 1, 5, 5), ConvSpec.of(1, 2), true);
+        long conv2 = CudaBackend.convWorkspaceBytes(Shape.of(64, 6, 14, 14), Shape.of(16, 6, 5, 5), ConvSpec.of(1, 0),
+                true);
+        try (Sequential net = Models.create("lenet5", 10)) {
+            assertEquals(Math.max(conv1, conv2), NetworkBenchmark.largestConvWorkspace(net, input));
+        }
+        assertTrue(conv1 > 0 && conv2 > 0 && conv1 != conv2);
     }
 }
