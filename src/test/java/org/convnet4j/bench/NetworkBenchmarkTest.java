@@ -6,17 +6,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import com.fasterxml.jackson.jr.ob.JSON;
+import org.convnet4j.backend.Backend;
+import org.convnet4j.backend.BackendUnavailableException;
 import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.backend.cpu.CpuBackend;
 import org.convnet4j.backend.cuda.CudaBackend;
+import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.Sequential;
 import org.convnet4j.tensor.Shape;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -113,5 +119,48 @@ class NetworkBenchmarkTest {
             assertEquals(Math.max(conv1, conv2), NetworkBenchmark.largestConvWorkspace(net, input));
         }
         assertTrue(conv1 > 0 && conv2 > 0 && conv1 != conv2);
+    }
+
+    @Test
+    void aBatchThatDoesNotFitSaysWhatItNeededAndWhatFailed() {
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            // A backend whose device "has" 50 kB per allocation: conv1's output at batch 4 (75 kB) fails.
+            Backend small = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(),
+                    new Class<?>[] {Backend.class}, (proxy, method, args) -> {
+                        if (method.getName().equals("allocate") && args.length == 2
+                                && ((Shape) args[0]).size() * 4L > 50_000) {
+                            throw new DeviceOutOfMemoryException("cannot allocate " + ((Shape) args[0]).size() * 4L
+                                    + " bytes: 50000 free");
+                        }
+                        try {
+                            return method.invoke(cpu, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+            BatchDoesNotFitException e = assertThrows(BatchDoesNotFitException.class,
+                    () -> NetworkBenchmark.run(small, new NetworkBenchmark.Config("lenet5", 4, 1, 0, 1, 0)));
+            long lowerBound = NetworkBenchmark.activationBytes("lenet5", Models.batchInputShape("lenet5", 4));
+            assertTrue(e.getMessage().startsWith("lenet5 at batch 4 does not fit in memory"), e.getMessage());
+            assertTrue(e.getMessage().contains(String.format(java.util.Locale.ROOT, "%.1f MiB",
+                    lowerBound / (double) (1 << 20))), e.getMessage());
+            assertTrue(e.getMessage().contains("cannot allocate 75264 bytes: 50000 free"), e.getMessage());
+        }
+    }
+
+    @Test
+    void deviceGpuWithoutAGpuIsAnErrorWithTheReason() {
+        String reason;
+        try (CudaBackend gpu = CudaBackend.open()) {
+            Assumptions.abort("a GPU is present: " + gpu.description());
+            return;
+        } catch (BackendUnavailableException e) {
+            reason = e.getMessage();
+        }
+        CommandLine cl = new CommandLine(new BenchCommand());
+        StringWriter err = new StringWriter();
+        cl.setErr(new PrintWriter(err));
+        assertEquals(1, cl.execute("--device", "gpu"));
+        assertEquals("bench: --device gpu: " + reason, err.toString().trim());
     }
 }
