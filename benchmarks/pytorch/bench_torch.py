@@ -22,9 +22,9 @@ try:
     import torch
     import torch.nn as nn
     import torch.nn.functional as F
+    TORCH_MISSING = None
 except ImportError as e:  # the report says "not available: reason"
-    json.dump({"available": False, "reason": f"PyTorch not installed: {e}"}, sys.stdout)
-    sys.exit(0)
+    TORCH_MISSING = f"PyTorch not installed: {e}"
 
 # (network, layer, batch, C, H, W, FN, FH, stride, pad)
 CONV_LAYERS = [
@@ -180,7 +180,9 @@ def main():
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--quick", action="store_true", help="skip the bandwidth kernels")
     args = ap.parse_args()
-    if not torch.cuda.is_available():
+    if TORCH_MISSING is not None:
+        report = {"available": False, "reason": TORCH_MISSING}
+    elif not torch.cuda.is_available():
         report = {"available": False, "reason": "PyTorch sees no CUDA device"}
     else:
         report = {

@@ -1,0 +1,144 @@
+package org.convnet4j.bench;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import com.fasterxml.jackson.jr.ob.JSON;
+import org.convnet4j.backend.Backend;
+import org.convnet4j.backend.BackendUnavailableException;
+import org.convnet4j.backend.cpu.CpuBackend;
+import org.convnet4j.backend.cuda.CudaBackend;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code convnet4j bench}: times a whole network's training step and each layer's forward and backward
+ * ({@link NetworkBenchmark}) and prints a table; {@code --json FILE} also writes the result for
+ * {@code convnet4j report}. Exit code 0, or 1 when the device is unavailable or the batch does not fit.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Times a network's training step and each layer's forward and backward pass, on synthetic data.",
+                "Per-layer times have a device synchronization around every call (like `caffe time`); "
+                        + "the step time has none inside the step."})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", defaultValue = "lenet5", description = "lenet5, alexnet or alexnet-owt (default: ${DEFAULT-VALUE})")
+    String model;
+
+    @Option(names = "--batch", description = "images per step (default: 64 for lenet5, 128 for the AlexNets, as bench_torch.py)")
+    Integer batch;
+
+    @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu or auto (the GPU when one works; default: ${DEFAULT-VALUE})")
+    String device;
+
+    @Option(names = "--iterations", defaultValue = "10", description = "timed steps per phase (default: ${DEFAULT-VALUE})")
+    int iterations;
+
+    @Option(names = "--warmup", defaultValue = "3", description = "untimed steps first (default: ${DEFAULT-VALUE})")
+    int warmup;
+
+    @Option(names = "--threads", description = "CPU backend threads (default: every processor)")
+    Integer threads;
+
+    @Option(names = "--seed", defaultValue = "42", description = "weights and synthetic data (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--copy-mib", description = "size of the device-to-device copy measured for bandwidth, MiB "
+            + "(default: 256 on the GPU, 16 on the CPU; 0 skips it)")
+    Integer copyMib;
+
+    @Option(names = "--json", description = "also write the result as JSON to this file")
+    Path json;
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        int n = batch != null ? batch : defaultBatch(model);
+        NetworkBenchmark.Config config;
+        try {
+            config = new NetworkBenchmark.Config(model, n, iterations, warmup, seed, copyMib == null ? 0 : copyMib);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (!List.of("cpu", "gpu", "cuda", "auto").contains(device.toLowerCase(Locale.ROOT))) {
+            throw new ParameterException(spec.commandLine(), "--device must be cpu, gpu or auto, got '" + device + "'");
+        }
+        if (threads != null && threads < 1) {
+            throw new ParameterException(spec.commandLine(), "--threads must be >= 1, got " + threads);
+        }
+        Backend backend;
+        try {
+            backend = openBackend(device, threads, err);
+        } catch (BackendUnavailableException e) {
+            err.println("bench: --device " + device + ": " + e.getMessage());
+            return 1;
+        }
+        try (backend) {
+            int copy = copyMib != null ? copyMib : (backend.name().equals("cpu") ? 16 : 256);
+            config = new NetworkBenchmark.Config(config.model(), config.batch(), config.iterations(), config.warmup(),
+                    config.seed(), copy);
+            BenchResult result;
+            try {
+                result = NetworkBenchmark.run(backend, config);
+            } catch (BatchDoesNotFitException e) {
+                err.println("bench: " + e.getMessage());
+                return 1;
+            }
+            out.print(result.table());
+            if (json != null) {
+                writeJson(result, json);
+                out.println("wrote " + json);
+            }
+            out.flush();
+            return 0;
+        }
+    }
+
+    static int defaultBatch(String model) {
+        return model != null && model.toLowerCase(Locale.ROOT).equals("lenet5") ? 64 : 128;
+    }
+
+    /** Writes result.toJson(), pretty-printed, creating parent directories. */
+    static void writeJson(BenchResult result, Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.writeString(file, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(result.toJson()) + "\n");
+    }
+
+    /**
+     * cpu: the CPU backend; gpu: the CUDA backend or BackendUnavailableException with the reason; auto: the
+     * CUDA backend when it opens, else the CPU backend after one line on err saying why.
+     */
+    static Backend openBackend(String device, Integer threads, PrintWriter err) {
+        String d = device == null ? "auto" : device.toLowerCase(Locale.ROOT);
+        switch (d) {
+            case "cpu":
+                return threads == null ? new CpuBackend() : new CpuBackend(threads);
+            case "gpu":
+            case "cuda":
+                return CudaBackend.open();
+            case "auto":
+                try {
+                    return CudaBackend.open();
+                } catch (BackendUnavailableException e) {
+                    err.println("bench: no GPU (" + e.getMessage() + "): running on the CPU");
+                    return threads == null ? new CpuBackend() : new CpuBackend(threads);
+                }
+            default:
+                throw new IllegalArgumentException("--device must be cpu, gpu or auto, got '" + device + "'");
+        }
+    }
+}

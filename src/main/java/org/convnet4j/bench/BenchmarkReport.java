@@ -1,0 +1,477 @@
+package org.convnet4j.bench;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The merged benchmark results: our network benchmarks ({@code convnet4j bench --json}), the JMH results
+ * ({@code bin/bench ... -rf json}) and bench_torch.py's JSON, lined up by layer and pass, network and
+ * batch, kernel and implementation. A value is a Double (milliseconds, MiB, GB/s) or, where an input is
+ * missing or a trial was skipped, a String "not available: reason".
+ *
+ * <p>Throughput is computed here from the times and the counts in {@link ConvLayerShape#flops()} and
+ * {@link KernelWorkloads} (FLOP or bytes per call, divided by the time), not by JMH.
+ */
+public final class BenchmarkReport {
+    /** Prefix of every missing value. */
+    public static final String NOT_AVAILABLE = "not available: ";
+
+    /**
+     * What the report is made from.
+     *
+     * @param ours        our bench JSON files, parsed (may be empty)
+     * @param jmh         the JMH results, or null
+     * @param jmhMissing  why there are no JMH results (when jmh is null)
+     * @param torch       bench_torch.py's JSON, or null
+     * @param torchMissing why there are no PyTorch results (when torch is null)
+     */
+    public record Inputs(List<Map<String, Object>> ours, List<JmhResult> jmh, String jmhMissing,
+                         Map<String, Object> torch, String torchMissing, String date, String commit) {
+    }
+
+    /** One convolution pass: times in ms (or reasons), and the FLOP count of one call. */
+    public record LayerRow(String name, String pass, Object oursMs, Object cudnnMs, Object torchMs, double flops) {
+    }
+
+    /** One network's training step. */
+    public record NetworkRow(String name, int batch, Object oursStepMs, Object torchStepMs, Object oursPeakMib,
+                             Object torchPeakMib, double oursImagesPerSecond) {
+    }
+
+    /**
+     * One kernel throughput figure.
+     *
+     * @param unit "gb_per_s" or "gflop_per_s"
+     * @param ms   time per call, NaN where the source gives only the throughput
+     */
+    public record KernelRow(String name, String unit, double value, double ms) {
+    }
+
+    private final Inputs inputs;
+    private final String device;
+    private final String driver;
+    private final String gemmProvider;
+    private final boolean tiny;
+    private final List<LayerRow> layers = new ArrayList<>();
+    private final List<NetworkRow> networks = new ArrayList<>();
+    private final List<KernelRow> kernels = new ArrayList<>();
+    private final List<String> skipped = new ArrayList<>();
+    private final Object copyGbPerS;
+
+    private BenchmarkReport(Inputs in) {
+        this.inputs = in;
+        Map<String, Object> gpuRun = in.ours().stream().filter(m -> !"none".equals(m.get("driver"))).findFirst()
+                .orElse(in.ours().isEmpty() ? null : in.ours().get(0));
+        if (gpuRun != null) {
+            device = String.valueOf(gpuRun.get("device"));
+            driver = String.valueOf(gpuRun.get("driver"));
+            gemmProvider = String.valueOf(gpuRun.get("gemm_provider"));
+        } else if (in.torch() != null && in.torch().get("device") != null) {
+            device = String.valueOf(in.torch().get("device"));
+            driver = "unknown (no convnet4j bench results)";
+            gemmProvider = "unknown (no convnet4j bench results)";
+        } else {
+            device = "unknown";
+            driver = "unknown";
+            gemmProvider = "unknown";
+        }
+        tiny = in.jmh() != null && in.jmh().stream().anyMatch(JmhResult::tiny);
+        buildLayers();
+        buildNetworks();
+        buildKernels();
+        Object copy = NOT_AVAILABLE + "no convnet4j bench result measured it (--copy-mib)";
+        for (Map<String, Object> o : in.ours()) {
+            if (o.get("d2d_copy_gb_per_s") instanceof Number n) {
+                copy = n.doubleValue();
+                break;
+            }
+        }
+        copyGbPerS = copy;
+    }
+
+    public static BenchmarkReport build(Inputs inputs) {
+        return new BenchmarkReport(inputs);
+    }
+
+    public List<LayerRow> layers() {
+        return layers;
+    }
+
+    public List<NetworkRow> networks() {
+        return networks;
+    }
+
+    public List<KernelRow> kernels() {
+        return kernels;
+    }
+
+    // ---------------------------------------------------------------- assembling
+
+    private static final Map<String, String> CONV_PASS = Map.of(
+            "forward", "fwd", "backwardData", "bwd_data", "backwardFilter", "bwd_filter");
+
+    private void buildLayers() {
+        for (ConvLayerShape shape : ConvLayerShape.ALL) {
+            for (String pass : ConvLayerShape.PASSES) {
+                Object ours = convTime(shape.name(), pass, "ours");
+                Object cudnn = convTime(shape.name(), pass, "cudnn");
+                Object torch = torchLayer(shape.name(), pass);
+                if (ours instanceof Double || cudnn instanceof Double || torch instanceof Double) {
+                    double flops = (tiny ? shape.tiny() : shape).flops();
+                    layers.add(new LayerRow(shape.name(), pass, ours, cudnn, torch, flops));
+                }
+            }
+        }
+    }
+
+    private Object convTime(String layer, String pass, String impl) {
+        if (inputs.jmh() == null) {
+            return NOT_AVAILABLE + inputs.jmhMissing();
+        }
+        JmhResult skippedOne = null;
+        for (JmhResult r : inputs.jmh()) {
+            if (r.benchmarkClass().equals("ConvBenchmark") && pass.equals(CONV_PASS.get(r.method()))
+                    && r.param("layer").equals(layer) && r.param("impl").equals(impl)) {
+                if (!r.skipped()) {
+                    return r.ms();
+                }
+                skippedOne = r;
+            }
+        }
+        return skippedOne != null ? NOT_AVAILABLE + "the trial was skipped (see the '# skipped' line of the JMH log)"
+                : NOT_AVAILABLE + "not in the JMH results";
+    }
+
+    private Map<String, Object> torchFp32() {
+        if (inputs.torch() != null && inputs.torch().get("fp32") instanceof Map<?, ?> m) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> fp32 = (Map<String, Object>) m;
+            return fp32;
+        }
+        return null;
+    }
+
+    private String torchReason() {
+        if (inputs.torch() == null) {
+            return NOT_AVAILABLE + inputs.torchMissing();
+        }
+        if (Boolean.FALSE.equals(inputs.torch().get("available"))) {
+            return NOT_AVAILABLE + inputs.torch().get("reason");
+        }
+        return null;
+    }
+
+    private static List<Map<?, ?>> rows(Map<String, Object> block, String key) {
+        List<Map<?, ?>> out = new ArrayList<>();
+        if (block != null && block.get(key) instanceof List<?> list) {
+            for (Object o : list) {
+                if (o instanceof Map<?, ?> m) {
+                    out.add(m);
+                }
+            }
+        }
+        return out;
+    }
+
+    private Object torchLayer(String layer, String pass) {
+        String reason = torchReason();
+        if (reason != null) {
+            return reason;
+        }
+        for (Map<?, ?> r : rows(torchFp32(), "layers")) {
+            if (layer.equals(r.get("name")) && pass.equals(r.get("pass")) && r.get("torch_ms") instanceof Number n) {
+                return n.doubleValue();
+            }
+        }
+        return NOT_AVAILABLE + "not in the PyTorch results";
+    }
+
+    private void buildNetworks() {
+        for (Map<String, Object> o : inputs.ours()) {
+            String name = String.valueOf(o.get("model"));
+            int batch = ((Number) o.get("batch")).intValue();
+            Object torchStep;
+            Object torchPeak;
+            String reason = torchReason();
+            if (reason != null) {
+                torchStep = reason;
+                torchPeak = reason;
+            } else {
+                torchStep = NOT_AVAILABLE + "PyTorch did not run " + name + " at batch " + batch;
+                torchPeak = torchStep;
+                for (Map<?, ?> r : rows(torchFp32(), "networks")) {
+                    if (name.equals(r.get("name")) && r.get("batch") instanceof Number b && b.intValue() == batch) {
+                        torchStep = ((Number) r.get("torch_step_ms")).doubleValue();
+                        torchPeak = ((Number) r.get("torch_peak_mib")).doubleValue();
+                    }
+                }
+            }
+            networks.add(new NetworkRow(name, batch, number(o, "step_ms"), torchStep, number(o, "peak_mib"), torchPeak,
+                    ((Number) o.get("images_per_second")).doubleValue()));
+        }
+    }
+
+    private static Object number(Map<String, Object> o, String key) {
+        return o.get(key) instanceof Number n ? (Object) n.doubleValue() : NOT_AVAILABLE + key + " missing";
+    }
+
+    private void buildKernels() {
+        for (Map<String, Object> o : inputs.ours()) {
+            if (o.get("d2d_copy_gb_per_s") instanceof Number n) {
+                kernels.add(new KernelRow("d2d_copy (ours, backend.copy, " + o.get("model") + " run)", "gb_per_s",
+                        n.doubleValue(), Double.NaN));
+                break;
+            }
+        }
+        if (inputs.jmh() != null) {
+            for (JmhResult r : inputs.jmh()) {
+                KernelRow k = kernelRow(r);
+                if (k == null) {
+                    continue;
+                }
+                if (r.skipped()) {
+                    skipped.add(k.name());
+                } else {
+                    kernels.add(k);
+                }
+            }
+        }
+        if (torchReason() == null) {
+            for (Map<?, ?> r : rows(torchFp32(), "kernels")) {
+                if (r.get("gb_per_s") instanceof Number n) {
+                    kernels.add(new KernelRow("pytorch " + r.get("name"), "gb_per_s", n.doubleValue(), Double.NaN));
+                }
+            }
+        }
+    }
+
+    /** The kernel row of a JMH result, or null for convolutions (they are layers). */
+    private static KernelRow kernelRow(JmhResult r) {
+        String pass = r.method().equals("backward") ? "bwd" : "fwd";
+        String impl = r.param("impl");
+        boolean t = r.tiny();
+        String suffix = t ? ", tiny" : "";
+        switch (r.benchmarkClass()) {
+            case "PoolingBenchmark" -> {
+                KernelWorkloads.Pool p = KernelWorkloads.pool(r.param("pool"));
+                p = t ? p.tiny() : p;
+                return new KernelRow("maxpool " + pass + " " + p.name() + " (" + impl + suffix + ")", "gb_per_s",
+                        p.bytes() / r.ms() / 1e6, r.ms());
+            }
+            case "ReluBenchmark" -> {
+                KernelWorkloads.Relu w = KernelWorkloads.relu(r.param("size"));
+                w = t ? w.tiny() : w;
+                return new KernelRow("relu " + pass + " " + w.name() + " (" + impl + suffix + ")", "gb_per_s",
+                        w.bytes(pass.equals("bwd")) / r.ms() / 1e6, r.ms());
+            }
+            case "SoftmaxLossBenchmark" -> {
+                KernelWorkloads.Softmax w = KernelWorkloads.softmax(r.param("shape"));
+                w = t ? w.tiny() : w;
+                String what = impl.equals("cudnn") ? "cudnn softmax only" : impl;
+                return new KernelRow("softmax_xent " + pass + " " + w.name() + " (" + what + suffix + ")",
+                        "gb_per_s", w.bytes() / r.ms() / 1e6, r.ms());
+            }
+            case "SgemmBenchmark" -> {
+                KernelWorkloads.Gemm g = KernelWorkloads.gemm(r.param("gemm"));
+                g = t ? g.tiny() : g;
+                return new KernelRow("sgemm " + g.name() + " (" + impl + suffix + ")", "gflop_per_s",
+                        g.flops() / r.ms() / 1e6, r.ms());
+            }
+            default -> {
+                return null;
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- output
+
+    /**
+     * The report's JSON: date, device, driver, commit, gemm_provider, layers [{name, pass, ours_ms, cudnn_ms,
+     * torch_ms}], networks [{name, batch, ours_step_ms, torch_step_ms, ours_peak_mib, torch_peak_mib}],
+     * kernels [{name, gb_per_s | gflop_per_s}], d2d_copy_gb_per_s. Missing values are "not available: reason".
+     */
+    public Map<String, Object> toJson() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("date", inputs.date());
+        m.put("device", device);
+        m.put("driver", driver);
+        m.put("commit", inputs.commit());
+        m.put("gemm_provider", gemmProvider);
+        List<Map<String, Object>> ls = new ArrayList<>();
+        for (LayerRow r : layers) {
+            Map<String, Object> l = new LinkedHashMap<>();
+            l.put("name", r.name());
+            l.put("pass", r.pass());
+            l.put("ours_ms", r.oursMs());
+            l.put("cudnn_ms", r.cudnnMs());
+            l.put("torch_ms", r.torchMs());
+            ls.add(l);
+        }
+        m.put("layers", ls);
+        List<Map<String, Object>> ns = new ArrayList<>();
+        for (NetworkRow r : networks) {
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("name", r.name());
+            n.put("batch", r.batch());
+            n.put("ours_step_ms", r.oursStepMs());
+            n.put("torch_step_ms", r.torchStepMs());
+            n.put("ours_peak_mib", r.oursPeakMib());
+            n.put("torch_peak_mib", r.torchPeakMib());
+            ns.add(n);
+        }
+        m.put("networks", ns);
+        List<Map<String, Object>> ks = new ArrayList<>();
+        for (KernelRow r : kernels) {
+            Map<String, Object> k = new LinkedHashMap<>();
+            k.put("name", r.name());
+            k.put(r.unit(), r.value());
+            ks.add(k);
+        }
+        m.put("kernels", ks);
+        m.put("d2d_copy_gb_per_s", copyGbPerS);
+        return m;
+    }
+
+    /** ours / other when both are numbers, else "–". */
+    static String ratio(Object ours, Object other) {
+        if (ours instanceof Double a && other instanceof Double b && b > 0) {
+            return String.format(Locale.ROOT, "%.2f", a / b);
+        }
+        return "–";
+    }
+
+    static String cell(Object v) {
+        if (v instanceof Double d) {
+            return format(d);
+        }
+        return Objects.toString(v);
+    }
+
+    /** Three significant decimals for small values, fewer for large ones. */
+    static String format(double v) {
+        if (Double.isNaN(v)) {
+            return "–";
+        }
+        double a = Math.abs(v);
+        return String.format(Locale.ROOT, a >= 100 ? "%.1f" : a >= 1 ? "%.2f" : "%.3f", v);
+    }
+
+    private static String gflops(Object ms, double flops) {
+        return ms instanceof Double d && d > 0 ? format(flops / d / 1e6) : "–";
+    }
+
+    /** The Markdown report; chartLink is the chart's path relative to the Markdown file (or null: none). */
+    public String toMarkdown(String chartLink) {
+        StringBuilder b = new StringBuilder();
+        b.append("# convnet4j benchmarks\n\n");
+        b.append("Generated by `convnet4j report` from the files below; how to run it and what each number means: ")
+                .append("[benchmarking.md](benchmarking.md).\n\n");
+        b.append("| | |\n| --- | --- |\n");
+        b.append("| date | ").append(inputs.date()).append(" |\n");
+        b.append("| device | ").append(device).append(" |\n");
+        b.append("| driver | ").append(driver).append(" |\n");
+        b.append("| commit | ").append(inputs.commit()).append(" |\n");
+        b.append("| GEMM provider | ").append(gemmProvider).append(" |\n");
+        b.append("| JMH results | ").append(inputs.jmh() != null ? inputs.jmh().size() + " trials" + (tiny
+                ? " (tiny CI sizes: not performance numbers)" : "") : NOT_AVAILABLE + inputs.jmhMissing()).append(" |\n");
+        b.append("| PyTorch | ").append(torchLine()).append(" |\n");
+        b.append("| device-to-device copy | ").append(copyGbPerS instanceof Double d ? format(d) + " GB/s" : cell(copyGbPerS))
+                .append(" |\n\n");
+        b.append("Times are milliseconds per call, float32, TF32 off everywhere. A ratio is ours / theirs: above 1 we are ")
+                .append("slower.\n\n");
+
+        b.append("## Convolution layers\n\n");
+        if (layers.isEmpty()) {
+            b.append("No convolution results in the inputs.\n\n");
+        } else {
+            b.append("| layer | pass | ours ms | cuDNN ms | PyTorch ms | ours / cuDNN | ours / PyTorch | ours GFLOP/s "
+                    + "| cuDNN GFLOP/s |\n");
+            b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+            for (LayerRow r : layers) {
+                b.append("| ").append(r.name()).append(" | ").append(r.pass()).append(" | ").append(cell(r.oursMs()))
+                        .append(" | ").append(cell(r.cudnnMs())).append(" | ").append(cell(r.torchMs())).append(" | ")
+                        .append(ratio(r.oursMs(), r.cudnnMs())).append(" | ").append(ratio(r.oursMs(), r.torchMs()))
+                        .append(" | ").append(gflops(r.oursMs(), r.flops())).append(" | ")
+                        .append(gflops(r.cudnnMs(), r.flops())).append(" |\n");
+            }
+            b.append('\n');
+            if (chartLink != null) {
+                b.append("![ours / cuDNN per layer pass](").append(chartLink).append(")\n\n");
+            }
+        }
+
+        b.append("## Whole training step\n\n");
+        if (networks.isEmpty()) {
+            b.append("No `convnet4j bench` results in the inputs.\n\n");
+        } else {
+            b.append("Forward, softmax cross-entropy, backward and an SGD-with-momentum update, no synchronization ")
+                    .append("inside the step; median of the timed steps.\n\n");
+            b.append("| network | batch | ours step ms | PyTorch step ms | ours / PyTorch | ours images/s | ours peak MiB "
+                    + "| PyTorch peak MiB |\n");
+            b.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+            for (NetworkRow r : networks) {
+                b.append("| ").append(r.name()).append(" | ").append(r.batch()).append(" | ").append(cell(r.oursStepMs()))
+                        .append(" | ").append(cell(r.torchStepMs())).append(" | ")
+                        .append(ratio(r.oursStepMs(), r.torchStepMs())).append(" | ")
+                        .append(format(r.oursImagesPerSecond())).append(" | ").append(cell(r.oursPeakMib()))
+                        .append(" | ").append(cell(r.torchPeakMib())).append(" |\n");
+            }
+            b.append('\n');
+        }
+
+        b.append("## Kernels\n\n");
+        if (kernels.isEmpty()) {
+            b.append("No kernel results in the inputs.\n\n");
+        } else {
+            b.append("| kernel | ms | throughput |\n| --- | ---: | ---: |\n");
+            for (KernelRow k : kernels) {
+                b.append("| ").append(k.name()).append(" | ").append(format(k.ms())).append(" | ").append(format(k.value()))
+                        .append(k.unit().equals("gb_per_s") ? " GB/s" : " GFLOP/s").append(" |\n");
+            }
+            b.append('\n');
+        }
+        if (!skipped.isEmpty()) {
+            Map<String, Integer> byImpl = new java.util.TreeMap<>();
+            for (String s : skipped) {
+                String impl = s.substring(s.lastIndexOf('(') + 1, s.length() - 1);
+                byImpl.merge(impl, 1, Integer::sum);
+            }
+            b.append("Kernel trials skipped, by implementation (").append(NOT_AVAILABLE)
+                    .append("the '# skipped' lines of the JMH log say why): ");
+            List<String> parts = new ArrayList<>();
+            byImpl.forEach((impl, n) -> parts.add(impl + ": " + n));
+            b.append(String.join(", ", parts)).append(".\n\n");
+        }
+
+        for (Map<String, Object> o : inputs.ours()) {
+            b.append("## ").append(o.get("model")).append(" layer by layer (ours, batch ").append(o.get("batch"))
+                    .append(")\n\n");
+            b.append("Each call between two device synchronizations, mean of ").append(o.get("iterations"))
+                    .append(" iterations, on ").append(o.get("description")).append(".\n\n");
+            b.append("| layer | type | output | forward ms | backward ms |\n| --- | --- | --- | ---: | ---: |\n");
+            for (Map<?, ?> l : rows(o, "layers")) {
+                b.append("| ").append(l.get("name")).append(" | ").append(l.get("type")).append(" | ")
+                        .append(l.get("output_shape")).append(" | ").append(format(((Number) l.get("fwd_ms")).doubleValue()))
+                        .append(" | ").append(format(((Number) l.get("bwd_ms")).doubleValue())).append(" |\n");
+            }
+            b.append("| loss | SoftmaxCrossEntropy | | ").append(cell(number(o, "loss_fwd_ms"))).append(" | ")
+                    .append(cell(number(o, "loss_bwd_ms"))).append(" |\n");
+            b.append("| update | momentum 0.9 | | ").append(cell(number(o, "update_ms"))).append(" | |\n\n");
+        }
+        return b.toString();
+    }
+
+    private String torchLine() {
+        String reason = torchReason();
+        if (reason != null) {
+            return reason;
+        }
+        Map<String, Object> t = inputs.torch();
+        return "PyTorch " + t.get("torch") + ", CUDA " + t.get("cuda") + ", cuDNN " + t.get("cudnn") + " on "
+                + t.get("device") + " (" + t.get("date") + ")";
+    }
+}
