@@ -30,7 +30,7 @@ public final class GemmVariants implements AutoCloseable {
         this.backend = backend;
         this.context = context;
         this.image = image;
-        KernelLauncher launcher = new KernelLauncher(context, image);
+        KernelLauncher launcher = new KernelLauncher(image);
         tryLoad("jcublas", () -> byClassName(GemmProviders.JCUBLAS_CLASS));
         tryLoad("cublas13", () -> byClassName(GemmProviders.CUBLAS13_CLASS));
         tryLoad("kernel", () -> kernel(launcher, "sgemm_tiled"));
