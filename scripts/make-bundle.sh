@@ -49,11 +49,31 @@ for name in os.listdir(lib):
     os.replace(tmp, path)
 PY
 
-# A Java runtime with the modules the jars use (jdeps), linked from the build JDK.
-jhome=${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}
+# A Java runtime with the modules the jars use. Linked from a Temurin JDK when one is installed:
+# its font stack (freetype, harfbuzz) is built in, while Debian's OpenJDK links the system's
+# libharfbuzz, which GPU hosts without a desktop lack. The classes target Java 17, so any JDK >= 17
+# runs them. A font travels in runtime/lib/fonts for hosts with no fonts at all (plots need one).
+jhome=${BUNDLE_JDK:-$(ls -d /usr/lib/jvm/temurin-*-jdk-* 2>/dev/null | sort -V | tail -1)}
+jhome=${jhome:-${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}}
 modules=java.base,java.desktop,java.logging,java.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs
 "$jhome/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
     --output "$out/runtime"
+font=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+if [ -f "$font" ]; then
+  mkdir -p "$out/runtime/lib/fonts"
+  cp "$font" "$out/runtime/lib/fonts/"
+  # Temurin finds fonts through fontconfig; this configuration names the bundled folder, so a host
+  # without fonts or a fontconfig setup still draws text (bin/env.sh points FONTCONFIG_FILE here).
+  cat > "$out/runtime/lib/fonts/fonts.conf" <<'XML'
+<?xml version="1.0"?>
+<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
+<fontconfig>
+  <dir prefix="relative">.</dir>
+  <cachedir>/tmp/convnet4j-fontconfig-cache</cachedir>
+</fontconfig>
+XML
+fi
+echo "runtime: $("$out/runtime/bin/java" -version 2>&1 | head -1) from $jhome"
 
 cat > "$out/bin/env.sh" <<'SH'
 # Sourced by the launchers: the bundle's runtime and class path.
@@ -61,6 +81,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JAVA="$here/runtime/bin/java"
 CP=$(ls "$here"/lib/*.jar | grep -v console-standalone | tr '\n' ':')
 JAVA_OPTS="-Djava.awt.headless=true ${JAVA_OPTS:-}"
+[ -f "$here/runtime/lib/fonts/fonts.conf" ] && export FONTCONFIG_FILE="$here/runtime/lib/fonts/fonts.conf"
 SH
 cat > "$out/bin/convnet4j" <<'SH'
 #!/usr/bin/env bash

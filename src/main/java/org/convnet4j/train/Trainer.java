@@ -214,15 +214,40 @@ public final class Trainer {
                 + " (a resumed run keeps its checkpoint's lr, so it would diverge again).", epoch, step);
     }
 
+    private String curvesUnavailable;
+
     private void writeReports(List<EpochMetrics> history, Path lastCheckpoint, List<Parameter> params) {
         RunSummary.write(runDir.resolve(SUMMARY), RunSummary.toMap(config, backend.name(), backend.description(),
                 history, lastCheckpoint));
-        TrainingPlot.write(runDir.resolve(CURVES), config.model() + " on " + config.dataset(), history);
+        writeCurves(history);
         for (Parameter p : params) {
             if (p.isTrainable() && p.shape().rank() == 4) {
                 FilterImage.write(runDir.resolve(FILTERS), p.shape(), backend.toFloatArray(p.value()));
                 break;
             }
+        }
+    }
+
+    /**
+     * The curves need a font to draw their labels; a host without the native font libraries (seen on a
+     * GPU host with no JDK and no fonts) cannot draw one. That must not stop training: say so once and
+     * go on, the numbers are in metrics.csv.
+     */
+    private void writeCurves(List<EpochMetrics> history) {
+        if (curvesUnavailable != null) {
+            return;
+        }
+        try {
+            TrainingPlot.write(runDir.resolve(CURVES), config.model() + " on " + config.dataset(), history);
+        } catch (LinkageError | java.awt.AWTError | RuntimeException e) {
+            curvesUnavailable = e.toString();
+            try {
+                java.nio.file.Files.deleteIfExists(runDir.resolve(CURVES));
+            } catch (java.io.IOException ignored) {
+                // the warning below says the file is not valid either way
+            }
+            System.err.println("warning: " + CURVES + " not written, this Java runtime cannot draw text ("
+                    + curvesUnavailable + "); the same numbers are in " + METRICS);
         }
     }
 }
