@@ -7,7 +7,8 @@ import org.convnet4j.tensor.Tensor;
 /**
  * A tensor in host memory: a float[] (FLOAT32) or int[] (INT32) holding its elements in row-major
  * (NCHW) order, owned by a {@link CpuBackend}. A {@link #reshape} view shares the array and frees
- * nothing when closed; it reports itself closed once its root tensor is.
+ * nothing when closed; once the tensor that owns the storage is closed, the backend rejects the view
+ * too (IllegalStateException).
  */
 public final class CpuTensor extends Tensor {
     private final CpuBackend owner;
@@ -40,6 +41,9 @@ public final class CpuTensor extends Tensor {
     @Override
     public CpuTensor reshape(Shape newShape) {
         checkReshape(newShape);
+        if (root.isClosed()) {
+            throw new IllegalStateException("cannot reshape " + shape() + ": the tensor it views was closed");
+        }
         return new CpuTensor(this, newShape);
     }
 
