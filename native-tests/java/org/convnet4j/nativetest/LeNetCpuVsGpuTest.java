@@ -128,4 +128,28 @@ class LeNetCpuVsGpuTest {
             assertEquals(baseline.bytesInUse(), closed.bytesInUse(), "bytes in use back to the baseline");
         }
     }
+
+    /**
+     * 1000 training steps (batch 64, 8 batches cycled): the pool's bytes in use and its system allocations
+     * after step 1 equal those after step 1000, so a step takes nothing new from the device. Prints both
+     * for docs/results/gpu-correctness.json.
+     */
+    @Test
+    void thousandStepsKeepDeviceMemoryFlat() {
+        assumeFalse(NativeBackends.cpuStandIn(), "the device pool needs the CUDA backend");
+        try (CudaBackend gpu = NativeBackends.openCuda(); LeNetRun run = new LeNetRun(gpu)) {
+            run.step(LeNetRun.batch(0));
+            gpu.synchronize();
+            MemoryStats afterFirst = gpu.memoryStats();
+            for (int s = 2; s <= 1000; s++) {
+                run.step(LeNetRun.batch(s % 8));
+            }
+            gpu.synchronize();
+            MemoryStats afterLast = gpu.memoryStats();
+            System.out.println("POOL after step 1: " + afterFirst);
+            System.out.println("POOL after step 1000: " + afterLast);
+            assertEquals(afterFirst.bytesInUse(), afterLast.bytesInUse(), "bytes in use, step 1 vs step 1000");
+            assertEquals(afterFirst.allocations(), afterLast.allocations(), "system allocations, step 1 vs 1000");
+        }
+    }
 }
