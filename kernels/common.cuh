@@ -23,7 +23,7 @@ static __device__ float cn4j_block_sum(float v, float* shared) {
     shared[threadIdx.x] = v;
     __syncthreads();
     for (int half = CN4J_BLOCK / 2; half > 0; half >>= 1) {
-        if (threadIdx.x < half) {
+        if ((int)threadIdx.x < half) {
             shared[threadIdx.x] += shared[threadIdx.x + half];
         }
         __syncthreads();

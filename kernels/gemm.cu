@@ -6,21 +6,22 @@
 // B is stored [K, N] with row stride ldb, or, when transB, [N, K]; C has row stride ldc. Item z's matrices
 // start strideA/strideB/strideC elements after item z-1's (0 = the same matrix for every item).
 // With beta == 0, C is written without being read (it may hold NaN).
-// Launch geometry (both kernels): grid (ceil(N/64), ceil(M/64), batch), 256-thread blocks; block (x, y)
-// owns the 64x64 tile of C at rows 64y.., columns 64x...
+// Launch geometry (both kernels): grid (ceil(N/128), ceil(M/128), batch), 256-thread blocks; block (x, y)
+// owns the 128x128 tile of C at rows 128y.., columns 128x...
 // Kernels:
-//   sgemm_naive   each thread computes 16 elements of the tile, one at a time, each a plain dot product
+//   sgemm_naive   each thread computes 64 elements of the tile, one at a time, each a plain dot product
 //                 over k from global memory. Slow; the oracle for sgemm_tiled.
-//   sgemm_tiled   K is walked in steps of 16: the block stages the 64x16 slice of op(A) and the 16x64 slice
-//                 of op(B) in shared memory (zero-padded at the edges; loads laid out so consecutive threads
-//                 read consecutive addresses of the stored matrix), then each thread (tx, ty) = (t % 16, t / 16)
-//                 accumulates a 4x4 register block: rows ty + 16i, columns tx + 16j (i, j in 0..3), so shared
-//                 reads are conflict-free and the final writes coalesced. Sums run over k in order:
-//                 deterministic.
+//   sgemm_tiled   K is walked in steps of 8: the block stages the 128x8 slice of op(A) (stored k-major, As[k][m])
+//                 and the 8x128 slice of op(B) in shared memory, zero-padded at the edges, with loads laid out
+//                 so consecutive threads read consecutive addresses of the stored matrix. Each thread
+//                 (tx, ty) = (t % 16, t / 16) then accumulates an 8x8 register block made of four 4x4
+//                 quadrants, rows 4ty..4ty+3 and 64+4ty.., columns 4tx.. and 64+4tx..: per k step it reads
+//                 two float4 of A and two of B from shared memory (a half-warp reads 256 contiguous bytes)
+//                 for 64 FMAs. Sums run over k in order: deterministic.
 #include "common.cuh"
 
-#define CN4J_GEMM_TILE 64
-#define CN4J_GEMM_TK 16
+#define CN4J_GEMM_TILE 128
+#define CN4J_GEMM_TK 8
 #define CN4J_GEMM_PAD 4
 
 // Element (r, c) of op(X): X stored row-major with row stride ld, transposed when trans.
@@ -50,13 +51,16 @@ extern "C" __global__ void sgemm_naive(int transA, int transB, int M, int N, int
     }
 }
 
-// One block per 64x64 tile of C; thread (tx, ty) the 4x4 elements (ty + 16i, tx + 16j), through shared tiles.
+// One block per 128x128 tile of C; thread (tx, ty) the 8x8 elements at rows {4ty.., 64+4ty..} x columns
+// {4tx.., 64+4tx..} (four 4x4 quadrants), through shared slices of op(A) and op(B) 8 deep in k.
 extern "C" __global__ void sgemm_tiled(int transA, int transB, int M, int N, int K, float alpha,
                                        const float* A, int lda, long long strideA,
                                        const float* B, int ldb, long long strideB,
                                        float beta, float* C, int ldc, long long strideC) {
-    __shared__ float As[CN4J_GEMM_TK][CN4J_GEMM_TILE + CN4J_GEMM_PAD]; // As[kk][r] = op(A)(m0 + r, k0 + kk)
-    __shared__ float Bs[CN4J_GEMM_TK][CN4J_GEMM_TILE + CN4J_GEMM_PAD]; // Bs[kk][c] = op(B)(k0 + kk, n0 + c)
+    // As[kk][r] = op(A)(m0 + r, k0 + kk), Bs[kk][c] = op(B)(k0 + kk, n0 + c); 16-byte aligned for float4 reads;
+    // rows padded by 4 floats (still 16-byte multiples): the transposing stores hit 32 distinct banks
+    __shared__ __align__(16) float As[CN4J_GEMM_TK][CN4J_GEMM_TILE + CN4J_GEMM_PAD];
+    __shared__ __align__(16) float Bs[CN4J_GEMM_TK][CN4J_GEMM_TILE + CN4J_GEMM_PAD];
     A += blockIdx.z * strideA;
     B += blockIdx.z * strideB;
     C += blockIdx.z * strideC;
@@ -65,14 +69,15 @@ extern "C" __global__ void sgemm_tiled(int transA, int transB, int M, int N, int
     const int t = threadIdx.x;
     const int tx = t % 16;
     const int ty = t / 16;
-    float acc[4][4];
-    for (int i = 0; i < 4; ++i) {
-        for (int j = 0; j < 4; ++j) {
+    float acc[8][8];
+    for (int i = 0; i < 8; ++i) {
+        for (int j = 0; j < 8; ++j) {
             acc[i][j] = 0.0f;
         }
     }
     for (int k0 = 0; k0 < K; k0 += CN4J_GEMM_TK) {
-        // 64*16 = 1024 elements of each slice, 4 per thread.
+        // 128*8 = 1024 elements of each slice, 4 per thread, laid out so consecutive threads read
+        // consecutive addresses of the stored matrix.
         for (int l = 0; l < 4; ++l) {
             int e = t + l * CN4J_BLOCK;
             int r, kk;
@@ -100,27 +105,35 @@ extern "C" __global__ void sgemm_tiled(int transA, int transB, int M, int N, int
         }
         __syncthreads();
         for (int kk = 0; kk < CN4J_GEMM_TK; ++kk) {
-            float a[4];
-            float b[4];
-            for (int i = 0; i < 4; ++i) {
-                a[i] = As[kk][ty + 16 * i];
-                b[i] = Bs[kk][tx + 16 * i];
+            float a[8];
+            float b[8];
+            for (int h = 0; h < 2; ++h) {
+                float4 av = *reinterpret_cast<const float4*>(&As[kk][h * 64 + ty * 4]);
+                float4 bv = *reinterpret_cast<const float4*>(&Bs[kk][h * 64 + tx * 4]);
+                a[h * 4 + 0] = av.x;
+                a[h * 4 + 1] = av.y;
+                a[h * 4 + 2] = av.z;
+                a[h * 4 + 3] = av.w;
+                b[h * 4 + 0] = bv.x;
+                b[h * 4 + 1] = bv.y;
+                b[h * 4 + 2] = bv.z;
+                b[h * 4 + 3] = bv.w;
             }
-            for (int i = 0; i < 4; ++i) {
-                for (int j = 0; j < 4; ++j) {
+            for (int i = 0; i < 8; ++i) {
+                for (int j = 0; j < 8; ++j) {
                     acc[i][j] += a[i] * b[j];
                 }
             }
         }
         __syncthreads();
     }
-    for (int i = 0; i < 4; ++i) {
-        int row = m0 + ty + 16 * i;
+    for (int i = 0; i < 8; ++i) {
+        int row = m0 + (i / 4) * 64 + ty * 4 + i % 4;
         if (row >= M) {
             continue;
         }
-        for (int j = 0; j < 4; ++j) {
-            int col = n0 + tx + 16 * j;
+        for (int j = 0; j < 8; ++j) {
+            int col = n0 + (j / 4) * 64 + tx * 4 + j % 4;
             if (col < N) {
                 float* out = C + (long long)row * ldc + col;
                 *out = beta == 0.0f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * *out;

@@ -30,6 +30,11 @@ inline std::barrier<>* cn4j_host_barrier = nullptr;
 #define __device__
 #define __forceinline__ inline
 #define __shared__ static
+#define __align__(n) __attribute__((aligned(n)))
+
+struct alignas(16) float4 {
+    float x, y, z, w;
+};
 
 inline void __syncthreads() {
     cn4j_host_barrier->arrive_and_wait();

@@ -94,8 +94,7 @@ void gemm(const char* kernel, int tA, int tB, int M, int N, int K, float alpha, 
 
 // ------------------------------------------------------------------------------------------------ GEMM
 
-void test_gemm() {
-    const int M = 67, N = 45, K = 33, batch = 3;
+void test_gemm(const int M, const int N, const int K, const int batch) {
     for (const char* kernel : {"sgemm_tiled", "sgemm_naive"}) {
         for (int tA = 0; tA < 2; ++tA) {
             for (int tB = 0; tB < 2; ++tB) {
@@ -131,8 +130,8 @@ void test_gemm() {
                         gemm(kernel, tA, tB, M, N, K, 1.5f, A.data(), lda, sA, B.data(), ldb, sB, beta, C.data(), ldc,
                              sC, batch);
                         char name[160];
-                        std::snprintf(name, sizeof name, "%s transA=%d transB=%d sharedA=%d beta=%g", kernel, tA, tB,
-                                      shareA, beta);
+                        std::snprintf(name, sizeof name, "%s %dx%dx%d batch %d transA=%d transB=%d sharedA=%d beta=%g",
+                                      kernel, M, N, K, batch, tA, tB, shareA, beta);
                         check(name, C, want, 1e-4, 1e-4);
                     }
                 }
@@ -682,7 +681,8 @@ int main(int argc, char** argv) {
         return print_dropout_mask(std::strtoull(argv[2], nullptr, 10), std::strtof(argv[3], nullptr),
                                   std::atoi(argv[4]));
     }
-    test_gemm();
+    test_gemm(67, 45, 33, 3);   // edges inside one tile
+    test_gemm(300, 260, 37, 2); // several tiles both ways, K not a multiple of the k step
     // stride 2x1, pad 1x1, dilation 1x2, OH = (7+2-2-1)/2+1 = 4 (FLOOR: 7+2-3 = 6 is even, exact), OW = 6
     test_convolution(Conv{3, 2, 7, 6, 4, 3, 2, 2, 1, 1, 1, 1, 2, 4, 6}, 2);
     // LeNet conv1 shape on 5 images in one chunk: 1x28x28, 20 filters 5x5, OH = OW = 24 (P = 576 > 64 tiles)

@@ -1,13 +1,13 @@
 package org.convnet4j.backend.cuda;
 
 /**
- * Our own SGEMM (kernels/gemm.cu): {@code sgemm_tiled}, 64x64 output tiles per 256-thread block, each
- * thread a 4x4 register block, K in steps of 16 through shared memory; the batch is gridDim.z.
+ * Our own SGEMM (kernels/gemm.cu): {@code sgemm_tiled}, 128x128 output tiles per 256-thread block, each
+ * thread an 8x8 register block, K in steps of 8 through shared memory; the batch is gridDim.z.
  * {@code sgemm_naive} (one thread per output element) stays beside it as an oracle and a baseline.
  * Needs only the driver, so it is the fallback where no cuBLAS loads.
  */
 final class KernelGemmProvider implements GemmProvider {
-    static final int TILE = 64;
+    static final int TILE = 128;
     static final int THREADS = 256;
     /** The largest gridDim.y and gridDim.z. */
     static final int MAX_GRID_Z = 65535;
