@@ -72,6 +72,13 @@ if [ -f "$font" ]; then
   <cachedir>/tmp/convnet4j-fontconfig-cache</cachedir>
 </fontconfig>
 XML
+  # Temurin opens the system's libfontconfig.so.1, which GPU hosts without a desktop lack (the H100
+  # host had none): carry Debian's, with the libraries it needs beyond glibc, zlib and expat.
+  mkdir -p "$out/runtime/lib/fontlibs"
+  for so in libfontconfig.so.1 libfreetype.so.6 libpng16.so.16 libbrotlidec.so.1 libbrotlicommon.so.1; do
+    f=$(ldconfig -p | awk -v n="$so" '$1 == n && /x86-64/ {print $NF; exit}')
+    [ -n "$f" ] && cp -L "$f" "$out/runtime/lib/fontlibs/"
+  done
 fi
 echo "runtime: $("$out/runtime/bin/java" -version 2>&1 | head -1) from $jhome"
 
@@ -82,6 +89,11 @@ JAVA="$here/runtime/bin/java"
 CP=$(ls "$here"/lib/*.jar | grep -v console-standalone | tr '\n' ':')
 JAVA_OPTS="-Djava.awt.headless=true ${JAVA_OPTS:-}"
 [ -f "$here/runtime/lib/fonts/fonts.conf" ] && export FONTCONFIG_FILE="$here/runtime/lib/fonts/fonts.conf"
+# Fallback font libraries: searched after the system's (LD_LIBRARY_PATH comes first, so append only
+# when the system has no fontconfig).
+if ! ldconfig -p 2>/dev/null | grep -q 'libfontconfig.so.1 '; then
+  export LD_LIBRARY_PATH="${LD_LIBRARY_PATH:+$LD_LIBRARY_PATH:}$here/runtime/lib/fontlibs"
+fi
 SH
 cat > "$out/bin/convnet4j" <<'SH'
 #!/usr/bin/env bash

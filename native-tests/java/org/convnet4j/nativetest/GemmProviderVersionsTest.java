@@ -85,6 +85,58 @@ class GemmProviderVersionsTest {
         }
     }
 
+    /**
+     * The opt-in TF32 mode of cuBLAS 13 (-Dconvnet4j.gemm.tf32=true): operands rounded to a 10-bit mantissa,
+     * so a product's relative error is about 2^-11 and a K-term sum of unit-size terms drifts by about
+     * sqrt(K) * 2^-11 * |term|. Checked on a 256x256x1024 product of values in [-1, 1]: the largest error
+     * must stay under 0.05 (sqrt(1024) * 2^-11 = 0.016, times a safety factor of 3), and must exceed 1e-4,
+     * which FP32 accumulation never reaches here, so the test also proves TF32 was really on.
+     */
+    @Test
+    void cublasTf32IsWithinItsErrorBound() {
+        org.convnet4j.backend.cuda.GemmProvider tf32;
+        try {
+            tf32 = new org.convnet4j.backend.cuda.Cublas13GemmProvider(true);
+        } catch (RuntimeException | LinkageError e) {
+            org.junit.jupiter.api.Assumptions.abort("cuBLAS 13 does not load here: " + e.getMessage());
+            return;
+        }
+        int m = 256;
+        int n = 256;
+        int k = 1024;
+        SplittableRandom r = new SplittableRandom(11);
+        float[] a = random(r, m * k);
+        float[] b = random(r, k * n);
+        float[] expected;
+        try (Tensor ta = cpu.tensor(Shape.of(m, k), a); Tensor tb = cpu.tensor(Shape.of(k, n), b);
+             Tensor tc = cpu.allocate(Shape.of(m, n))) {
+            cpu.gemm(ta, false, tb, false, tc, 1f, 0f);
+            expected = cpu.toFloatArray(tc);
+        }
+        float[] actual;
+        try (Tensor da = gpu.tensor(Shape.of(m, k), a); Tensor db = gpu.tensor(Shape.of(k, n), b);
+             Tensor dc = gpu.allocate(Shape.of(m, n))) {
+            gpu.fill(dc, Float.NaN);
+            tf32.sgemmStridedBatched(false, false, m, n, k, 1f, CudaTestAccess.address(da), k, 0,
+                    CudaTestAccess.address(db), n, 0, 0f, CudaTestAccess.address(dc), n, 0, 1);
+            actual = gpu.toFloatArray(dc);
+        } finally {
+            tf32.close();
+        }
+        double maxDiff = 0;
+        for (int i = 0; i < expected.length; i++) {
+            double d = Math.abs((double) expected[i] - actual[i]);
+            if (!(d <= 0.05)) { // NaN fails too
+                fail("TF32 GEMM element " + i + ": expected " + expected[i] + ", got " + actual[i]);
+            }
+            maxDiff = Math.max(maxDiff, d);
+        }
+        System.out.printf("GEMM cublas13-tf32 256x256x1024: TENSOR OK, maxdiff = %.3e (bound 0.05)%n", maxDiff);
+        if (maxDiff <= 1e-4) {
+            fail("TF32 GEMM matched FP32 to " + maxDiff + ": TF32 math does not seem to be on");
+        }
+    }
+
     private static void check(Labeled p, GemmCase g) {
         SplittableRandom r = new SplittableRandom(g.toString().hashCode());
         int rowsA = g.transA() ? g.k() : g.m();

@@ -20,7 +20,11 @@ public final class Cublas13GemmProvider implements GemmProvider {
     private static final String BINDING = "cuBLAS 13 (org.bytedeco cuda 13.3-9.25-1.5.14)";
     private static final String NEEDS = "libcublas.so.13 (a CUDA 13 install) and the driver's libcuda.so.1";
 
+    /** System property that turns TF32 tensor-core math on (default off: plain FP32). */
+    public static final String TF32_PROPERTY = "convnet4j.gemm.tf32";
+
     private final cublasContext handle;
+    private final boolean tf32;
     private final FloatPointer alpha;
     private final FloatPointer beta;
     private boolean closed;
@@ -32,6 +36,15 @@ public final class Cublas13GemmProvider implements GemmProvider {
      *                                     cuBLAS status of a failed cublasCreate
      */
     public Cublas13GemmProvider() {
+        this(Boolean.getBoolean(TF32_PROPERTY));
+    }
+
+    /**
+     * @param tf32 let cuBLAS round the operands to TF32 (10-bit mantissa) and use tensor cores: several
+     *             times faster on Ampere and later, with relative errors of about 1e-3 instead of float
+     *             rounding. Off unless asked for, by this argument or -Dconvnet4j.gemm.tf32=true.
+     */
+    public Cublas13GemmProvider(boolean tf32) {
         BytedecoLibraries.require(BINDING, NEEDS, BytedecoLibraries.CUBLAS);
         cublasContext h = new cublasContext();
         int status = cublas.cublasCreate_v2(h);
@@ -39,16 +52,18 @@ public final class Cublas13GemmProvider implements GemmProvider {
             throw new BackendUnavailableException(BINDING + ": cublasCreate failed with " + statusName(status)
                     + " (no CUDA device, or no current context?)");
         }
-        // Plain FP32: no TF32 tensor-core rounding, so results stay within float rounding of the CPU's.
-        cublas.cublasSetMathMode(h, cublas.CUBLAS_DEFAULT_MATH);
+        // By default plain FP32: no TF32 tensor-core rounding, so results stay within float rounding of
+        // the CPU's. TF32 only when asked for.
+        cublas.cublasSetMathMode(h, tf32 ? cublas.CUBLAS_TF32_TENSOR_OP_MATH : cublas.CUBLAS_DEFAULT_MATH);
         handle = h;
+        this.tf32 = tf32;
         alpha = new FloatPointer(1);
         beta = new FloatPointer(1);
     }
 
     @Override
     public String name() {
-        return "cublas13";
+        return tf32 ? "cublas13-tf32" : "cublas13";
     }
 
     @Override
