@@ -3,7 +3,9 @@
 // Layout: x and dx NCHW [N, C, H, W]; y, dy and switches NCHW [N, C, OH, OW] (switches int32).
 // Window of output (oh, ow): rows oh*sh - ph .. + kh - 1, columns ow*sw - pw .. + kw - 1 of the plane.
 // Launch geometry: grid-stride, 256-thread blocks (common.cuh); forward kernels one thread per output,
-// backward kernels one thread per input element.
+// backward kernels one thread per input element. Index math: one 64-bit division finds the plane (n, c),
+// the rest is 32-bit (a plane has fewer than 2^31 elements), and a backward thread finds the windows that
+// hold it with one division per axis.
 // Kernels:
 //   maxpool_forward_f32    the window's maximum over real (non-padded) positions, scanned in row-major
 //                          window order, first maximum wins (strict >); switch = its position h*W + w in the
@@ -15,24 +17,33 @@
 //   avgpool_backward_f32   GATHER: dx[h,w] = sum over windows containing (h,w) of dy / (kh*kw).
 #include "common.cuh"
 
-// The outputs along one axis whose windows contain input position pos: [*first, *last] (may be empty).
+// The outputs along one axis whose windows contain input position pos: [*first, *last], empty when first > last.
+// One division: the last window starting at or before pos, then a walk back over the (at most ceil(k/stride))
+// earlier windows that still reach pos.
 static __device__ void cn4j_pool_range(int pos, int pad, int k, int stride, int outSize, int* first, int* last) {
     // window o covers o*stride - pad .. o*stride - pad + k - 1
-    int t = pos + pad - k + 1; // o*stride >= t
-    int lo = t <= 0 ? 0 : (t + stride - 1) / stride;
-    int hi = (pos + pad) / stride; // o*stride <= pos + pad
+    int hi = (pos + pad) / stride;
+    if (hi > outSize - 1) {
+        hi = outSize - 1;
+    }
+    int lo = hi + 1;
+    while (lo > 0 && (lo - 1) * stride - pad + k > pos) {
+        --lo;
+    }
     *first = lo;
-    *last = hi < outSize - 1 ? hi : outSize - 1;
+    *last = hi;
 }
 
 // One thread per output (n, c, oh, ow): the window maximum and its position h*W + w.
 extern "C" __global__ void maxpool_forward_f32(const float* x, float* y, int* switches, int N, int C, int H, int W,
                                                int OH, int OW, int kh, int kw, int sh, int sw, int ph, int pw) {
     const long long total = (long long)N * C * OH * OW;
+    const int outPlane = OH * OW;
     GRID_STRIDE_LOOP(i, total) {
-        int ow = (int)(i % OW);
-        int oh = (int)((i / OW) % OH);
-        long long plane = i / ((long long)OW * OH); // n*C + c
+        long long plane = i / outPlane; // n*C + c
+        int r = (int)(i - plane * outPlane);
+        int oh = r / OW;
+        int ow = r - oh * OW;
         const float* xp = x + plane * H * W;
         int h0 = oh * sh - ph;
         int w0 = ow * sw - pw;
@@ -65,10 +76,12 @@ extern "C" __global__ void maxpool_backward_f32(const float* dy, const int* swit
                                                 int H, int W, int OH, int OW, int kh, int kw, int sh, int sw,
                                                 int ph, int pw) {
     const long long total = (long long)N * C * H * W;
+    const int inPlane = H * W;
     GRID_STRIDE_LOOP(i, total) {
-        int w = (int)(i % W);
-        int h = (int)((i / W) % H);
-        long long plane = i / ((long long)W * H);
+        long long plane = i / inPlane; // n*C + c
+        int r = (int)(i - plane * inPlane);
+        int h = r / W;
+        int w = r - h * W;
         const float* dyp = dy + plane * OH * OW;
         const int* sp = switches + plane * OH * OW;
         int me = h * W + w;
@@ -92,11 +105,13 @@ extern "C" __global__ void maxpool_backward_f32(const float* dy, const int* swit
 extern "C" __global__ void avgpool_forward_f32(const float* x, float* y, int N, int C, int H, int W, int OH, int OW,
                                                int kh, int kw, int sh, int sw, int ph, int pw) {
     const long long total = (long long)N * C * OH * OW;
+    const int outPlane = OH * OW;
     const float inv = 1.0f / (float)(kh * kw);
     GRID_STRIDE_LOOP(i, total) {
-        int ow = (int)(i % OW);
-        int oh = (int)((i / OW) % OH);
-        long long plane = i / ((long long)OW * OH);
+        long long plane = i / outPlane; // n*C + c
+        int r = (int)(i - plane * outPlane);
+        int oh = r / OW;
+        int ow = r - oh * OW;
         const float* xp = x + plane * H * W;
         int h0 = oh * sh - ph;
         int w0 = ow * sw - pw;
@@ -121,11 +136,13 @@ extern "C" __global__ void avgpool_forward_f32(const float* x, float* y, int N, 
 extern "C" __global__ void avgpool_backward_f32(const float* dy, float* dx, int N, int C, int H, int W, int OH,
                                                 int OW, int kh, int kw, int sh, int sw, int ph, int pw) {
     const long long total = (long long)N * C * H * W;
+    const int inPlane = H * W;
     const float inv = 1.0f / (float)(kh * kw);
     GRID_STRIDE_LOOP(i, total) {
-        int w = (int)(i % W);
-        int h = (int)((i / W) % H);
-        long long plane = i / ((long long)W * H);
+        long long plane = i / inPlane; // n*C + c
+        int r = (int)(i - plane * inPlane);
+        int h = r / W;
+        int w = r - h * W;
         const float* dyp = dy + plane * OH * OW;
         int oh0, oh1, ow0, ow1;
         cn4j_pool_range(h, ph, kh, sh, OH, &oh0, &oh1);

@@ -692,6 +692,8 @@ int main(int argc, char** argv) {
     test_pooling(2, 3, 7, 7, 3, 3, 2, 2, 1, 1);   // AlexNet-style overlapping windows, with padding
     test_pooling(2, 2, 8, 8, 2, 2, 2, 2, 0, 0);   // LeNet 2x2/2
     test_pooling(1, 2, 8, 9, 3, 2, 2, 3, 0, 1);   // floor rounding, non-square
+    test_pooling(2, 2, 9, 11, 1, 2, 3, 3, 0, 1);  // stride > window: positions in no window get dx = 0
+    test_pooling(1, 3, 13, 13, 3, 3, 2, 2, 0, 0); // AlexNet pool5 planes, odd size, floor rounding
     test_activations();
     test_softmax(37, 11, false);
     test_softmax(300, 10, false); // more rows than threads

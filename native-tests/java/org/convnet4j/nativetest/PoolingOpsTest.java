@@ -42,7 +42,10 @@ class PoolingOpsTest extends NativeOpTest {
                 new PoolCase("1x1/1", Shape.of(2, 3, 4, 5), PoolSpec.of(1, 1), -1, 1),
                 new PoolCase("5x5/1 pad 2", Shape.of(1, 2, 5, 5), PoolSpec.of(5, 1).withPadding(2, 2), -1, 1),
                 new PoolCase("3x3/3", Shape.of(2, 33, 12, 12), PoolSpec.of(3, 3), -1, 1),
-                new PoolCase("LeNet 2x2/2", Shape.of(64, 6, 28, 28), PoolSpec.of(2, 2), -1, 1));
+                new PoolCase("LeNet 2x2/2", Shape.of(64, 6, 28, 28), PoolSpec.of(2, 2), -1, 1),
+                new PoolCase("1x2 stride 3 pad 0x1, gaps", Shape.of(2, 2, 9, 11),
+                        new PoolSpec(1, 2, 3, 3, 0, 1, OutputRounding.FLOOR), -1, 1),
+                new PoolCase("AlexNet pool1 planes 3x3/2", Shape.of(2, 4, 55, 55), PoolSpec.of(3, 2), -1, 1));
     }
 
     @ParameterizedTest(name = "{0}")
