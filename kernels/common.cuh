@@ -33,4 +33,19 @@ static __device__ float cn4j_block_sum(float v, float* shared) {
     return total;
 }
 
+// The maximum of v over the 256 threads of the block, returned to every thread (same contract as cn4j_block_sum).
+static __device__ float cn4j_block_max(float v, float* shared) {
+    shared[threadIdx.x] = v;
+    __syncthreads();
+    for (int half = CN4J_BLOCK / 2; half > 0; half >>= 1) {
+        if ((int)threadIdx.x < half) {
+            shared[threadIdx.x] = fmaxf(shared[threadIdx.x], shared[threadIdx.x + half]);
+        }
+        __syncthreads();
+    }
+    float best = shared[0];
+    __syncthreads();
+    return best;
+}
+
 #endif

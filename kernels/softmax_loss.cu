@@ -3,51 +3,60 @@
 // Layout: logits, probs and dlogits [N, K] row-major (one row per item, K classes); labels int32 [N];
 // loss a 1-element float buffer.
 // Launch geometry:
-//   softmax_xent_forward_f32   ONE block of 256 threads: thread t handles rows t, t+256, ...; its row losses
-//                              are summed in row order, then the 256 partial sums by a fixed shared-memory
-//                              tree: the mean loss is reduced on the device, deterministically, into loss[0].
+//   softmax_xent_rows_f32      one block of 256 threads per row (block-stride over rows when N exceeds the
+//                              grid): thread t handles columns t, t+256, ...; the row's max and sum of
+//                              exponentials are fixed shared-memory trees; writes the row's loss to rowLoss[n].
+//   mean_f32                   ONE block of 256 threads: thread t sums rowLoss[t], rowLoss[t+256], ... in order,
+//                              then a fixed tree: the mean loss, reduced on the device deterministically.
 //   softmax_xent_backward_f32  grid-stride over N*K elements.
 //   argmax_f32                 grid-stride over N rows.
 // Kernels:
-//   forward: m = max_j x_j, s = sum_j exp(x_j - m), p_j = exp(x_j - m) / s,
+//   forward (rows, then mean): m = max_j x_j, s = sum_j exp(x_j - m), p_j = exp(x_j - m) / s,
 //            row loss = log(s) - (x_label - m) (= -log p_label without underflow);
 //            loss = (1/N) sum of row losses; a label outside [0, K) makes the loss NaN.
 //   backward: dlogits = (p - onehot(label)) / N.
 //   argmax: the index of the largest value of each row, ties to the lowest index.
 #include "common.cuh"
 
-// One block; one thread per row (strided): softmax of the row into probs and its loss into a partial sum.
-extern "C" __global__ void softmax_xent_forward_f32(const float* logits, const int* labels, float* probs,
-                                                    float* loss, int N, int K) {
+// One block per row: softmax of the row into probs and its cross-entropy into rowLoss[n].
+extern "C" __global__ void softmax_xent_rows_f32(const float* logits, const int* labels, float* probs,
+                                                 float* rowLoss, int N, int K) {
     __shared__ float partial[CN4J_BLOCK];
-    float mine = 0.0f;
-    for (int n = threadIdx.x; n < N; n += blockDim.x) {
+    for (int n = blockIdx.x; n < N; n += gridDim.x) {
         const float* x = logits + (long long)n * K;
         float* p = probs + (long long)n * K;
-        float m = x[0];
-        for (int j = 1; j < K; ++j) {
+        float m = __int_as_float(0xff800000); // -infinity
+        for (int j = threadIdx.x; j < K; j += blockDim.x) {
             m = fmaxf(m, x[j]);
         }
+        m = cn4j_block_max(m, partial);
         float s = 0.0f;
-        for (int j = 0; j < K; ++j) {
-            float e = expf(x[j] - m);
-            p[j] = e;
-            s += e;
+        for (int j = threadIdx.x; j < K; j += blockDim.x) {
+            s += expf(x[j] - m);
         }
+        s = cn4j_block_sum(s, partial);
         float inv = 1.0f / s;
-        for (int j = 0; j < K; ++j) {
-            p[j] *= inv;
+        for (int j = threadIdx.x; j < K; j += blockDim.x) {
+            p[j] = expf(x[j] - m) * inv;
         }
-        int label = labels[n];
-        if (label >= 0 && label < K) {
-            mine += logf(s) - (x[label] - m);
-        } else {
-            mine += __int_as_float(0x7fc00000); // NaN: the label is out of range
+        if (threadIdx.x == 0) {
+            int label = labels[n];
+            rowLoss[n] = label >= 0 && label < K ? logf(s) - (x[label] - m)
+                                                 : __int_as_float(0x7fc00000); // NaN: label out of range
         }
+    }
+}
+
+// One block: out[0] = (1/n) * the sum of v[0..n), in a fixed order.
+extern "C" __global__ void mean_f32(const float* v, float* out, int n) {
+    __shared__ float partial[CN4J_BLOCK];
+    float mine = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        mine += v[i];
     }
     float total = cn4j_block_sum(mine, partial);
     if (threadIdx.x == 0) {
-        loss[0] = total / (float)N;
+        out[0] = total / (float)n;
     }
 }
 

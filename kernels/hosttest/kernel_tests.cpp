@@ -377,9 +377,13 @@ void test_softmax(int N, int K, bool badLabel) {
     for (int n = 0; n < N; ++n) labels[n] = (int)(rng() % K);
     if (badLabel) labels[N / 2] = K;
     std::vector<float> probs(logits.size(), std::numeric_limits<float>::quiet_NaN()), loss(1, -1.0f);
-    host_launch(dim3{1, 1, 1}, 256, [&] {
-        softmax_xent_forward_f32(logits.data(), labels.data(), probs.data(), loss.data(), N, K);
+    // as CudaBackend launches it: one block per row (fewer blocks than rows here, so the block-stride loop
+    // runs), then one block for the mean
+    std::vector<float> rowLoss(N, std::numeric_limits<float>::quiet_NaN());
+    host_launch(dim3{(unsigned)std::min(N, 7), 1, 1}, 256, [&] {
+        softmax_xent_rows_f32(logits.data(), labels.data(), probs.data(), rowLoss.data(), N, K);
     });
+    host_launch(dim3{1, 1, 1}, 256, [&] { mean_f32(rowLoss.data(), loss.data(), N); });
     std::vector<double> wp(logits.size()), wd(logits.size());
     double total = 0;
     for (int n = 0; n < N; ++n) {
@@ -698,6 +702,8 @@ int main(int argc, char** argv) {
     test_softmax(37, 11, false);
     test_softmax(300, 10, false); // more rows than threads
     test_softmax(20, 5, true);
+    test_softmax(9, 1000, false); // more columns than threads (ImageNet's 1000 classes)
+    test_softmax(3, 1, false);    // one class: p = 1, loss 0
     test_bias();
     test_lrn(5);
     test_lrn(4);

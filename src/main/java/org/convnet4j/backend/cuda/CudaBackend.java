@@ -25,7 +25,8 @@ import org.convnet4j.tensor.Tensor;
  * JCuda's driver API on the legacy default stream of one device's primary context, with GEMM from the
  * {@link GemmProvider} that {@link GemmProviders} picks. Device memory comes from a caching
  * {@link DevicePool}; convolution reuses one column workspace from it, bounded by
- * {@value #MAX_WORKSPACE_BYTES} bytes where a chunk of one image allows.
+ * {@value #MAX_WORKSPACE_BYTES} bytes where a chunk of one image allows, and the softmax cross-entropy
+ * forward keeps its per-row losses there before their mean.
  *
  * <p>Convolution: im2col of a chunk of B images into col [B, C*FH*FW, OH*OW], then one strided batched
  * SGEMM y_i [FN, OH*OW] = W [FN, C*FH*FW] * col_i with W shared (strideA 0), written straight into NCHW.
@@ -596,7 +597,11 @@ public final class CudaBackend implements Backend {
         sameSize(op, "labels", tlab, n, "one per row of logits " + tl.shape());
         sameSize(op, "probs", tp, tl.size(), "the size of logits " + tl.shape());
         sameSize(op, "loss", tloss, 1, "one value");
-        launcher.launchGrid("softmax_xent_forward_f32", 1, 1, 1, KernelLauncher.BLOCK, 0, tl, tlab, tp, tloss, n, k);
+        // one block per row writes the row losses into the workspace; one block then takes their mean in a fixed order
+        long rowLoss = workspace(4L * n);
+        launcher.launchGrid("softmax_xent_rows_f32", (int) Math.min(n, KernelLauncher.MAX_BLOCKS), 1, 1,
+                KernelLauncher.BLOCK, 0, tl, tlab, tp, rowLoss, n, k);
+        launcher.launchGrid("mean_f32", 1, 1, 1, KernelLauncher.BLOCK, 0, rowLoss, tloss, n);
     }
 
     @Override

@@ -112,7 +112,7 @@ final class HostFakes {
     /** Checks each launch against kernels/*.cu and the fake memory, and records it. */
     static final class CheckingRunner implements KernelRunner {
         /** Kernels whose fixed-size shared-memory trees or tiles need exactly 256 threads per block. */
-        private static final List<String> NEED_256 = List.of("bias_grad_f32", "softmax_xent_forward_f32",
+        private static final List<String> NEED_256 = List.of("bias_grad_f32", "softmax_xent_rows_f32", "mean_f32",
                 "batchnorm_forward_training_f32", "batchnorm_backward_f32", "sgemm_tiled", "sgemm_naive");
 
         final Map<String, List<String>> signatures = KernelSignatures.read();
