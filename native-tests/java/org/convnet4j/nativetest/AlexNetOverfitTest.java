@@ -57,7 +57,7 @@ class AlexNetOverfitTest {
                         net.zeroGrad();
                         float l = loss.forward(net.forward(x, true), y);
                         assertTrue(Float.isFinite(l), "loss at step " + step + " is " + l);
-                        net.backward(loss.backward());
+                        net.backward(loss.backward(), false);
                         opt.step(net.parameters());
                     }
                     gpu.argmax(net.forward(x, false), predicted);

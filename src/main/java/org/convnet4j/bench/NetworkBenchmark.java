@@ -139,6 +139,7 @@ public final class NetworkBenchmark {
             }
 
             List<Layer> layers = net.layers();
+            int first = net.firstTrainableLayer();
             double[] fwd = new double[layers.size()];
             double[] bwd = new double[layers.size()];
             double[] lossMs = new double[2];
@@ -161,9 +162,9 @@ public final class NetworkBenchmark {
                 Tensor dy = loss.backward();
                 backend.synchronize();
                 lossMs[1] += (System.nanoTime() - t0) / 1e6;
-                for (int l = layers.size() - 1; l >= 0; l--) {
+                for (int l = layers.size() - 1; l >= first; l--) {
                     t0 = System.nanoTime();
-                    dy = layers.get(l).backward(dy);
+                    dy = layers.get(l).backward(dy, l > first); // as Sequential.backward(dy, false)
                     backend.synchronize();
                     bwd[l] += (System.nanoTime() - t0) / 1e6;
                 }
@@ -212,7 +213,7 @@ public final class NetworkBenchmark {
         net.zeroGrad();
         Tensor logits = net.forward(x, true);
         loss.forward(logits, labels);
-        net.backward(loss.backward());
+        net.backward(loss.backward(), false);
         optimizer.step(net.parameters());
     }
 

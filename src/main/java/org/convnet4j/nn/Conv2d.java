@@ -132,10 +132,19 @@ public final class Conv2d extends AbstractLayer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        return backward(dy, true);
+    }
+
+    /** Without inputGradient, only dW and db: no backward-data pass. */
+    @Override
+    public Tensor backward(Tensor dy, boolean inputGradient) {
         checkGradient(dy, y);
-        Tensor dx = buffer("dx", x.shape());
         Backend b = backend();
         b.conv2dBackwardFilter(x, dy, spec, weight.grad(), bias ? biasParameter.grad() : null);
+        if (!inputGradient) {
+            return null;
+        }
+        Tensor dx = buffer("dx", x.shape());
         b.conv2dBackwardData(dy, weight.value(), spec, dx);
         return dx;
     }

@@ -39,6 +39,17 @@ public interface Layer extends AutoCloseable {
     /** dx from dy (the shape of the last forward's output); accumulates parameter gradients. */
     Tensor backward(Tensor dy);
 
+    /**
+     * {@link #backward(Tensor)}, or, when inputGradient is false, only the parameter gradients, returning
+     * null: the first trainable layer of a network needs no dx, since its input is the data, and skipping it
+     * saves a whole backward-data pass (AlexNet's conv1: a 224x224 col2im and its GEMM). The default
+     * computes dx and drops it; Conv2d and Linear skip it.
+     */
+    default Tensor backward(Tensor dy, boolean inputGradient) {
+        Tensor dx = backward(dy);
+        return inputGradient ? dx : null;
+    }
+
     /** Trainable parameters and saved state, in a fixed order. */
     default List<Parameter> parameters() {
         return List.of();

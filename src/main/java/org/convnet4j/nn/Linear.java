@@ -97,8 +97,14 @@ public final class Linear extends AbstractLayer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        return backward(dy, true);
+    }
+
+    /** Without inputGradient, only dW and db: no dx = dy * W product. */
+    @Override
+    public Tensor backward(Tensor dy, boolean inputGradient) {
         checkGradient(dy, y);
-        Tensor dx = buffer("dx", x.shape());
+        Tensor dx = inputGradient ? buffer("dx", x.shape()) : null;
         backend().linearBackward(x, weight.value(), dy, dx, weight.grad(), bias ? biasParameter.grad() : null);
         return dx;
     }

@@ -149,12 +149,37 @@ public final class Sequential implements Layer {
 
     @Override
     public Tensor backward(Tensor dy) {
+        return backward(dy, true);
+    }
+
+    /**
+     * Backward through the layers in reverse. With inputGradient false (what a training step needs: the
+     * input is the data) it stops at the {@link #firstTrainableLayer() first trainable layer}, which computes
+     * no dx, and returns null; the parameter gradients are the same either way.
+     */
+    @Override
+    public Tensor backward(Tensor dy, boolean inputGradient) {
         checkInitialized();
+        int first = inputGradient ? 0 : firstTrainableLayer();
         Tensor t = dy;
-        for (int i = layers.size() - 1; i >= 0; i--) {
-            t = layers.get(i).backward(t);
+        for (int i = layers.size() - 1; i >= first; i--) {
+            t = layers.get(i).backward(t, inputGradient || i > first);
         }
-        return t;
+        return inputGradient ? t : null;
+    }
+
+    /**
+     * The index of the first layer with a trainable parameter, or the number of layers when none has one:
+     * a training step's backward needs nothing from the layers before it.
+     */
+    public int firstTrainableLayer() {
+        checkInitialized();
+        for (int i = 0; i < layers.size(); i++) {
+            if (layers.get(i).parameters().stream().anyMatch(Parameter::isTrainable)) {
+                return i;
+            }
+        }
+        return layers.size();
     }
 
     @Override

@@ -133,7 +133,7 @@ public final class Trainer {
                     }
                     lossSum += l;
                     correct += loader.countCorrect(logits, batch);
-                    net.backward(loss.backward());
+                    net.backward(loss.backward(), false);
                     optimizer.step(params);
                     double elapsed = (System.nanoTime() - start) / 1e9;
                     progress.stepDone(s + 1, lossSum / (s + 1), (s + 1) * (double) batch / elapsed);

@@ -4,12 +4,18 @@ import static org.convnet4j.nn.NnTesting.randomTensor;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
+import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.cpu.CpuBackend;
 import org.convnet4j.nn.optim.Optimizer;
 import org.convnet4j.nn.optim.Optimizers;
@@ -257,6 +263,85 @@ class SequentialTest {
                 assertEquals(train[i] * Math.sqrt(7.0 / 8.0), eval[i], 1e-3, "element " + i);
             }
             assertThrows(IllegalStateException.class, () -> bn.backward(x));
+        }
+    }
+    /** A Backend that counts calls by method name (and linearBackward calls with dx == null), then delegates. */
+    private static final class CountingBackend {
+        final Map<String, Integer> calls = new HashMap<>();
+        int linearWithoutDx;
+        final Backend proxy;
+
+        CountingBackend(Backend target) {
+            proxy = (Backend) Proxy.newProxyInstance(Backend.class.getClassLoader(), new Class<?>[] {Backend.class},
+                    (self, method, args) -> {
+                        calls.merge(method.getName(), 1, Integer::sum);
+                        if (method.getName().equals("linearBackward") && args[3] == null) {
+                            linearWithoutDx++;
+                        }
+                        try {
+                            return method.invoke(target, args);
+                        } catch (InvocationTargetException e) {
+                            throw e.getCause();
+                        }
+                    });
+        }
+
+        int count(String method) {
+            return calls.getOrDefault(method, 0);
+        }
+    }
+
+    private static Sequential leadingReluNet() {
+        return Sequential.of("lead",
+                ActivationLayer.relu("relu0"),
+                Conv2d.builder().name("conv1").filters(3).kernel(3).pad(1).build(),
+                ActivationLayer.relu("relu1"),
+                MaxPool2d.builder().name("pool1").kernel(2).build(),
+                Linear.builder().name("fc1").units(4).build());
+    }
+
+    @Test
+    void trainingBackwardSkipsTheInputGradientButNotTheParameterGradients() {
+        Shape in = Shape.of(3, 2, 6, 6);
+        CountingBackend counting = new CountingBackend(backend);
+        try (Sequential full = leadingReluNet(); Sequential training = leadingReluNet();
+             Tensor x = randomTensor(backend, in, 11)) {
+            full.initialize(backend, in, 5L);
+            training.initialize(counting.proxy, in, 5L);
+            assertEquals(1, training.firstTrainableLayer(), "relu0 has no parameters, conv1 is first");
+
+            Tensor y = full.forward(x, true);
+            Tensor dx = full.backward(y);
+            assertEquals(in, dx.shape());
+            counting.calls.clear();
+            assertNull(training.backward(training.forward(x, true), false));
+
+            assertEquals(0, counting.count("conv2dBackwardData"), "conv1 computes no dx");
+            assertEquals(1, counting.count("conv2dBackwardFilter"));
+            assertEquals(1, counting.count("activationBackward"), "relu1 only: relu0 is before the first trainable layer");
+            assertEquals(1, counting.count("linearBackward"));
+            assertEquals(0, counting.linearWithoutDx, "fc1 is not first: its dx feeds pool1");
+            List<Parameter> want = full.parameters();
+            List<Parameter> got = training.parameters();
+            for (int i = 0; i < want.size(); i++) {
+                assertArrayEquals(backend.toFloatArray(want.get(i).grad()), backend.toFloatArray(got.get(i).grad()),
+                        want.get(i).name() + ": same gradient with and without the input gradient");
+            }
+        }
+    }
+
+    @Test
+    void aLinearFirstLayerSkipsItsDxProduct() {
+        Shape in = Shape.of(2, 5);
+        CountingBackend counting = new CountingBackend(backend);
+        try (Sequential net = Sequential.of("mlp", Linear.builder().name("fc1").units(4).build(),
+                ActivationLayer.tanh("tanh1"), Linear.builder().name("fc2").units(3).build());
+             Tensor x = randomTensor(backend, in, 12)) {
+            net.initialize(counting.proxy, in, 6L);
+            assertNull(net.backward(net.forward(x, true), false));
+            assertEquals(2, counting.count("linearBackward"));
+            assertEquals(1, counting.linearWithoutDx, "fc1, the first layer, computes no dx");
+            assertEquals(Shape.of(2, 5), net.backward(net.forward(x, true)).shape(), "backward(dy) still gives dx");
         }
     }
 }
