@@ -52,7 +52,9 @@ class AlexNetOverfitTest {
                  Tensor predicted = gpu.allocate(Shape.of(BATCH), DataType.INT32)) {
                 double accuracy = 0;
                 int step = 0;
-                while (step < MAX_STEPS && accuracy < 1.0) {
+                // on host fakes (the CI's dry run) values are not computed: 10 steps check the launches
+                int maxSteps = NativeBackends.fakeDevice() ? 10 : MAX_STEPS;
+                while (step < maxSteps && accuracy < 1.0) {
                     for (int i = 0; i < 10; i++, step++) {
                         net.zeroGrad();
                         float l = loss.forward(net.forward(x, true), y);
@@ -69,6 +71,7 @@ class AlexNetOverfitTest {
                     accuracy = right / (double) BATCH;
                     System.out.printf("AlexNet overfit: step %d, train accuracy %.4f%n", step, accuracy);
                 }
+                assumeFalse(NativeBackends.fakeDevice(), "host fakes: 10 steps launched and checked, values not computed");
                 assertEquals(1.0, accuracy, "AlexNet did not memorize one batch of 128 in " + MAX_STEPS + " steps");
             }
         }
