@@ -6,73 +6,88 @@
 //   col[b][(c*FH + kh)*FW + kw][oh*OW + ow] = x[b][c][oh*sh - ph + kh*dh][ow*sw - pw + kw*dw]  (0 outside).
 // Launch geometry: grid-stride, 256-thread blocks (common.cuh).
 // Kernels:
-//   im2col_f32   one thread per column element (B*CK*P of them): reads one input value or writes 0.
-//                Consecutive threads write consecutive columns, so writes are coalesced.
+//   im2col_f32   one thread per (b, c, oh, ow), B*C*P of them: it writes the FH*FW entries of column p in
+//                the rows of channel c, reading the input values its window sees (0 in the padding). For a
+//                fixed (kh, kw), consecutive threads write consecutive columns, so writes are coalesced.
 //   col2im_f32   GATHER: one thread per input element (B*C*H*W): dx = the sum of the column entries that
 //                im2col copied from that element, over (kh, kw) in order. No atomics, deterministic, and
 //                dx is overwritten.
+// Index math: one 64-bit division finds the plane (b, c), the rest is 32-bit, and no thread divides inside
+// its (kh, kw) loop (col2im divides there only for dilated convolutions).
 #include "common.cuh"
 
-// One thread per column element (b, r, p): the input value it copies, or 0 in the padding.
+// One thread per (b, c, oh, ow): column p = oh*OW + ow of rows (c, kh, kw), every (kh, kw) in order.
 extern "C" __global__ void im2col_f32(const float* x, float* col, int B, int C, int H, int W, int FH, int FW,
                                       int OH, int OW, int sh, int sw, int ph, int pw, int dh, int dw) {
     const int P = OH * OW;
-    const int CK = C * FH * FW;
-    const long long total = (long long)B * CK * P;
+    const int K2 = FH * FW;
+    const long long total = (long long)B * C * P;
     GRID_STRIDE_LOOP(i, total) {
-        int p = (int)(i % P);
-        long long rest = i / P;
-        int r = (int)(rest % CK);
-        int b = (int)(rest / CK);
-        int kw = r % FW;
-        int kh = (r / FW) % FH;
-        int c = r / (FW * FH);
+        long long plane = i / P; // b*C + c
+        int p = (int)(i - plane * P);
         int oh = p / OW;
-        int ow = p % OW;
-        int h = oh * sh - ph + kh * dh;
-        int w = ow * sw - pw + kw * dw;
-        float v = 0.0f;
-        if (h >= 0 && h < H && w >= 0 && w < W) {
-            v = x[(((long long)b * C + c) * H + h) * W + w];
+        int ow = p - oh * OW;
+        const float* src = x + plane * H * W;
+        float* dst = col + plane * K2 * P + p; // row (b, c, kh = 0, kw = 0): b*CK + c*K2 = plane*K2
+        int h0 = oh * sh - ph;
+        int w0 = ow * sw - pw;
+        for (int kh = 0; kh < FH; ++kh) {
+            int h = h0 + kh * dh;
+            bool rowInside = h >= 0 && h < H;
+            for (int kw = 0; kw < FW; ++kw) {
+                int w = w0 + kw * dw;
+                *dst = rowInside && w >= 0 && w < W ? src[h * W + w] : 0.0f;
+                dst += P;
+            }
         }
-        col[i] = v;
     }
 }
 
-// One thread per input element (b, c, h, w): dx = sum over (kh, kw) of the column entry that copied it,
-// i.e. col[b][(c*FH + kh)*FW + kw][oh*OW + ow] where h = oh*sh - ph + kh*dh and w = ow*sw - pw + kw*dw.
+// The outputs o along one axis whose window tap lands on input position pos: o*stride = pos + pad - k*dil
+// for some tap 0 <= k < K, so o*stride in [pos + pad - (K-1)*dil, pos + pad]; *first > *last when none.
+static __device__ void cn4j_col_range(int pos, int pad, int K, int stride, int dil, int outSize, int* first,
+                                      int* last) {
+    int hi = (pos + pad) / stride;
+    if (hi > outSize - 1) {
+        hi = outSize - 1;
+    }
+    int t = pos + pad - (K - 1) * dil;
+    *first = t <= 0 ? 0 : (t + stride - 1) / stride;
+    *last = hi;
+}
+
+// One thread per input element (b, c, h, w): dx = sum over (kh, kw), in order, of the column entry that
+// copied it, i.e. col[b][(c*FH + kh)*FW + kw][oh*OW + ow] where h = oh*sh - ph + kh*dh and
+// w = ow*sw - pw + kw*dw. Walking oh (and ow) downwards walks kh (and kw) upwards.
 extern "C" __global__ void col2im_f32(const float* col, float* dx, int B, int C, int H, int W, int FH, int FW,
                                       int OH, int OW, int sh, int sw, int ph, int pw, int dh, int dw) {
     const int P = OH * OW;
-    const int CK = C * FH * FW;
-    const long long total = (long long)B * C * H * W;
+    const int K2 = FH * FW;
+    const int HW = H * W;
+    const long long total = (long long)B * C * HW;
     GRID_STRIDE_LOOP(i, total) {
-        int w = (int)(i % W);
-        int h = (int)((i / W) % H);
-        int c = (int)((i / ((long long)W * H)) % C);
-        int b = (int)(i / ((long long)W * H * C));
-        const float* colb = col + (long long)b * CK * P;
+        long long plane = i / HW; // b*C + c
+        int r = (int)(i - plane * HW);
+        int h = r / W;
+        int w = r - h * W;
+        const float* colc = col + plane * K2 * P; // rows (b, c, ., .)
+        int oh0, oh1, ow0, ow1;
+        cn4j_col_range(h, ph, FH, sh, dh, OH, &oh0, &oh1);
+        cn4j_col_range(w, pw, FW, sw, dw, OW, &ow0, &ow1);
         float s = 0.0f;
-        for (int kh = 0; kh < FH; ++kh) {
-            int th = h + ph - kh * dh; // = oh * sh
-            if (th < 0 || th % sh != 0) {
+        for (int oh = oh1; oh >= oh0; --oh) {
+            int th = h + ph - oh * sh; // = kh * dh
+            if (dh > 1 && th % dh != 0) {
                 continue;
             }
-            int oh = th / sh;
-            if (oh >= OH) {
-                continue;
-            }
-            for (int kw = 0; kw < FW; ++kw) {
-                int tw = w + pw - kw * dw; // = ow * sw
-                if (tw < 0 || tw % sw != 0) {
+            int kh = dh == 1 ? th : th / dh;
+            for (int ow = ow1; ow >= ow0; --ow) {
+                int tw = w + pw - ow * sw; // = kw * dw
+                if (dw > 1 && tw % dw != 0) {
                     continue;
                 }
-                int ow = tw / sw;
-                if (ow >= OW) {
-                    continue;
-                }
-                int r = (c * FH + kh) * FW + kw;
-                s += colb[(long long)r * P + oh * OW + ow];
+                int kw = dw == 1 ? tw : tw / dw;
+                s += colc[(long long)(kh * FW + kw) * P + oh * OW + ow];
             }
         }
         dx[i] = s;

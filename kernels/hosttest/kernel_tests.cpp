@@ -172,7 +172,8 @@ void test_convolution(Conv g, int chunk) {
     auto w = random_vector((size_t)g.FN * CK);
     auto bias = random_vector(g.FN);
     auto dy = random_vector((size_t)g.N * g.FN * P);
-    std::vector<float> col((size_t)chunk * CK * P);
+    // poisoned: an entry im2col or the GEMM fails to write shows up as NaN
+    std::vector<float> col((size_t)chunk * CK * P, std::numeric_limits<float>::quiet_NaN());
     std::vector<float> partial((size_t)chunk * g.FN * CK);
     char tag[120];
     std::snprintf(tag, sizeof tag, "conv N%d C%d %dx%d FN%d %dx%d s%dx%d p%dx%d d%dx%d chunk%d", g.N, g.C, g.H, g.W, g.FN,
@@ -184,7 +185,7 @@ void test_convolution(Conv g, int chunk) {
     for (int n0 = 0; n0 < g.N; n0 += chunk) {
         int B = std::min(chunk, g.N - n0);
         const float* xb = x.data() + n0 * CHW;
-        launch_n((long long)B * CK * P, [&] {
+        launch_n((long long)B * g.C * P, [&] {
             im2col_f32(xb, col.data(), B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
         });
         gemm("sgemm_tiled", 0, 0, g.FN, P, CK, 1.0f, w.data(), CK, 0, col.data(), P, (long long)CK * P, 0.0f,
@@ -236,10 +237,11 @@ void test_convolution(Conv g, int chunk) {
     // backward filter: partial_i = dy_i col_i^T per chunk, dw += their sum in image order; dbias += sums of dy
     auto dw0 = random_vector(w.size());
     auto dw = dw0;
+    std::fill(col.begin(), col.end(), std::numeric_limits<float>::quiet_NaN());
     for (int n0 = 0; n0 < g.N; n0 += chunk) {
         int B = std::min(chunk, g.N - n0);
         const float* xb = x.data() + n0 * CHW;
-        launch_n((long long)B * CK * P, [&] {
+        launch_n((long long)B * g.C * P, [&] {
             im2col_f32(xb, col.data(), B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
         });
         gemm("sgemm_tiled", 0, 1, g.FN, CK, P, 1.0f, dy.data() + (size_t)n0 * g.FN * P, P, (long long)g.FN * P,
@@ -693,6 +695,12 @@ int main(int argc, char** argv) {
     test_convolution(Conv{5, 1, 28, 28, 20, 5, 5, 1, 1, 0, 0, 1, 1, 24, 24}, 5);
     // 70 filters (two GEMM row tiles), 3x3 stride 2 pad 1 over 9x9 -> 5x5, chunk 1
     test_convolution(Conv{2, 3, 9, 9, 70, 3, 3, 2, 2, 1, 1, 1, 1, 5, 5}, 1);
+    // AlexNet conv1's kind: 11x11 stride 4 pad 2 over 23x23 -> 5x5 (windows overlap, taps skip rows)
+    test_convolution(Conv{3, 3, 23, 23, 8, 11, 11, 4, 4, 2, 2, 1, 1, 5, 5}, 2);
+    // dilation 2 and 3 with stride 1 and padding: 3x2 taps over 10x9, OH = (10+2-4-1)/1+1 = 8, OW = (9+0-3-1)+1 = 6
+    test_convolution(Conv{2, 2, 10, 9, 5, 3, 2, 1, 1, 1, 0, 2, 3, 8, 6}, 2);
+    // stride larger than the window: 2x2 taps, stride 3, input rows and columns that no tap reads
+    test_convolution(Conv{2, 2, 11, 11, 3, 2, 2, 3, 3, 0, 0, 1, 1, 4, 4}, 1);
     test_pooling(2, 3, 7, 7, 3, 3, 2, 2, 1, 1);   // AlexNet-style overlapping windows, with padding
     test_pooling(2, 2, 8, 8, 2, 2, 2, 2, 0, 0);   // LeNet 2x2/2
     test_pooling(1, 2, 8, 9, 3, 2, 2, 3, 0, 1);   // floor rounding, non-square

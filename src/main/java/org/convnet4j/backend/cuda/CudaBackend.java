@@ -403,7 +403,7 @@ public final class CudaBackend implements Backend {
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int images = Math.min(chunk, g.n() - n0);
             long xAt = tx.address() + 4L * n0 * g.c() * g.h() * g.w();
-            launcher.launch("im2col_f32", (long) images * ck * p, g.kernelArgs(xAt, col, images));
+            launcher.launch("im2col_f32", (long) images * g.c() * p, g.kernelArgs(xAt, col, images));
             // y_i [FN, P] = W [FN, CK] * col_i [CK, P], i over the chunk
             gemm.sgemmStridedBatched(false, false, g.fn(), p, ck, 1f, tw.address(), ck, 0, col, p, (long) ck * p,
                     0f, ty.address() + 4L * n0 * g.fn() * p, p, (long) g.fn() * p, images);
@@ -456,7 +456,7 @@ public final class CudaBackend implements Backend {
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int images = Math.min(chunk, g.n() - n0);
             long xAt = tx.address() + 4L * n0 * g.c() * g.h() * g.w();
-            launcher.launch("im2col_f32", (long) images * ck * p, g.kernelArgs(xAt, col, images));
+            launcher.launch("im2col_f32", (long) images * g.c() * p, g.kernelArgs(xAt, col, images));
             // partial_i [FN, CK] = dy_i [FN, P] * col_i^T [P, CK]
             gemm.sgemmStridedBatched(false, true, g.fn(), ck, p, 1f, tdy.address() + 4L * n0 * g.fn() * p, p,
                     (long) g.fn() * p, col, p, (long) ck * p, 0f, partial, ck, (long) g.fn() * ck, images);
