@@ -1,12 +1,12 @@
-// im2col.cu: the column matrix of a convolution (im2col) and its adjoint (col2im), over a chunk of images.
+// im2col.cu: the column matrix of a convolution over a chunk of images (im2col) and its adjoint (col2im).
 //
-// Layout: x is NCHW [B, C, H, W] (pointer at the chunk's first image). The column matrix of image b is
-// col[b] = [C*FH*FW, OH*OW], row-major, rows ordered (c, kh, kw) and columns (oh, ow), images one after
-// another: col element (b, r, p) is at (b*CK + r)*P + p with CK = C*FH*FW, P = OH*OW. Entry
-//   col[b][(c*FH + kh)*FW + kw][oh*OW + ow] = x[b][c][oh*sh - ph + kh*dh][ow*sw - pw + kw*dw]  (0 outside).
+// Layout: x is NCHW [B, C, H, W] (pointer at the chunk's first image). The column matrix of the chunk is
+// col = [C*FH*FW, B*P] row-major, P = OH*OW: rows ordered (c, kh, kw), columns (b, oh, ow), so that ONE
+// GEMM covers the whole chunk (W [FN, CK] * col gives the chunk's output as [FN, B, P]). Entry
+//   col[(c*FH + kh)*FW + kw][b*P + oh*OW + ow] = x[b][c][oh*sh - ph + kh*dh][ow*sw - pw + kw*dw]  (0 outside).
 // Launch geometry: grid-stride, 256-thread blocks (common.cuh).
 // Kernels:
-//   im2col_f32   one thread per (b, c, oh, ow), B*C*P of them: it writes the FH*FW entries of column p in
+//   im2col_f32   one thread per (b, c, oh, ow), B*C*P of them: it writes the FH*FW entries of its column in
 //                the rows of channel c, reading the input values its window sees (0 in the padding). For a
 //                fixed (kh, kw), consecutive threads write consecutive columns, so writes are coalesced.
 //   col2im_f32   GATHER: one thread per input element (B*C*H*W): dx = the sum of the column entries that
@@ -16,19 +16,21 @@
 // its (kh, kw) loop (col2im divides there only for dilated convolutions).
 #include "common.cuh"
 
-// One thread per (b, c, oh, ow): column p = oh*OW + ow of rows (c, kh, kw), every (kh, kw) in order.
+// One thread per (b, c, oh, ow): column b*P + oh*OW + ow of rows (c, kh, kw), every (kh, kw) in order.
 extern "C" __global__ void im2col_f32(const float* x, float* col, int B, int C, int H, int W, int FH, int FW,
                                       int OH, int OW, int sh, int sw, int ph, int pw, int dh, int dw) {
     const int P = OH * OW;
-    const int K2 = FH * FW;
+    const long long rowLength = (long long)B * P;
     const long long total = (long long)B * C * P;
     GRID_STRIDE_LOOP(i, total) {
         long long plane = i / P; // b*C + c
         int p = (int)(i - plane * P);
+        int b = (int)(plane / C);
+        int c = (int)(plane - (long long)b * C);
         int oh = p / OW;
         int ow = p - oh * OW;
         const float* src = x + plane * H * W;
-        float* dst = col + plane * K2 * P + p; // row (b, c, kh = 0, kw = 0): b*CK + c*K2 = plane*K2
+        float* dst = col + (long long)c * FH * FW * rowLength + (long long)b * P + p; // row (c, 0, 0)
         int h0 = oh * sh - ph;
         int w0 = ow * sw - pw;
         for (int kh = 0; kh < FH; ++kh) {
@@ -37,7 +39,7 @@ extern "C" __global__ void im2col_f32(const float* x, float* col, int B, int C, 
             for (int kw = 0; kw < FW; ++kw) {
                 int w = w0 + kw * dw;
                 *dst = rowInside && w >= 0 && w < W ? src[h * W + w] : 0.0f;
-                dst += P;
+                dst += rowLength;
             }
         }
     }
@@ -57,20 +59,22 @@ static __device__ void cn4j_col_range(int pos, int pad, int K, int stride, int d
 }
 
 // One thread per input element (b, c, h, w): dx = sum over (kh, kw), in order, of the column entry that
-// copied it, i.e. col[b][(c*FH + kh)*FW + kw][oh*OW + ow] where h = oh*sh - ph + kh*dh and
+// copied it, col[(c*FH + kh)*FW + kw][b*P + oh*OW + ow] where h = oh*sh - ph + kh*dh and
 // w = ow*sw - pw + kw*dw. Walking oh (and ow) downwards walks kh (and kw) upwards.
 extern "C" __global__ void col2im_f32(const float* col, float* dx, int B, int C, int H, int W, int FH, int FW,
                                       int OH, int OW, int sh, int sw, int ph, int pw, int dh, int dw) {
     const int P = OH * OW;
-    const int K2 = FH * FW;
     const int HW = H * W;
+    const long long rowLength = (long long)B * P;
     const long long total = (long long)B * C * HW;
     GRID_STRIDE_LOOP(i, total) {
         long long plane = i / HW; // b*C + c
         int r = (int)(i - plane * HW);
+        int b = (int)(plane / C);
+        int c = (int)(plane - (long long)b * C);
         int h = r / W;
         int w = r - h * W;
-        const float* colc = col + plane * K2 * P; // rows (b, c, ., .)
+        const float* colc = col + (long long)c * FH * FW * rowLength + (long long)b * P; // rows (c, ., .)
         int oh0, oh1, ow0, ow1;
         cn4j_col_range(h, ph, FH, sh, dh, OH, &oh0, &oh1);
         cn4j_col_range(w, pw, FW, sw, dw, OW, &ow0, &ow1);
@@ -87,7 +91,7 @@ extern "C" __global__ void col2im_f32(const float* col, float* dx, int B, int C,
                     continue;
                 }
                 int kw = dw == 1 ? tw : tw / dw;
-                s += colc[(long long)(kh * FW + kw) * P + oh * OW + ow];
+                s += colc[(kh * FW + kw) * rowLength + oh * OW + ow];
             }
         }
         dx[i] = s;

@@ -172,27 +172,29 @@ void test_convolution(Conv g, int chunk) {
     auto w = random_vector((size_t)g.FN * CK);
     auto bias = random_vector(g.FN);
     auto dy = random_vector((size_t)g.N * g.FN * P);
-    // poisoned: an entry im2col or the GEMM fails to write shows up as NaN
-    std::vector<float> col((size_t)chunk * CK * P, std::numeric_limits<float>::quiet_NaN());
-    std::vector<float> partial((size_t)chunk * g.FN * CK);
+    // poisoned: an entry im2col, a layout copy or the GEMM fails to write shows up as NaN
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> col((size_t)chunk * CK * P, nan);  // [CK, B*P] for a chunk of B images
+    std::vector<float> chw((size_t)chunk * g.FN * P, nan); // yT or dyT [FN, B*P]
     char tag[120];
     std::snprintf(tag, sizeof tag, "conv N%d C%d %dx%d FN%d %dx%d s%dx%d p%dx%d d%dx%d chunk%d", g.N, g.C, g.H, g.W, g.FN,
                   g.FH, g.FW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, chunk);
     std::string t(tag);
 
-    // forward: im2col per chunk, batched GEMM with W shared, then the bias
-    std::vector<float> y((size_t)g.N * g.FN * P, std::numeric_limits<float>::quiet_NaN());
+    // forward, as CudaBackend: per chunk im2col, one GEMM yT = W col, then yT -> NCHW with the bias
+    std::vector<float> y((size_t)g.N * g.FN * P, nan);
     for (int n0 = 0; n0 < g.N; n0 += chunk) {
         int B = std::min(chunk, g.N - n0);
+        int cols = B * P;
         const float* xb = x.data() + n0 * CHW;
         launch_n((long long)B * g.C * P, [&] {
             im2col_f32(xb, col.data(), B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
         });
-        gemm("sgemm_tiled", 0, 0, g.FN, P, CK, 1.0f, w.data(), CK, 0, col.data(), P, (long long)CK * P, 0.0f,
-             y.data() + (size_t)n0 * g.FN * P, P, (long long)g.FN * P, B);
+        gemm("sgemm_tiled", 0, 0, g.FN, cols, CK, 1.0f, w.data(), CK, 0, col.data(), cols, 0, 0.0f, chw.data(), cols, 0,
+             1);
+        float* yb = y.data() + (size_t)n0 * g.FN * P;
+        launch_n((long long)g.FN * cols, [&] { cnhw_to_nchw_f32(chw.data(), bias.data(), yb, B, g.FN, P); });
     }
-    int total = (int)y.size();
-    launch_n(total, [&] { add_bias_f32(y.data(), bias.data(), total, g.FN, P); });
     std::vector<double> want(y.size());
     for (int n = 0; n < g.N; ++n)
         for (int f = 0; f < g.FN; ++f)
@@ -201,12 +203,17 @@ void test_convolution(Conv g, int chunk) {
                     want[((size_t)(n * g.FN + f) * g.OH + oh) * g.OW + ow] = conv_ref_at(g, x, w, n, f, oh, ow) + bias[f];
     check(t + " forward", y, want, 1e-4, 1e-4);
 
-    // backward data: col = W^T dy per chunk, then col2im (gather)
-    std::vector<float> dx(x.size(), std::numeric_limits<float>::quiet_NaN());
+    // backward data: dyT, one GEMM col = W^T dyT, then col2im (gather)
+    std::fill(col.begin(), col.end(), nan);
+    std::fill(chw.begin(), chw.end(), nan);
+    std::vector<float> dx(x.size(), nan);
     for (int n0 = 0; n0 < g.N; n0 += chunk) {
         int B = std::min(chunk, g.N - n0);
-        gemm("sgemm_tiled", 1, 0, CK, P, g.FN, 1.0f, w.data(), CK, 0, dy.data() + (size_t)n0 * g.FN * P, P,
-             (long long)g.FN * P, 0.0f, col.data(), P, (long long)CK * P, B);
+        int cols = B * P;
+        const float* dyb = dy.data() + (size_t)n0 * g.FN * P;
+        launch_n((long long)g.FN * cols, [&] { nchw_to_cnhw_f32(dyb, chw.data(), B, g.FN, P); });
+        gemm("sgemm_tiled", 1, 0, CK, cols, g.FN, 1.0f, w.data(), CK, 0, chw.data(), cols, 0, 0.0f, col.data(), cols, 0,
+             1);
         float* dxb = dx.data() + n0 * CHW;
         launch_n((long long)B * CHW, [&] {
             col2im_f32(col.data(), dxb, B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
@@ -234,20 +241,22 @@ void test_convolution(Conv g, int chunk) {
                 }
     check(t + " backward data", dx, wantDx, 1e-4, 1e-4);
 
-    // backward filter: partial_i = dy_i col_i^T per chunk, dw += their sum in image order; dbias += sums of dy
+    // backward filter: dyT and the columns per chunk, then dw += dyT col^T (one GEMM, K = B*P, beta 1)
+    std::fill(col.begin(), col.end(), nan);
+    std::fill(chw.begin(), chw.end(), nan);
     auto dw0 = random_vector(w.size());
     auto dw = dw0;
-    std::fill(col.begin(), col.end(), std::numeric_limits<float>::quiet_NaN());
     for (int n0 = 0; n0 < g.N; n0 += chunk) {
         int B = std::min(chunk, g.N - n0);
+        int cols = B * P;
+        const float* dyb = dy.data() + (size_t)n0 * g.FN * P;
+        launch_n((long long)g.FN * cols, [&] { nchw_to_cnhw_f32(dyb, chw.data(), B, g.FN, P); });
         const float* xb = x.data() + n0 * CHW;
         launch_n((long long)B * g.C * P, [&] {
             im2col_f32(xb, col.data(), B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
         });
-        gemm("sgemm_tiled", 0, 1, g.FN, CK, P, 1.0f, dy.data() + (size_t)n0 * g.FN * P, P, (long long)g.FN * P,
-             col.data(), P, (long long)CK * P, 0.0f, partial.data(), CK, (long long)g.FN * CK, B);
-        int len = g.FN * CK;
-        launch_n(len, [&] { sum_batches_accumulate_f32(partial.data(), dw.data(), B, len); });
+        gemm("sgemm_tiled", 0, 1, g.FN, CK, cols, 1.0f, chw.data(), cols, 0, col.data(), cols, 0, 1.0f, dw.data(), CK, 0,
+             1);
     }
     for (size_t i = 0; i < w.size(); ++i) {
         wantDw[i] += dw0[i];
@@ -265,6 +274,32 @@ void test_convolution(Conv g, int chunk) {
         wantDb[f] = s;
     }
     check(t + " bias gradient", db, wantDb, 1e-4, 1e-4);
+}
+
+// ------------------------------------------------------------------------------------------------ layouts
+
+// NCHW <-> channel-major [F, B, P], with and without the bias, against index formulas.
+void test_conv_layout(int B, int F, int P) {
+    auto src = random_vector((size_t)B * F * P);
+    auto bias = random_vector(F);
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    std::vector<float> nchw(src.size(), nan), back(src.size(), nan);
+    std::vector<double> want(src.size()), wantBias(src.size());
+    for (int b = 0; b < B; ++b)
+        for (int f = 0; f < F; ++f)
+            for (int p = 0; p < P; ++p) {
+                want[((size_t)b * F + f) * P + p] = src[((size_t)f * B + b) * P + p];
+                wantBias[((size_t)b * F + f) * P + p] = src[((size_t)f * B + b) * P + p] + bias[f];
+            }
+    std::string t = "layout B" + std::to_string(B) + " F" + std::to_string(F) + " P" + std::to_string(P);
+    long long n = (long long)src.size();
+    launch_n(n, [&] { cnhw_to_nchw_f32(src.data(), nullptr, nchw.data(), B, F, P); });
+    check(t + " cnhw -> nchw", nchw, want, 0, 0);
+    launch_n(n, [&] { nchw_to_cnhw_f32(nchw.data(), back.data(), B, F, P); });
+    check(t + " nchw -> cnhw (round trip)", back, std::vector<double>(src.begin(), src.end()), 0, 0);
+    std::fill(nchw.begin(), nchw.end(), nan);
+    launch_n(n, [&] { cnhw_to_nchw_f32(src.data(), bias.data(), nchw.data(), B, F, P); });
+    check(t + " cnhw -> nchw + bias", nchw, wantBias, 1e-7, 1e-7);
 }
 
 // ------------------------------------------------------------------------------------------------ pooling
@@ -701,6 +736,8 @@ int main(int argc, char** argv) {
     test_convolution(Conv{2, 2, 10, 9, 5, 3, 2, 1, 1, 1, 0, 2, 3, 8, 6}, 2);
     // stride larger than the window: 2x2 taps, stride 3, input rows and columns that no tap reads
     test_convolution(Conv{2, 2, 11, 11, 3, 2, 2, 3, 3, 0, 0, 1, 1, 4, 4}, 1);
+    test_conv_layout(3, 5, 7);
+    test_conv_layout(1, 4, 1);
     test_pooling(2, 3, 7, 7, 3, 3, 2, 2, 1, 1);   // AlexNet-style overlapping windows, with padding
     test_pooling(2, 2, 8, 8, 2, 2, 2, 2, 0, 0);   // LeNet 2x2/2
     test_pooling(1, 2, 8, 9, 3, 2, 2, 3, 0, 1);   // floor rounding, non-square

@@ -106,7 +106,7 @@ public class ConvBenchmark {
             System.out.println("# cuDNN " + layer + " " + cudnnConv.prepare(pass));
         } else if (trial.gpu()) {
             System.out.println("# ours " + layer + " " + pass + ": column workspace "
-                    + CudaBackend.convWorkspaceBytes(s.inputShape(), s.weightShape(), spec, pass.equals("bwd_filter"))
+                    + CudaBackend.convWorkspaceBytes(s.inputShape(), s.weightShape(), spec)
                     + " bytes, GEMM " + ((CudaBackend) backend).gemmProvider().name());
         }
         backend.synchronize();

@@ -191,7 +191,7 @@ public final class NetworkBenchmark {
 
     /**
      * The largest column workspace the CUDA backend's convolutions take for this network
-     * ({@link CudaBackend#convWorkspaceBytes}, backward filter included): the chunk of images it works on
+     * ({@link CudaBackend#convWorkspaceBytes}): the chunk of images it works on
      * is sized to keep it under the backend's bound.
      */
     static long largestConvWorkspace(Sequential net, Shape input) {
@@ -200,7 +200,7 @@ public final class NetworkBenchmark {
         for (Layer l : net.layers()) {
             if (l instanceof Conv2d conv) {
                 Shape w = Shape.of(conv.filters(), x.c(), conv.kernelH(), conv.kernelW());
-                largest = Math.max(largest, CudaBackend.convWorkspaceBytes(x, w, conv.spec(), true));
+                largest = Math.max(largest, CudaBackend.convWorkspaceBytes(x, w, conv.spec()));
             }
             x = l.outputShape(x);
         }

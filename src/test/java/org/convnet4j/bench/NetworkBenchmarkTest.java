@@ -112,9 +112,8 @@ class NetworkBenchmarkTest {
     @Test
     void largestConvWorkspaceFollowsTheShapesThroughTheNetwork() {
         Shape input = Models.batchInputShape("lenet5", 64);
-        long conv1 = CudaBackend.convWorkspaceBytes(input, Shape.of(6, 1, 5, 5), ConvSpec.of(1, 2), true);
-        long conv2 = CudaBackend.convWorkspaceBytes(Shape.of(64, 6, 14, 14), Shape.of(16, 6, 5, 5), ConvSpec.of(1, 0),
-                true);
+        long conv1 = CudaBackend.convWorkspaceBytes(input, Shape.of(6, 1, 5, 5), ConvSpec.of(1, 2));
+        long conv2 = CudaBackend.convWorkspaceBytes(Shape.of(64, 6, 14, 14), Shape.of(16, 6, 5, 5), ConvSpec.of(1, 0));
         try (Sequential net = Models.create("lenet5", 10)) {
             assertEquals(Math.max(conv1, conv2), NetworkBenchmark.largestConvWorkspace(net, input));
         }

@@ -28,11 +28,12 @@ import org.convnet4j.tensor.Tensor;
  * {@value #MAX_WORKSPACE_BYTES} bytes where a chunk of one image allows, and the softmax cross-entropy
  * forward keeps its per-row losses there before their mean.
  *
- * <p>Convolution: im2col of a chunk of B images into col [B, C*FH*FW, OH*OW], then one strided batched
- * SGEMM y_i [FN, OH*OW] = W [FN, C*FH*FW] * col_i with W shared (strideA 0), written straight into NCHW.
- * Backward data: col_i = W^T * dy_i, then col2im (a gather, deterministic). Backward filter:
- * partial_i = dy_i * col_i^T into a workspace, then dW += the sum of the partials in image order
- * (deterministic for a given chunk size).
+ * <p>Convolution, a chunk of B images at a time (as many as fit the workspace): im2col into one column
+ * matrix col [C*FH*FW, B*OH*OW] for the whole chunk, ONE SGEMM yT [FN, B*OH*OW] = W [FN, C*FH*FW] * col,
+ * then a copy of yT into NCHW that adds the bias on the way. Backward data: dy's chunk copied to
+ * dyT [FN, B*OH*OW], col = W^T * dyT (one SGEMM), then col2im (a gather, deterministic). Backward filter:
+ * dyT and col as above, then dW += dyT * col^T, one SGEMM with K = B*OH*OW accumulating straight into dW
+ * (beta 1; deterministic for a given chunk size).
  */
 public final class CudaBackend implements Backend {
     /** Column workspace bound: chunks of images are sized to stay under it. */
@@ -113,11 +114,14 @@ public final class CudaBackend implements Backend {
         return kernelTargets;
     }
 
-    /** The column workspace a convolution with these shapes uses, in bytes (for bench output). */
-    public static long convWorkspaceBytes(Shape x, Shape w, ConvSpec spec, boolean backwardFilter) {
+    /**
+     * The workspace a convolution with these shapes uses in any of its three passes, in bytes (for bench
+     * output): a chunk of images' columns plus their output (or dy) in the GEMM's channel-major layout.
+     */
+    public static long convWorkspaceBytes(Shape x, Shape w, ConvSpec spec) {
         Shape y = spec.outputShape("conv2d", x, w);
         ConvGeometry g = new ConvGeometry(x, w, y, spec);
-        long perImage = g.colBytesPerImage() + (backwardFilter ? g.partialBytesPerImage() : 0);
+        long perImage = g.bytesPerImage();
         return perImage * g.chunk(perImage);
     }
 
@@ -361,8 +365,9 @@ public final class CudaBackend implements Backend {
             return 4L * ck() * p();
         }
 
-        long partialBytesPerImage() {
-            return 4L * fn * ck();
+        /** Workspace per image of a chunk: its columns and its output (or dy) in the channel-major layout. */
+        long bytesPerImage() {
+            return colBytesPerImage() + 4L * fn * p();
         }
 
         /** Images per chunk: as many as fit under MAX_WORKSPACE_BYTES, at least 1, at most N. */
@@ -398,18 +403,20 @@ public final class CudaBackend implements Backend {
         }
         int ck = g.ck();
         int p = g.p();
-        int chunk = g.chunk(g.colBytesPerImage());
-        long col = workspace(g.colBytesPerImage() * chunk);
+        int chunk = g.chunk(g.bytesPerImage());
+        long col = workspace(g.bytesPerImage() * chunk);
+        long yT = col + g.colBytesPerImage() * chunk;
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int images = Math.min(chunk, g.n() - n0);
+            int columns = images * p;
             long xAt = tx.address() + 4L * n0 * g.c() * g.h() * g.w();
             launcher.launch("im2col_f32", (long) images * g.c() * p, g.kernelArgs(xAt, col, images));
-            // y_i [FN, P] = W [FN, CK] * col_i [CK, P], i over the chunk
-            gemm.sgemmStridedBatched(false, false, g.fn(), p, ck, 1f, tw.address(), ck, 0, col, p, (long) ck * p,
-                    0f, ty.address() + 4L * n0 * g.fn() * p, p, (long) g.fn() * p, images);
-        }
-        if (tb != null) {
-            launcher.launch("add_bias_f32", ty.size(), ty, tb, ty.size(), g.fn(), p);
+            // yT [FN, B*P] = W [FN, CK] * col [CK, B*P]
+            gemm.sgemmStridedBatched(false, false, g.fn(), columns, ck, 1f, tw.address(), ck, 0, col, columns, 0,
+                    0f, yT, columns, 0, 1);
+            // y [B, FN, P] = yT [FN, B, P] + bias
+            launcher.launch("cnhw_to_nchw_f32", (long) g.fn() * columns, yT, tb == null ? (Object) 0L : tb,
+                    ty.address() + 4L * n0 * g.fn() * p, images, g.fn(), p);
         }
     }
 
@@ -423,13 +430,17 @@ public final class CudaBackend implements Backend {
         ConvGeometry g = convGeometry(op, tdx, tw.shape(), spec, tdy);
         int ck = g.ck();
         int p = g.p();
-        int chunk = g.chunk(g.colBytesPerImage());
-        long col = workspace(g.colBytesPerImage() * chunk);
+        int chunk = g.chunk(g.bytesPerImage());
+        long col = workspace(g.bytesPerImage() * chunk);
+        long dyT = col + g.colBytesPerImage() * chunk;
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int images = Math.min(chunk, g.n() - n0);
-            // col_i [CK, P] = W^T [CK, FN] * dy_i [FN, P]
-            gemm.sgemmStridedBatched(true, false, ck, p, g.fn(), 1f, tw.address(), ck, 0,
-                    tdy.address() + 4L * n0 * g.fn() * p, p, (long) g.fn() * p, 0f, col, p, (long) ck * p, images);
+            int columns = images * p;
+            launcher.launch("nchw_to_cnhw_f32", (long) g.fn() * columns, tdy.address() + 4L * n0 * g.fn() * p, dyT,
+                    images, g.fn(), p);
+            // col [CK, B*P] = W^T [CK, FN] * dyT [FN, B*P]
+            gemm.sgemmStridedBatched(true, false, ck, columns, g.fn(), 1f, tw.address(), ck, 0, dyT, columns, 0,
+                    0f, col, columns, 0, 1);
             long dxAt = tdx.address() + 4L * n0 * g.c() * g.h() * g.w();
             launcher.launch("col2im_f32", (long) images * g.c() * g.h() * g.w(), g.kernelArgs(col, dxAt, images));
         }
@@ -449,19 +460,19 @@ public final class CudaBackend implements Backend {
         }
         int ck = g.ck();
         int p = g.p();
-        long colBytes = g.colBytesPerImage();
-        int chunk = g.chunk(colBytes + g.partialBytesPerImage());
-        long col = workspace((colBytes + g.partialBytesPerImage()) * chunk);
-        long partial = col + colBytes * chunk;
+        int chunk = g.chunk(g.bytesPerImage());
+        long col = workspace(g.bytesPerImage() * chunk);
+        long dyT = col + g.colBytesPerImage() * chunk;
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int images = Math.min(chunk, g.n() - n0);
+            int columns = images * p;
+            launcher.launch("nchw_to_cnhw_f32", (long) g.fn() * columns, tdy.address() + 4L * n0 * g.fn() * p, dyT,
+                    images, g.fn(), p);
             long xAt = tx.address() + 4L * n0 * g.c() * g.h() * g.w();
             launcher.launch("im2col_f32", (long) images * g.c() * p, g.kernelArgs(xAt, col, images));
-            // partial_i [FN, CK] = dy_i [FN, P] * col_i^T [P, CK]
-            gemm.sgemmStridedBatched(false, true, g.fn(), ck, p, 1f, tdy.address() + 4L * n0 * g.fn() * p, p,
-                    (long) g.fn() * p, col, p, (long) ck * p, 0f, partial, ck, (long) g.fn() * ck, images);
-            // dw += sum of the partials, in image order
-            launcher.launch("sum_batches_accumulate_f32", g.fn() * ck, partial, tdw, images, g.fn() * ck);
+            // dW [FN, CK] += dyT [FN, B*P] * col^T [B*P, CK]: the sum over the chunk's images is the GEMM's K
+            gemm.sgemmStridedBatched(false, true, g.fn(), ck, columns, 1f, dyT, columns, 0, col, columns, 0,
+                    1f, tdw.address(), ck, 0, 1);
         }
         if (tdb != null) {
             launchBiasGradient(tdy, tdb, g.n(), g.fn(), p);

@@ -152,17 +152,19 @@ class CudaBackendLaunchTest {
         b.conv2dForward(x, w, null, spec, y);
         List<HostFakes.Launch> launches = rig.runner().launches.subList(before, rig.runner().launches.size());
         long im2col = launches.stream().filter(l -> l.kernel().equals("im2col_f32")).count();
-        int images = launches.stream().filter(l -> l.kernel().equals("sgemm_tiled")).mapToInt(HostFakes.Launch::gridZ)
-                .sum();
+        List<HostFakes.Launch> gemms = launches.stream().filter(l -> l.kernel().equals("sgemm_tiled")).toList();
+        int columns = gemms.stream().mapToInt(l -> (Integer) l.args()[3]).sum();
         assertEquals(2, im2col, "two chunks");
-        assertEquals(64, images, "every image multiplied once");
+        assertEquals(2, gemms.size(), "one GEMM per chunk");
+        assertTrue(gemms.stream().allMatch(l -> l.gridZ() == 1), "not batched: the chunk is one matrix");
+        assertEquals(64 * 55 * 55, columns, "every image's output columns multiplied once");
         assertTrue(b.memoryStats().bytesInUse() - 4L * (x.size() + w.size() + y.size()) <= CudaBackend.MAX_WORKSPACE_BYTES * 5 / 4,
                 "workspace within its bound (plus size-class rounding)");
-        long perImage = 4L * 3 * 11 * 11 * 55 * 55;
-        long workspace = CudaBackend.convWorkspaceBytes(x.shape(), w.shape(), spec, false);
+        long perImage = 4L * (3 * 11 * 11 + 96) * 55 * 55; // columns plus the channel-major output
+        long workspace = CudaBackend.convWorkspaceBytes(x.shape(), w.shape(), spec);
         assertEquals(perImage * (CudaBackend.MAX_WORKSPACE_BYTES / perImage), workspace);
         assertTrue(workspace <= CudaBackend.MAX_WORKSPACE_BYTES && workspace > CudaBackend.MAX_WORKSPACE_BYTES - perImage);
-        assertEquals(perImage * 2, CudaBackend.convWorkspaceBytes(x.shape().withBatch(2), w.shape(), spec, false),
+        assertEquals(perImage * 2, CudaBackend.convWorkspaceBytes(x.shape().withBatch(2), w.shape(), spec),
                 "a small batch takes only what it needs");
         Tensor dw = t(96, 3, 11, 11);
         b.conv2dBackwardFilter(x, y, spec, dw, null);
