@@ -241,27 +241,46 @@ void test_convolution(Conv g, int chunk) {
                 }
     check(t + " backward data", dx, wantDx, 1e-4, 1e-4);
 
-    // backward filter: dyT and the columns per chunk, then dw += dyT col^T (one GEMM, K = B*P, beta 1)
-    std::fill(col.begin(), col.end(), nan);
-    std::fill(chw.begin(), chw.end(), nan);
-    auto dw0 = random_vector(w.size());
-    auto dw = dw0;
-    for (int n0 = 0; n0 < g.N; n0 += chunk) {
-        int B = std::min(chunk, g.N - n0);
-        int cols = B * P;
-        const float* dyb = dy.data() + (size_t)n0 * g.FN * P;
-        launch_n((long long)g.FN * cols, [&] { nchw_to_cnhw_f32(dyb, chw.data(), B, g.FN, P); });
-        const float* xb = x.data() + n0 * CHW;
-        launch_n((long long)B * g.C * P, [&] {
-            im2col_f32(xb, col.data(), B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
-        });
-        gemm("sgemm_tiled", 0, 1, g.FN, CK, cols, 1.0f, chw.data(), cols, 0, col.data(), cols, 0, 1.0f, dw.data(), CK, 0,
-             1);
+    // backward filter: dyT and the columns per chunk, then dw += dyT col^T: one GEMM with K = B*P and beta 1
+    // (slices 1, what cuBLAS gets), or, as for our GEMM kernel, K cut into slices (equal ones and a shorter
+    // last one) whose partial products sum_batches_accumulate adds in order
+    for (int slices : {1, 3}) {
+        std::fill(col.begin(), col.end(), nan);
+        std::fill(chw.begin(), chw.end(), nan);
+        auto dw0 = random_vector(w.size());
+        auto dw = dw0;
+        const int len = g.FN * CK;
+        std::vector<float> partial((size_t)slices * len, nan);
+        for (int n0 = 0; n0 < g.N; n0 += chunk) {
+            int B = std::min(chunk, g.N - n0);
+            int cols = B * P;
+            const float* dyb = dy.data() + (size_t)n0 * g.FN * P;
+            launch_n((long long)g.FN * cols, [&] { nchw_to_cnhw_f32(dyb, chw.data(), B, g.FN, P); });
+            const float* xb = x.data() + n0 * CHW;
+            launch_n((long long)B * g.C * P, [&] {
+                im2col_f32(xb, col.data(), B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
+            });
+            if (slices == 1 || cols < slices) {
+                gemm("sgemm_tiled", 0, 1, g.FN, CK, cols, 1.0f, chw.data(), cols, 0, col.data(), cols, 0, 1.0f, dw.data(),
+                     CK, 0, 1);
+                continue;
+            }
+            int length = (cols + slices - 1) / slices, full = cols / length, rest = cols - full * length;
+            gemm("sgemm_tiled", 0, 1, g.FN, CK, length, 1.0f, chw.data(), cols, length, col.data(), cols, length, 0.0f,
+                 partial.data(), CK, len, full);
+            if (rest > 0) {
+                gemm("sgemm_tiled", 0, 1, g.FN, CK, rest, 1.0f, chw.data() + (size_t)full * length, cols, 0,
+                     col.data() + (size_t)full * length, cols, 0, 0.0f, partial.data() + (size_t)full * len, CK, 0, 1);
+            }
+            int parts = full + (rest > 0 ? 1 : 0);
+            launch_n(len, [&] { sum_batches_accumulate_f32(partial.data(), dw.data(), parts, len); });
+        }
+        std::vector<double> wantDwTotal(wantDw);
+        for (size_t i = 0; i < w.size(); ++i) {
+            wantDwTotal[i] += dw0[i];
+        }
+        check(t + " backward filter, K in " + std::to_string(slices) + " slice(s)", dw, wantDwTotal, 1e-4, 1e-4);
     }
-    for (size_t i = 0; i < w.size(); ++i) {
-        wantDw[i] += dw0[i];
-    }
-    check(t + " backward filter", dw, wantDw, 1e-4, 1e-4);
 
     auto db0 = random_vector(g.FN);
     auto db = db0;

@@ -41,6 +41,12 @@ public final class CpuGpu implements AutoCloseable {
         return new CpuGpu(new CpuBackend(), gpu);
     }
 
+    /** Opens both backends, the GPU one with our own GEMM kernel as its GEMM provider. */
+    public static CpuGpu openWithKernelGemm() {
+        Backend gpu = NativeBackends.openDeviceWithKernelGemm();
+        return new CpuGpu(new CpuBackend(), gpu);
+    }
+
     /** Restarts the random values from seed (each test reseeds, so its inputs do not depend on test order). */
     public void reseed(long seed) {
         rng = new SplittableRandom(seed);

@@ -6,6 +6,7 @@ import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.cpu.CpuBackend;
 import org.convnet4j.backend.cuda.CudaBackend;
 import org.convnet4j.backend.cuda.CudaTestAccess;
+import org.convnet4j.backend.cuda.GemmProviders;
 
 /**
  * Opens the backend the native tests compare with the CPU: the CUDA backend on device 0, or, in a dry run
@@ -50,6 +51,27 @@ final class NativeBackends {
     /** The backend under test. */
     static Backend openDevice() {
         return cpuStandIn() ? new CpuBackend(1) : openCuda();
+    }
+
+    /**
+     * The backend under test with our own GEMM kernel as its provider ({@code -Dconvnet4j.gemm=kernel} while
+     * it opens), for the paths only that provider takes; the host fakes use it already.
+     */
+    static Backend openDeviceWithKernelGemm() {
+        if (isDryRun()) {
+            return openDevice();
+        }
+        String previous = System.getProperty(GemmProviders.PROPERTY);
+        System.setProperty(GemmProviders.PROPERTY, "kernel");
+        try {
+            return CudaBackend.open();
+        } finally {
+            if (previous == null) {
+                System.clearProperty(GemmProviders.PROPERTY);
+            } else {
+                System.setProperty(GemmProviders.PROPERTY, previous);
+            }
+        }
     }
 
     /** The CUDA backend (on host fakes in the fake dry run); not for the cpu dry run. */

@@ -460,23 +460,53 @@ public final class CudaBackend implements Backend {
         }
         int ck = g.ck();
         int p = g.p();
+        int fn = g.fn();
         int chunk = g.chunk(g.bytesPerImage());
-        long col = workspace(g.bytesPerImage() * chunk);
+        int maxSlices = gemm.kSlices(fn, ck, chunk * p);
+        long col = workspace(g.bytesPerImage() * chunk + (maxSlices > 1 ? 4L * maxSlices * fn * ck : 0));
         long dyT = col + g.colBytesPerImage() * chunk;
+        long partial = dyT + 4L * fn * p * chunk;
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int images = Math.min(chunk, g.n() - n0);
             int columns = images * p;
-            launcher.launch("nchw_to_cnhw_f32", (long) g.fn() * columns, tdy.address() + 4L * n0 * g.fn() * p, dyT,
-                    images, g.fn(), p);
+            launcher.launch("nchw_to_cnhw_f32", (long) fn * columns, tdy.address() + 4L * n0 * fn * p, dyT,
+                    images, fn, p);
             long xAt = tx.address() + 4L * n0 * g.c() * g.h() * g.w();
             launcher.launch("im2col_f32", (long) images * g.c() * p, g.kernelArgs(xAt, col, images));
-            // dW [FN, CK] += dyT [FN, B*P] * col^T [B*P, CK]: the sum over the chunk's images is the GEMM's K
-            gemm.sgemmStridedBatched(false, true, g.fn(), ck, columns, 1f, dyT, columns, 0, col, columns, 0,
-                    1f, tdw.address(), ck, 0, 1);
+            int slices = Math.min(maxSlices, gemm.kSlices(fn, ck, columns));
+            if (slices <= 1) {
+                // dW [FN, CK] += dyT [FN, B*P] * col^T [B*P, CK]: the sum over the chunk's images is the GEMM's K
+                gemm.sgemmStridedBatched(false, true, fn, ck, columns, 1f, dyT, columns, 0, col, columns, 0,
+                        1f, tdw.address(), ck, 0, 1);
+            } else {
+                filterGradientInSlices(fn, ck, columns, slices, dyT, col, partial, tdw);
+            }
         }
         if (tdb != null) {
             launchBiasGradient(tdy, tdb, g.n(), g.fn(), p);
         }
+    }
+
+    /**
+     * dW += dyT * col^T with K cut into slices (for a GEMM provider that does not split K itself): partial_j =
+     * the product over columns [j*L, (j+1)*L), a strided batch of equal slices plus one shorter last slice,
+     * then dW += the partials summed in slice order (deterministic).
+     */
+    private void filterGradientInSlices(int fn, int ck, int columns, int slices, long dyT, long col, long partial,
+                                        CudaTensor dw) {
+        int length = (int) KernelLauncher.ceilDiv(columns, slices);
+        int full = columns / length;
+        int rest = columns - full * length;
+        long partialSize = (long) fn * ck;
+        gemm.sgemmStridedBatched(false, true, fn, ck, length, 1f, dyT, columns, length, col, columns, length,
+                0f, partial, ck, partialSize, full);
+        if (rest > 0) {
+            long offset = 4L * full * length;
+            gemm.sgemmStridedBatched(false, true, fn, ck, rest, 1f, dyT + offset, columns, 0, col + offset, columns,
+                    0, 0f, partial + 4L * full * partialSize, ck, 0, 1);
+        }
+        launcher.launch("sum_batches_accumulate_f32", partialSize, partial, dw, full + (rest > 0 ? 1 : 0),
+                (int) partialSize);
     }
 
     /** The address of a workspace of at least bytes, kept between ops and grown (through the pool) when needed. */

@@ -54,6 +54,8 @@ class CudaBackendLaunchTest {
         b.conv2dForward(x, w, null, strided, ys);
         b.conv2dBackwardData(ys, w, strided, dx);
         b.conv2dBackwardFilter(x, ys, strided, dw, null);
+        // LeNet conv1's filter gradient at batch 64: a small dW and a long K, so our GEMM gets K in slices
+        b.conv2dBackwardFilter(t(64, 1, 28, 28), t(64, 6, 28, 28), ConvSpec.of(1, 2), t(6, 1, 5, 5), t(6));
 
         PoolSpec pool = PoolSpec.of(3, 2).withPadding(1, 1).withRounding(org.convnet4j.backend.OutputRounding.FLOOR);
         Shape ps = pool.outputShape("test", y.shape());
@@ -122,6 +124,27 @@ class CudaBackendLaunchTest {
         expected.remove("sgemm_naive"); // the oracle, launched only when asked for
         expected.removeAll(launched);
         assertTrue(expected.isEmpty(), "kernels never launched by any op: " + expected);
+    }
+
+    @Test
+    void ourGemmGetsALongKInSlicesThatAreSummedInOrder() {
+        KernelGemmProvider kernel = new KernelGemmProvider(null);
+        assertEquals(1, kernel.kSlices(4096, 4096, 1 << 20), "1024 tiles fill the GPU already");
+        assertEquals(1, kernel.kSlices(6, 25, 1000), "too short to cut");
+        assertEquals(5, kernel.kSlices(256, 3456, 128 * 169), "54 tiles: 5 slices make 270 blocks");
+        assertEquals(49, kernel.kSlices(6, 25, 64 * 784), "one tile: as many 1024-long slices as K holds");
+
+        // LeNet conv2's filter gradient at batch 64: dW [16, 150], K = 64 * 10 * 10 = 6400 -> 6 slices
+        int before = rig.runner().launches.size();
+        b.conv2dBackwardFilter(t(64, 6, 14, 14), t(64, 16, 10, 10), ConvSpec.of(1, 0), t(16, 6, 5, 5), null);
+        List<HostFakes.Launch> launches = rig.runner().launches.subList(before, rig.runner().launches.size());
+        List<String> names = launches.stream().map(HostFakes.Launch::kernel).toList();
+        assertEquals(List.of("nchw_to_cnhw_f32", "im2col_f32", "sgemm_tiled", "sgemm_tiled", "sum_batches_accumulate_f32"),
+                names, "6400 = 5 slices of 1067 and a last one of 1065");
+        assertEquals(5, launches.get(2).gridZ());
+        assertEquals(1067, launches.get(2).args()[4]);
+        assertEquals(1065, launches.get(3).args()[4]);
+        assertEquals(6, launches.get(4).args()[2], "six partial products summed");
     }
 
     @Test
