@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # GPU checks beyond the native tests, as run on the H100 on 2026-11-23 (results in docs/results/):
 # the opt-in TF32 GEMM (its error-bound test, LeNet trained with it, whole-network steps and conv layer
-# timings with it), plots on a host without fonts, and compute-sanitizer racecheck over the native tests
-# of the kernels that use shared memory. Usage: scripts/gpu-checks.sh BUNDLE.tar.xz MNIST_DIR OUT.tgz
+# timings with it) and plots on a host without fonts. The racecheck it also ran then (commit 13b17e4) is now
+# part of scripts/gpu-correctness.sh. Usage: scripts/gpu-checks.sh BUNDLE.tar.xz MNIST_DIR OUT.tgz
 set -u
 bundle=${1:?bundle}; mnist=$(readlink -f "${2:?mnist dir}"); result=${3:?out.tgz}
 P=$(mktemp -d); W=$(mktemp -d)
@@ -40,12 +40,5 @@ echo "==== conv layers with TF32 (JMH, ours only)"
 JAVA_OPTS=$tf32 timeout 120 "$B/bin/bench" org.convnet4j.bench.ConvBenchmark -p impl=ours -f 0 -wi 2 -w 100ms \
   -i 5 -r 100ms -rf json -rff "$P/jmh-conv-tf32.json" > "$P/jmh-conv-tf32.txt" 2>&1
 echo "jmh rc=$?"
-
-echo "==== racecheck"
-(cd /tmp && timeout 200 compute-sanitizer --tool racecheck --print-limit 20 "$JAVA" -Dconvnet4j.requireGpu=true \
-  -jar "$CON" execute --class-path "$CP" --select-class org.convnet4j.nativetest.DenseOpsTest \
-  --select-class org.convnet4j.nativetest.NormalizationOpsTest --select-class org.convnet4j.nativetest.PoolingOpsTest \
-  --disable-banner --details=summary > "$P/racecheck.txt" 2>&1; echo "racecheck rc=$?")
-grep -E 'RACECHECK SUMMARY|ERROR SUMMARY|Race|tests (successful|failed)' "$P/racecheck.txt" | sort | uniq -c | head
 
 tar czf "$result" -C "$P" --exclude='*.ckpt' .
