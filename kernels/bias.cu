@@ -17,16 +17,24 @@ extern "C" __global__ void add_bias_f32(float* y, const float* bias, int n, int 
     }
 }
 
-// One block per channel c: dbias[c] += sum over n and s of dy[n, c, s].
+// One block per channel c: dbias[c] += sum over n and s of dy[n, c, s]. Thread t visits j = t, t + 256, ...
+// of the channel's N*S values, j = n*S + s, stepping (n, s) without dividing inside the loop.
 extern "C" __global__ void bias_grad_f32(const float* dy, float* dbias, int N, int C, int S) {
     __shared__ float partial[CN4J_BLOCK];
     const int c = blockIdx.x;
-    const long long count = (long long)N * S;
+    const int stepN = (int)blockDim.x / S;
+    const int stepS = (int)blockDim.x - stepN * S;
+    int n = (int)threadIdx.x / S;
+    int s = (int)threadIdx.x - n * S;
     float mine = 0.0f;
-    for (long long j = threadIdx.x; j < count; j += blockDim.x) {
-        long long n = j / S;
-        long long s = j % S;
-        mine += dy[(n * C + c) * S + s];
+    while (n < N) {
+        mine += dy[((long long)n * C + c) * S + s];
+        n += stepN;
+        s += stepS;
+        if (s >= S) {
+            s -= S;
+            ++n;
+        }
     }
     float total = cn4j_block_sum(mine, partial);
     if (threadIdx.x == 0) {
