@@ -33,7 +33,8 @@ import org.convnet4j.tensor.Tensor;
  * then a copy of yT into NCHW that adds the bias on the way. Backward data: dy's chunk copied to
  * dyT [FN, B*OH*OW], col = W^T * dyT (one SGEMM), then col2im (a gather, deterministic). Backward filter:
  * dyT and col as above, then dW += dyT * col^T, one SGEMM with K = B*OH*OW accumulating straight into dW
- * (beta 1; deterministic for a given chunk size).
+ * (beta 1; deterministic for a given chunk size), or, for a GEMM provider that does not split a long K
+ * itself ({@link GemmProvider#kSlices}), K in slices whose products are summed in order.
  */
 public final class CudaBackend implements Backend {
     /** Column workspace bound: chunks of images are sized to stay under it. */
