@@ -6,8 +6,9 @@ import org.convnet4j.backend.Activation;
 import org.convnet4j.tensor.Tensor;
 
 /**
- * The activation family on the CPU, element-wise. Arguments are checked by the backend (OpChecks)
- * before they get here.
+ * The activation family on the CPU, element-wise. ReLU propagates NaN forward ({@code x < 0 ? 0 : x});
+ * its backward passes dy where y &gt; 0, so a NaN output passes no gradient. Arguments are checked by
+ * the backend (OpChecks) before they get here.
  */
 final class CpuActivation {
     private final CpuContext context;
@@ -25,7 +26,7 @@ final class CpuActivation {
                 case RELU -> {
                     for (int i = i0; i < i1; i++) {
                         float v = xv[i];
-                        yv[i] = v > 0f ? v : 0f;
+                        yv[i] = v < 0f ? 0f : v; // NaN stays NaN
                     }
                 }
                 case SIGMOID -> {

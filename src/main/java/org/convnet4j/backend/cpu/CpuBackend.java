@@ -22,10 +22,12 @@ import org.convnet4j.tensor.Tensor;
  * in {@link #memoryStats()}. Like a CUDA stream, a backend runs one op at a time: call it from one
  * thread at a time (its workspaces are shared between calls).
  *
- * <p>Choices where the interface leaves room: max pooling propagates NaN (a NaN in a window is its
- * maximum, the first one wins); ReLU maps NaN to 0 ({@code x > 0 ? x : 0}); softmax loss is computed
- * as the log-sum-exp in double, so logits of +-1000 give a finite loss; batch norm sums in double and
- * rejects a channel with a single value (no unbiased variance), as PyTorch does.
+ * <p>Each op is one {@link OpChecks} call, which checks its arguments and returns their geometry, and
+ * one call into the class of its family (CpuConvolution, CpuPooling, CpuDense, CpuActivation,
+ * CpuSoftmaxLoss, CpuDropout, CpuNormalization, CpuOptimizers, CpuMemory), which computes. NaN follows
+ * the {@link Backend} rule (PyTorch's). Choices where the interface leaves room: softmax loss is
+ * computed as the log-sum-exp in double, so logits of +-1000 give a finite loss; batch norm sums in
+ * double; label and switch values are checked (an out-of-range one is IllegalArgumentException).
  */
 public final class CpuBackend implements Backend {
     private final CpuThreads threads;

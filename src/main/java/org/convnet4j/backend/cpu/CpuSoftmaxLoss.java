@@ -9,8 +9,9 @@ import org.convnet4j.tensor.Tensor;
 /**
  * The softmax loss family on the CPU: softmax with mean cross-entropy, its gradient, and argmax, one row
  * at a time on the calling thread. The log-sum-exp is taken in double, so logits of +-1000 give a finite
- * loss. Arguments are checked by the backend (OpChecks) before they get here; label values are checked
- * here.
+ * loss; a NaN logit makes its row's maximum NaN (Math.max propagates it), so the row's probabilities and
+ * the loss are NaN. Arguments are checked by the backend (OpChecks) before they get here; label values
+ * are checked here.
  */
 final class CpuSoftmaxLoss {
 
