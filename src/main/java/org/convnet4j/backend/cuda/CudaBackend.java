@@ -24,22 +24,14 @@ import org.convnet4j.tensor.Tensor;
  * The CUDA backend: every {@link Backend} op as a hand-written kernel (kernels/*.cu) launched through
  * JCuda's driver API on the legacy default stream of one device's primary context, with GEMM from the
  * {@link GemmProvider} that {@link GemmProviders} picks. Device memory comes from a caching
- * {@link DevicePool}; convolution reuses one column workspace from it, bounded by
- * {@value #MAX_WORKSPACE_BYTES} bytes where a chunk of one image allows, and the softmax cross-entropy
- * forward keeps its per-row losses there before their mean.
+ * {@link DevicePool}; the ops that need scratch memory share one pooled {@link Workspace}.
  *
- * <p>Convolution, a chunk of B images at a time (as many as fit the workspace): im2col into one column
- * matrix col [C*FH*FW, B*OH*OW] for the whole chunk, ONE SGEMM yT [FN, B*OH*OW] = W [FN, C*FH*FW] * col,
- * then a copy of yT into NCHW that adds the bias on the way. Backward data: dy's chunk copied to
- * dyT [FN, B*OH*OW], col = W^T * dyT (one SGEMM), then col2im (a gather, deterministic). Backward filter:
- * dyT and col as above, then dW += dyT * col^T, one SGEMM with K = B*OH*OW accumulating straight into dW
- * (beta 1; deterministic for a given chunk size), or, for a GEMM provider that does not split a long K
- * itself ({@link GemmProvider#kSlices}), K in slices whose products are summed in order.
+ * <p>This class keeps what is backend-wide (the device, the pool, the launcher, the GEMM provider, the
+ * workspace, the closed state) and hands each op to the class of its family (CudaConvolution,
+ * CudaPooling, CudaDense, ...), which launches the kernels of the one .cu file of its name through a
+ * {@link CudaOpContext} and never sees the backend.
  */
 public final class CudaBackend implements Backend {
-    /** Column workspace bound: chunks of images are sized to stay under it. */
-    static final long MAX_WORKSPACE_BYTES = 256L << 20;
-
     private final DeviceOps device;
     private final DevicePool pool;
     private final KernelLauncher launcher;
@@ -47,7 +39,16 @@ public final class CudaBackend implements Backend {
     private final List<String> gemmAttempts;
     private final String kernelTargets;
     private final Runnable releaseDevice;
-    private DevicePool.Block workspace;
+    private final Workspace workspace;
+    private final CudaMemory memory;
+    private final CudaDense dense;
+    private final CudaConvolution convolution;
+    private final CudaPooling pooling;
+    private final CudaActivation activation;
+    private final CudaSoftmaxLoss softmaxLoss;
+    private final CudaDropout dropout;
+    private final CudaNormalization normalization;
+    private final CudaOptimizers optimizers;
     private boolean closed;
 
     /**
@@ -64,6 +65,17 @@ public final class CudaBackend implements Backend {
         this.gemmAttempts = selection.attempts();
         this.kernelTargets = kernelTargets;
         this.releaseDevice = releaseDevice;
+        this.workspace = new Workspace(pool);
+        CudaOpContext context = new CudaOpContext(launcher, gemm, device, workspace);
+        this.memory = new CudaMemory(context);
+        this.dense = new CudaDense(context);
+        this.convolution = new CudaConvolution(context);
+        this.pooling = new CudaPooling(context);
+        this.activation = new CudaActivation(context);
+        this.softmaxLoss = new CudaSoftmaxLoss(context);
+        this.dropout = new CudaDropout(context);
+        this.normalization = new CudaNormalization(context);
+        this.optimizers = new CudaOptimizers(context);
     }
 
     /** The backend on device 0. */
@@ -100,6 +112,11 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** The launcher of every kernel (the native tests build extra GEMM providers on it). */
+    KernelLauncher launcher() {
+        return launcher;
+    }
+
     /** The GEMM provider in use. */
     public GemmProvider gemmProvider() {
         return gemm;
@@ -121,9 +138,7 @@ public final class CudaBackend implements Backend {
      */
     public static long convWorkspaceBytes(Shape x, Shape w, ConvSpec spec) {
         Shape y = spec.outputShape("conv2d", x, w);
-        ConvGeometry g = new ConvGeometry(x, w, y, spec);
-        long perImage = g.bytesPerImage();
-        return perImage * g.chunk(perImage);
+        return CudaConvolution.workspaceBytes(new CudaConvolution.Geometry(x, w, y, spec));
     }
 
     @Override
@@ -157,7 +172,7 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor d = own("upload", "dst", dst, DataType.FLOAT32);
         hostLength("upload", src.length, d);
-        device.upload(src, d.address());
+        memory.upload(src, d);
     }
 
     @Override
@@ -165,7 +180,7 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor d = own("upload", "dst", dst, DataType.INT32);
         hostLength("upload", src.length, d);
-        device.upload(src, d.address());
+        memory.upload(src, d);
     }
 
     @Override
@@ -173,7 +188,7 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor s = own("download", "src", src, DataType.FLOAT32);
         hostLength("download", dst.length, s);
-        device.download(s.address(), dst);
+        memory.download(s, dst);
     }
 
     @Override
@@ -181,7 +196,7 @@ public final class CudaBackend implements Backend {
         begin();
         CudaTensor s = own("download", "src", src, DataType.INT32);
         hostLength("download", dst.length, s);
-        device.download(s.address(), dst);
+        memory.download(s, dst);
     }
 
     private static void hostLength(String op, int length, CudaTensor t) {
@@ -195,7 +210,7 @@ public final class CudaBackend implements Backend {
     public void fill(Tensor t, float value) {
         begin();
         CudaTensor x = own("fill", "t", t, DataType.FLOAT32);
-        launcher.launch("fill_f32", x.size(), x, x.size(), value);
+        memory.fill(x, value);
     }
 
     @Override
@@ -207,9 +222,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("copy: src " + s.shape() + " " + s.dataType() + " and dst "
                     + d.shape() + " " + d.dataType() + " must have the same size and data type");
         }
-        if (s.address() != d.address()) {
-            device.copy(s.address(), d.address(), s.bytes());
-        }
+        memory.copy(s, d);
     }
 
     @Override
@@ -245,8 +258,7 @@ public final class CudaBackend implements Backend {
                     + (transposeB ? " transposed" : "") + "): inner dimensions differ");
         }
         sameShape(op, "c", tc, Shape.of(m, n));
-        gemm.sgemmStridedBatched(transposeA, transposeB, m, n, k, alpha, ta.address(), ta.shape().dim(1), 0,
-                tb.address(), tb.shape().dim(1), 0, beta, tc.address(), n, 0, 1);
+        dense.gemm(ta, transposeA, tb, transposeB, tc, alpha, beta, m, n, k);
     }
 
     @Override
@@ -269,11 +281,7 @@ public final class CudaBackend implements Backend {
         if (tb != null) {
             sameShape(op, "bias", tb, Shape.of(m));
         }
-        gemm.sgemmStridedBatched(false, true, n, m, k, 1f, tx.address(), k, 0, tw.address(), k, 0, 0f,
-                ty.address(), m, 0, 1);
-        if (tb != null) {
-            launcher.launch("add_bias_f32", ty.size(), ty, tb, ty.size(), m, 1);
-        }
+        dense.linearForward(tx, tw, tb, ty, n, m, k);
     }
 
     @Override
@@ -302,16 +310,7 @@ public final class CudaBackend implements Backend {
         if (tdb != null) {
             sameShape(op, "dbias", tdb, Shape.of(m));
         }
-        if (tdx != null) { // dx [N,K] = dy [N,M] * w [M,K]
-            gemm.sgemmStridedBatched(false, false, n, k, m, 1f, tdy.address(), m, 0, tw.address(), k, 0, 0f,
-                    tdx.address(), k, 0, 1);
-        }
-        // dw [M,K] += dy^T [M,N] * x [N,K]
-        gemm.sgemmStridedBatched(true, false, m, k, n, 1f, tdy.address(), m, 0, tx.address(), k, 0, 1f,
-                tdw.address(), k, 0, 1);
-        if (tdb != null) {
-            launchBiasGradient(tdy, tdb, n, m, 1);
-        }
+        dense.linearBackward(tx, tw, tdy, tdx, tdw, tdb, n, m, k);
     }
 
     @Override
@@ -324,7 +323,7 @@ public final class CudaBackend implements Backend {
         int channels = ty.shape().dim(1);
         sameShape(op, "bias", tb, Shape.of(channels));
         int spatial = ty.size() / (ty.shape().n() * channels);
-        launcher.launch("add_bias_f32", ty.size(), ty, tb, ty.size(), channels, spatial);
+        dense.addBias(ty, tb, channels, spatial);
     }
 
     @Override
@@ -336,58 +335,14 @@ public final class CudaBackend implements Backend {
         minRank(op, "dy", tdy, 2);
         int channels = tdy.shape().dim(1);
         sameShape(op, "dbias", tdb, Shape.of(channels));
-        launchBiasGradient(tdy, tdb, tdy.shape().n(), channels, tdy.size() / (tdy.shape().n() * channels));
+        dense.biasGradient(tdy, tdb, tdy.shape().n(), channels, tdy.size() / (tdy.shape().n() * channels));
     }
 
-    /** dbias[c] += sum over n and spatial of dy: one block per channel, a fixed-order tree reduction. */
-    private void launchBiasGradient(CudaTensor dy, CudaTensor dbias, int n, int channels, int spatial) {
-        launcher.launchGrid("bias_grad_f32", channels, 1, 1, KernelLauncher.BLOCK, 0, dy, dbias, n, channels, spatial);
-    }
-
-    // ---------------------------------------------------------------- convolution
-
-    /** The sizes of one convolution and how many images a workspace chunk holds. */
-    private record ConvGeometry(int n, int c, int h, int w, int fn, int fh, int fw, int oh, int ow, ConvSpec spec) {
-        ConvGeometry(Shape x, Shape wt, Shape y, ConvSpec spec) {
-            this(x.dim(0), x.dim(1), x.dim(2), x.dim(3), wt.dim(0), wt.dim(2), wt.dim(3), y.dim(2), y.dim(3), spec);
-        }
-
-        /** Rows of the column matrix: C*FH*FW. */
-        int ck() {
-            return c * fh * fw;
-        }
-
-        /** Columns of the column matrix: OH*OW. */
-        int p() {
-            return oh * ow;
-        }
-
-        long colBytesPerImage() {
-            return 4L * ck() * p();
-        }
-
-        /** Workspace per image of a chunk: its columns and its output (or dy) in the channel-major layout. */
-        long bytesPerImage() {
-            return colBytesPerImage() + 4L * fn * p();
-        }
-
-        /** Images per chunk: as many as fit under MAX_WORKSPACE_BYTES, at least 1, at most N. */
-        int chunk(long bytesPerImage) {
-            return (int) Math.max(1, Math.min(n, MAX_WORKSPACE_BYTES / bytesPerImage));
-        }
-
-        /** The int arguments of im2col_f32 and col2im_f32 after the pointers and the image count. */
-        Object[] kernelArgs(long from, long to, int images) {
-            return new Object[] {from, to, images, c, h, w, fh, fw, oh, ow, spec.strideH(), spec.strideW(),
-                    spec.padH(), spec.padW(), spec.dilationH(), spec.dilationW()};
-        }
-    }
-
-    private ConvGeometry convGeometry(String op, CudaTensor x, Shape wShape, ConvSpec spec, CudaTensor y) {
+    private CudaConvolution.Geometry convGeometry(String op, CudaTensor x, Shape wShape, ConvSpec spec, CudaTensor y) {
         notNull(op, "spec", spec);
         Shape expected = spec.outputShape(op, x.shape(), wShape);
         sameShape(op, op.equals("conv2dForward") ? "y" : "dy", y, expected);
-        return new ConvGeometry(x.shape(), wShape, expected, spec);
+        return new CudaConvolution.Geometry(x.shape(), wShape, expected, spec);
     }
 
     @Override
@@ -397,28 +352,12 @@ public final class CudaBackend implements Backend {
         CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
         CudaTensor tw = own(op, "w", w, DataType.FLOAT32);
         CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        ConvGeometry g = convGeometry(op, tx, tw.shape(), spec, ty);
+        CudaConvolution.Geometry g = convGeometry(op, tx, tw.shape(), spec, ty);
         CudaTensor tb = bias == null ? null : own(op, "bias", bias, DataType.FLOAT32);
         if (tb != null) {
             sameShape(op, "bias", tb, Shape.of(g.fn()));
         }
-        int ck = g.ck();
-        int p = g.p();
-        int chunk = g.chunk(g.bytesPerImage());
-        long col = workspace(g.bytesPerImage() * chunk);
-        long yT = col + g.colBytesPerImage() * chunk;
-        for (int n0 = 0; n0 < g.n(); n0 += chunk) {
-            int images = Math.min(chunk, g.n() - n0);
-            int columns = images * p;
-            long xAt = tx.address() + 4L * n0 * g.c() * g.h() * g.w();
-            launcher.launch("im2col_f32", (long) images * g.c() * p, g.kernelArgs(xAt, col, images));
-            // yT [FN, B*P] = W [FN, CK] * col [CK, B*P]
-            gemm.sgemmStridedBatched(false, false, g.fn(), columns, ck, 1f, tw.address(), ck, 0, col, columns, 0,
-                    0f, yT, columns, 0, 1);
-            // y [B, FN, P] = yT [FN, B, P] + bias
-            launcher.launch("cnhw_to_nchw_f32", (long) g.fn() * columns, yT, tb == null ? (Object) 0L : tb,
-                    ty.address() + 4L * n0 * g.fn() * p, images, g.fn(), p);
-        }
+        convolution.forward(g, tx, tw, tb, ty);
     }
 
     @Override
@@ -428,23 +367,8 @@ public final class CudaBackend implements Backend {
         CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
         CudaTensor tw = own(op, "w", w, DataType.FLOAT32);
         CudaTensor tdx = own(op, "dx", dx, DataType.FLOAT32);
-        ConvGeometry g = convGeometry(op, tdx, tw.shape(), spec, tdy);
-        int ck = g.ck();
-        int p = g.p();
-        int chunk = g.chunk(g.bytesPerImage());
-        long col = workspace(g.bytesPerImage() * chunk);
-        long dyT = col + g.colBytesPerImage() * chunk;
-        for (int n0 = 0; n0 < g.n(); n0 += chunk) {
-            int images = Math.min(chunk, g.n() - n0);
-            int columns = images * p;
-            launcher.launch("nchw_to_cnhw_f32", (long) g.fn() * columns, tdy.address() + 4L * n0 * g.fn() * p, dyT,
-                    images, g.fn(), p);
-            // col [CK, B*P] = W^T [CK, FN] * dyT [FN, B*P]
-            gemm.sgemmStridedBatched(true, false, ck, columns, g.fn(), 1f, tw.address(), ck, 0, dyT, columns, 0,
-                    0f, col, columns, 0, 1);
-            long dxAt = tdx.address() + 4L * n0 * g.c() * g.h() * g.w();
-            launcher.launch("col2im_f32", (long) images * g.c() * g.h() * g.w(), g.kernelArgs(col, dxAt, images));
-        }
+        CudaConvolution.Geometry g = convGeometry(op, tdx, tw.shape(), spec, tdy);
+        convolution.backwardData(g, tdy, tw, tdx);
     }
 
     @Override
@@ -454,88 +378,18 @@ public final class CudaBackend implements Backend {
         CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
         CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
         CudaTensor tdw = own(op, "dw", dw, DataType.FLOAT32);
-        ConvGeometry g = convGeometry(op, tx, tdw.shape(), spec, tdy);
+        CudaConvolution.Geometry g = convGeometry(op, tx, tdw.shape(), spec, tdy);
         CudaTensor tdb = dbias == null ? null : own(op, "dbias", dbias, DataType.FLOAT32);
         if (tdb != null) {
             sameShape(op, "dbias", tdb, Shape.of(g.fn()));
         }
-        int ck = g.ck();
-        int p = g.p();
-        int fn = g.fn();
-        int chunk = g.chunk(g.bytesPerImage());
-        int maxSlices = gemm.kSlices(fn, ck, chunk * p);
-        long col = workspace(g.bytesPerImage() * chunk + (maxSlices > 1 ? 4L * maxSlices * fn * ck : 0));
-        long dyT = col + g.colBytesPerImage() * chunk;
-        long partial = dyT + 4L * fn * p * chunk;
-        for (int n0 = 0; n0 < g.n(); n0 += chunk) {
-            int images = Math.min(chunk, g.n() - n0);
-            int columns = images * p;
-            launcher.launch("nchw_to_cnhw_f32", (long) fn * columns, tdy.address() + 4L * n0 * fn * p, dyT,
-                    images, fn, p);
-            long xAt = tx.address() + 4L * n0 * g.c() * g.h() * g.w();
-            launcher.launch("im2col_f32", (long) images * g.c() * p, g.kernelArgs(xAt, col, images));
-            int slices = Math.min(maxSlices, gemm.kSlices(fn, ck, columns));
-            if (slices <= 1) {
-                // dW [FN, CK] += dyT [FN, B*P] * col^T [B*P, CK]: the sum over the chunk's images is the GEMM's K
-                gemm.sgemmStridedBatched(false, true, fn, ck, columns, 1f, dyT, columns, 0, col, columns, 0,
-                        1f, tdw.address(), ck, 0, 1);
-            } else {
-                filterGradientInSlices(fn, ck, columns, slices, dyT, col, partial, tdw);
-            }
-        }
+        convolution.backwardFilter(g, tx, tdy, tdw);
         if (tdb != null) {
-            launchBiasGradient(tdy, tdb, g.n(), g.fn(), p);
+            dense.biasGradient(tdy, tdb, g.n(), g.fn(), g.p());
         }
-    }
-
-    /**
-     * dW += dyT * col^T with K cut into slices (for a GEMM provider that does not split K itself): partial_j =
-     * the product over columns [j*L, (j+1)*L), a strided batch of equal slices plus one shorter last slice,
-     * then dW += the partials summed in slice order (deterministic).
-     */
-    private void filterGradientInSlices(int fn, int ck, int columns, int slices, long dyT, long col, long partial,
-                                        CudaTensor dw) {
-        int length = (int) KernelLauncher.ceilDiv(columns, slices);
-        int full = columns / length;
-        int rest = columns - full * length;
-        long partialSize = (long) fn * ck;
-        gemm.sgemmStridedBatched(false, true, fn, ck, length, 1f, dyT, columns, length, col, columns, length,
-                0f, partial, ck, partialSize, full);
-        if (rest > 0) {
-            long offset = 4L * full * length;
-            gemm.sgemmStridedBatched(false, true, fn, ck, rest, 1f, dyT + offset, columns, 0, col + offset, columns,
-                    0, 0f, partial + 4L * full * partialSize, ck, 0, 1);
-        }
-        launcher.launch("sum_batches_accumulate_f32", partialSize, partial, dw, full + (rest > 0 ? 1 : 0),
-                (int) partialSize);
-    }
-
-    /** The address of a workspace of at least bytes, kept between ops and grown (through the pool) when needed. */
-    private long workspace(long bytes) {
-        if (workspace == null || workspace.requestedBytes() < bytes) {
-            if (workspace != null) {
-                pool.release(workspace);
-                workspace = null;
-            }
-            workspace = pool.acquire(bytes);
-        }
-        return workspace.address();
     }
 
     // ---------------------------------------------------------------- pooling
-
-    private Object[] poolArgs(Object a, Object b, Object c, Shape x, Shape y, PoolSpec s) {
-        return new Object[] {a, b, c, x.dim(0), x.dim(1), x.dim(2), x.dim(3), y.dim(2), y.dim(3),
-                s.kernelH(), s.kernelW(), s.strideH(), s.strideW(), s.padH(), s.padW()};
-    }
-
-    private static Object[] dropLast(Object[] args) {
-        Object[] out = new Object[args.length - 1];
-        out[0] = args[0];
-        out[1] = args[1];
-        System.arraycopy(args, 3, out, 2, args.length - 3);
-        return out;
-    }
 
     @Override
     public void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
@@ -548,7 +402,7 @@ public final class CudaBackend implements Backend {
         Shape out = spec.outputShape(op, tx.shape());
         sameShape(op, "y", ty, out);
         sameShape(op, "switches", ts, out);
-        launcher.launch("maxpool_forward_f32", ty.size(), poolArgs(tx, ty, ts, tx.shape(), out, spec));
+        pooling.maxForward(tx, spec, out, ty, ts);
     }
 
     @Override
@@ -562,7 +416,7 @@ public final class CudaBackend implements Backend {
         Shape out = spec.outputShape(op, tdx.shape());
         sameShape(op, "dy", tdy, out);
         sameShape(op, "switches", ts, out);
-        launcher.launch("maxpool_backward_f32", tdx.size(), poolArgs(tdy, ts, tdx, tdx.shape(), out, spec));
+        pooling.maxBackward(tdy, ts, spec, out, tdx);
     }
 
     @Override
@@ -574,7 +428,7 @@ public final class CudaBackend implements Backend {
         notNull(op, "spec", spec);
         Shape out = spec.outputShape(op, tx.shape());
         sameShape(op, "y", ty, out);
-        launcher.launch("avgpool_forward_f32", ty.size(), dropLast(poolArgs(tx, ty, null, tx.shape(), out, spec)));
+        pooling.avgForward(tx, spec, out, ty);
     }
 
     @Override
@@ -586,19 +440,10 @@ public final class CudaBackend implements Backend {
         notNull(op, "spec", spec);
         Shape out = spec.outputShape(op, tdx.shape());
         sameShape(op, "dy", tdy, out);
-        launcher.launch("avgpool_backward_f32", tdx.size(),
-                dropLast(poolArgs(tdy, tdx, null, tdx.shape(), out, spec)));
+        pooling.avgBackward(tdy, spec, out, tdx);
     }
 
     // ---------------------------------------------------------------- activations
-
-    private static String activationKernel(Activation f, String direction) {
-        return switch (f) {
-            case RELU -> "relu_" + direction + "_f32";
-            case SIGMOID -> "sigmoid_" + direction + "_f32";
-            case TANH -> "tanh_" + direction + "_f32";
-        };
-    }
 
     @Override
     public void activationForward(Activation f, Tensor x, Tensor y) {
@@ -608,7 +453,7 @@ public final class CudaBackend implements Backend {
         CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
         CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
         sameSize(op, "y", ty, tx.size(), "the size of x " + tx.shape());
-        launcher.launch(activationKernel(f, "forward"), tx.size(), tx, ty, tx.size());
+        activation.forward(f, tx, ty);
     }
 
     @Override
@@ -621,7 +466,7 @@ public final class CudaBackend implements Backend {
         CudaTensor tdx = own(op, "dx", dx, DataType.FLOAT32);
         sameSize(op, "dy", tdy, ty.size(), "the size of y " + ty.shape());
         sameSize(op, "dx", tdx, ty.size(), "the size of y " + ty.shape());
-        launcher.launch(activationKernel(f, "backward"), ty.size(), ty, tdy, tdx, ty.size());
+        activation.backward(f, ty, tdy, tdx);
     }
 
     // ---------------------------------------------------------------- loss
@@ -639,11 +484,7 @@ public final class CudaBackend implements Backend {
         sameSize(op, "labels", tlab, n, "one per row of logits " + tl.shape());
         sameSize(op, "probs", tp, tl.size(), "the size of logits " + tl.shape());
         sameSize(op, "loss", tloss, 1, "one value");
-        // one block per row writes the row losses into the workspace; one block then takes their mean in a fixed order
-        long rowLoss = workspace(4L * n);
-        launcher.launchGrid("softmax_xent_rows_f32", (int) Math.min(n, KernelLauncher.MAX_BLOCKS), 1, 1,
-                KernelLauncher.BLOCK, 0, tl, tlab, tp, rowLoss, n, k);
-        launcher.launchGrid("mean_f32", 1, 1, 1, KernelLauncher.BLOCK, 0, rowLoss, tloss, n);
+        softmaxLoss.forward(tl, tlab, tp, tloss, n, k);
     }
 
     @Override
@@ -657,7 +498,7 @@ public final class CudaBackend implements Backend {
         int k = tp.shape().sizePerItem();
         sameSize(op, "labels", tlab, n, "one per row of probs " + tp.shape());
         sameSize(op, "dlogits", td, tp.size(), "the size of probs " + tp.shape());
-        launcher.launch("softmax_xent_backward_f32", tp.size(), tp, tlab, td, n, k);
+        softmaxLoss.backward(tp, tlab, td, n, k);
     }
 
     @Override
@@ -668,7 +509,7 @@ public final class CudaBackend implements Backend {
         CudaTensor to = own(op, "out", out, DataType.INT32);
         int n = tx.shape().n();
         sameSize(op, "out", to, n, "one per row of x " + tx.shape());
-        launcher.launch("argmax_f32", n, tx, to, n, tx.shape().sizePerItem());
+        softmaxLoss.argmax(tx, to, n, tx.shape().sizePerItem());
     }
 
     // ---------------------------------------------------------------- regularization
@@ -685,8 +526,7 @@ public final class CudaBackend implements Backend {
         }
         sameSize(op, "mask", tm, tx.size(), "the size of x " + tx.shape());
         sameSize(op, "y", ty, tx.size(), "the size of x " + tx.shape());
-        float scale = 1f / (1f - p); // the same float expression as DropoutMask.value
-        launcher.launch("dropout_forward_f32", tx.size(), tx, tm, ty, tx.size(), seed, p, scale);
+        dropout.forward(tx, p, seed, tm, ty);
     }
 
     @Override
@@ -698,7 +538,7 @@ public final class CudaBackend implements Backend {
         CudaTensor tdx = own(op, "dx", dx, DataType.FLOAT32);
         sameSize(op, "mask", tm, tdy.size(), "the size of dy " + tdy.shape());
         sameSize(op, "dx", tdx, tdy.size(), "the size of dy " + tdy.shape());
-        launcher.launch("dropout_backward_f32", tdy.size(), tdy, tm, tdx, tdy.size());
+        dropout.backward(tdy, tm, tdx);
     }
 
     /** N, C and the product of the remaining dimensions of a rank >= 2 tensor. */
@@ -720,8 +560,7 @@ public final class CudaBackend implements Backend {
         sameShape(op, "scale", ts, tx.shape());
         sameShape(op, "y", ty, tx.shape());
         int[] d = nChw(tx.shape());
-        launcher.launch("lrn_forward_f32", tx.size(), tx, ts, ty, d[0], d[1], d[2], spec.size(), spec.alpha(),
-                spec.beta(), spec.k());
+        normalization.lrnForward(tx, spec, ts, ty, d[0], d[1], d[2]);
     }
 
     @Override
@@ -739,8 +578,7 @@ public final class CudaBackend implements Backend {
             sameShape(op, "every tensor", t, tx.shape());
         }
         int[] d = nChw(tx.shape());
-        launcher.launch("lrn_backward_f32", tx.size(), tx, ty, ts, tdy, tdx, d[0], d[1], d[2], spec.size(),
-                spec.alpha(), spec.beta());
+        normalization.lrnBackward(tx, ty, ts, tdy, spec, tdx, d[0], d[1], d[2]);
     }
 
     private int[] batchNormShape(String op, CudaTensor x, Tensor... perChannel) {
@@ -765,8 +603,8 @@ public final class CudaBackend implements Backend {
         CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
         sameShape(op, "y", ty, tx.shape());
         int[] d = batchNormShape(op, tx, gamma, beta, runningMean, runningVar, saveMean, saveInvStd);
-        launcher.launchGrid("batchnorm_forward_training_f32", d[1], 1, 1, KernelLauncher.BLOCK, 0, tx, gamma, beta,
-                ty, runningMean, runningVar, saveMean, saveInvStd, d[0], d[1], d[2], momentum, eps);
+        normalization.batchNormForwardTraining(tx, gamma, beta, momentum, eps, runningMean, runningVar, saveMean,
+                saveInvStd, ty, d[0], d[1], d[2]);
     }
 
     @Override
@@ -778,8 +616,7 @@ public final class CudaBackend implements Backend {
         CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
         sameShape(op, "y", ty, tx.shape());
         int[] d = batchNormShape(op, tx, gamma, beta, runningMean, runningVar);
-        launcher.launch("batchnorm_forward_inference_f32", tx.size(), tx, gamma, beta, runningMean, runningVar, ty,
-                d[0], d[1], d[2], eps);
+        normalization.batchNormForwardInference(tx, gamma, beta, runningMean, runningVar, eps, ty, d[0], d[1], d[2]);
     }
 
     @Override
@@ -793,8 +630,7 @@ public final class CudaBackend implements Backend {
         sameShape(op, "dy", tdy, tx.shape());
         sameShape(op, "dx", tdx, tx.shape());
         int[] d = batchNormShape(op, tx, gamma, saveMean, saveInvStd, dgamma, dbeta);
-        launcher.launchGrid("batchnorm_backward_f32", d[1], 1, 1, KernelLauncher.BLOCK, 0, tx, tdy, gamma, saveMean,
-                saveInvStd, tdx, dgamma, dbeta, d[0], d[1], d[2]);
+        normalization.batchNormBackward(tx, tdy, gamma, saveMean, saveInvStd, tdx, dgamma, dbeta, d[0], d[1], d[2]);
     }
 
     // ---------------------------------------------------------------- optimizer updates
@@ -814,7 +650,7 @@ public final class CudaBackend implements Backend {
     public void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
         begin();
         CudaTensor[] t = optimizerTensors("sgdUpdate", param, grad);
-        launcher.launch("sgd_update_f32", t[0].size(), t[0], t[1], t[0].size(), lr, weightDecay);
+        optimizers.sgd(t[0], t[1], lr, weightDecay);
     }
 
     @Override
@@ -822,15 +658,14 @@ public final class CudaBackend implements Backend {
                                float weightDecay, boolean nesterov) {
         begin();
         CudaTensor[] t = optimizerTensors("momentumUpdate", param, grad, velocity);
-        launcher.launch("momentum_update_f32", t[0].size(), t[0], t[1], t[2], t[0].size(), lr, momentum, weightDecay,
-                nesterov ? 1 : 0);
+        optimizers.momentum(t[0], t[1], t[2], lr, momentum, weightDecay, nesterov);
     }
 
     @Override
     public void adagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
         begin();
         CudaTensor[] t = optimizerTensors("adagradUpdate", param, grad, sumSquares);
-        launcher.launch("adagrad_update_f32", t[0].size(), t[0], t[1], t[2], t[0].size(), lr, eps, weightDecay);
+        optimizers.adagrad(t[0], t[1], t[2], lr, eps, weightDecay);
     }
 
     @Override
@@ -838,8 +673,7 @@ public final class CudaBackend implements Backend {
                               float weightDecay) {
         begin();
         CudaTensor[] t = optimizerTensors("rmspropUpdate", param, grad, meanSquare);
-        launcher.launch("rmsprop_update_f32", t[0].size(), t[0], t[1], t[2], t[0].size(), lr, decay, eps,
-                weightDecay);
+        optimizers.rmsprop(t[0], t[1], t[2], lr, decay, eps, weightDecay);
     }
 
     @Override
@@ -850,10 +684,7 @@ public final class CudaBackend implements Backend {
             throw new IllegalArgumentException("adamUpdate: step starts at 1, got " + step);
         }
         CudaTensor[] t = optimizerTensors("adamUpdate", param, grad, m, v);
-        float correction1 = (float) (1 - Math.pow(beta1, step));
-        float correction2 = (float) (1 - Math.pow(beta2, step));
-        launcher.launch("adam_update_f32", t[0].size(), t[0], t[1], t[2], t[3], t[0].size(), lr, beta1, beta2, eps,
-                weightDecay, correction1, correction2);
+        optimizers.adam(t[0], t[1], t[2], t[3], lr, beta1, beta2, eps, weightDecay, step);
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -888,7 +719,7 @@ public final class CudaBackend implements Backend {
             device.synchronize();
         } finally {
             closed = true;
-            workspace = null;
+            workspace.forget();
             try {
                 gemm.close();
                 pool.close();

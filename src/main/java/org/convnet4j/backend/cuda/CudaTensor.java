@@ -33,6 +33,11 @@ final class CudaTensor extends Tensor {
         return block.address();
     }
 
+    /** The raw device address of t, a tensor of a CUDA backend (checked at the seam before any op runs). */
+    static long addressOf(Tensor t) {
+        return ((CudaTensor) t).address();
+    }
+
     /** Bytes of the elements (size * 4). */
     long bytes() {
         return (long) size() * dataType().bytes();
