@@ -1,21 +1,21 @@
 package org.convnet4j.backend.cuda;
 
-import static org.convnet4j.backend.cuda.OpChecks.minRank;
-import static org.convnet4j.backend.cuda.OpChecks.notNull;
-import static org.convnet4j.backend.cuda.OpChecks.rank;
-import static org.convnet4j.backend.cuda.OpChecks.sameShape;
-import static org.convnet4j.backend.cuda.OpChecks.sameSize;
-import static org.convnet4j.backend.cuda.OpChecks.type;
-
 import java.util.List;
 
 import org.convnet4j.backend.Activation;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.BackendUnavailableException;
+import org.convnet4j.backend.ChannelGeometry;
+import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvSpec;
+import org.convnet4j.backend.GemmGeometry;
+import org.convnet4j.backend.LinearGeometry;
 import org.convnet4j.backend.LrnSpec;
 import org.convnet4j.backend.MemoryStats;
+import org.convnet4j.backend.OpChecks;
+import org.convnet4j.backend.PoolGeometry;
 import org.convnet4j.backend.PoolSpec;
+import org.convnet4j.backend.RowGeometry;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -27,9 +27,10 @@ import org.convnet4j.tensor.Tensor;
  * {@link DevicePool}; the ops that need scratch memory share one pooled {@link Workspace}.
  *
  * <p>This class keeps what is backend-wide (the device, the pool, the launcher, the GEMM provider, the
- * workspace, the closed state) and hands each op to the class of its family (CudaConvolution,
- * CudaPooling, CudaDense, ...), which launches the kernels of the one .cu file of its name through a
- * {@link CudaOpContext} and never sees the backend.
+ * workspace, the closed state). Each op is one call to the shared {@link OpChecks}, which checks every
+ * argument once and returns the op's geometry, and one call to the class of the op's family
+ * (CudaConvolution, CudaPooling, CudaDense, ...), which computes without checking again: it launches the
+ * kernels of the one .cu file of its name through a {@link CudaOpContext} and never sees the backend.
  */
 public final class CudaBackend implements Backend {
     private final DeviceOps device;
@@ -49,6 +50,7 @@ public final class CudaBackend implements Backend {
     private final CudaDropout dropout;
     private final CudaNormalization normalization;
     private final CudaOptimizers optimizers;
+    private final OpChecks checks;
     private boolean closed;
 
     /**
@@ -76,6 +78,8 @@ public final class CudaBackend implements Backend {
         this.dropout = new CudaDropout(context);
         this.normalization = new CudaNormalization(context);
         this.optimizers = new CudaOptimizers(context);
+        this.checks = new OpChecks(name(), t -> t instanceof CudaTensor ct && ct.owner() == this,
+                t -> ((CudaTensor) t).usable(), () -> closed);
     }
 
     /** The backend on device 0. */
@@ -137,8 +141,7 @@ public final class CudaBackend implements Backend {
      * output): a chunk of images' columns plus their output (or dy) in the GEMM's channel-major layout.
      */
     public static long convWorkspaceBytes(Shape x, Shape w, ConvSpec spec) {
-        Shape y = spec.outputShape("conv2d", x, w);
-        return CudaConvolution.workspaceBytes(new CudaConvolution.Geometry(x, w, y, spec));
+        return CudaConvolution.workspaceBytes(ConvGeometry.of("conv2d", x, w, spec));
     }
 
     @Override
@@ -155,10 +158,8 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor allocate(Shape shape, DataType dataType) {
-        begin();
-        notNull("allocate", "shape", shape);
-        notNull("allocate", "dataType", dataType);
-        DevicePool.Block block = pool.acquire((long) shape.size() * dataType.bytes());
+        checks.allocate(shape, dataType);
+        DevicePool.Block block = bound(pool).acquire((long) shape.size() * dataType.bytes());
         device.zero(block.address(), shape.size());
         return new CudaTensor(this, shape, dataType, block, null);
     }
@@ -169,66 +170,44 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void upload(float[] src, Tensor dst) {
-        begin();
-        CudaTensor d = own("upload", "dst", dst, DataType.FLOAT32);
-        hostLength("upload", src.length, d);
-        memory.upload(src, d);
+        checks.upload(src, dst);
+        bound(memory).upload(src, dst);
     }
 
     @Override
     public void upload(int[] src, Tensor dst) {
-        begin();
-        CudaTensor d = own("upload", "dst", dst, DataType.INT32);
-        hostLength("upload", src.length, d);
-        memory.upload(src, d);
+        checks.upload(src, dst);
+        bound(memory).upload(src, dst);
     }
 
     @Override
     public void download(Tensor src, float[] dst) {
-        begin();
-        CudaTensor s = own("download", "src", src, DataType.FLOAT32);
-        hostLength("download", dst.length, s);
-        memory.download(s, dst);
+        checks.download(src, dst);
+        bound(memory).download(src, dst);
     }
 
     @Override
     public void download(Tensor src, int[] dst) {
-        begin();
-        CudaTensor s = own("download", "src", src, DataType.INT32);
-        hostLength("download", dst.length, s);
-        memory.download(s, dst);
-    }
-
-    private static void hostLength(String op, int length, CudaTensor t) {
-        if (length != t.size()) {
-            throw new IllegalArgumentException(op + ": host array has " + length + " elements but tensor "
-                    + t.shape() + " has " + t.size());
-        }
+        checks.download(src, dst);
+        bound(memory).download(src, dst);
     }
 
     @Override
     public void fill(Tensor t, float value) {
-        begin();
-        CudaTensor x = own("fill", "t", t, DataType.FLOAT32);
-        memory.fill(x, value);
+        checks.fill(t, value);
+        bound(memory).fill(t, value);
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        begin();
-        CudaTensor s = own("copy", "src", src, null);
-        CudaTensor d = own("copy", "dst", dst, null);
-        if (s.dataType() != d.dataType() || s.size() != d.size()) {
-            throw new IllegalArgumentException("copy: src " + s.shape() + " " + s.dataType() + " and dst "
-                    + d.shape() + " " + d.dataType() + " must have the same size and data type");
-        }
-        memory.copy(s, d);
+        checks.copy(src, dst);
+        bound(memory).copy(src, dst);
     }
 
     @Override
     public void synchronize() {
-        begin();
-        device.synchronize();
+        checks.synchronize();
+        bound(device).synchronize();
     }
 
     @Override
@@ -236,156 +215,59 @@ public final class CudaBackend implements Backend {
         return pool.stats();
     }
 
-    // ---------------------------------------------------------------- dense algebra
+    // ---------------------------------------------------------------- dense
 
     @Override
     public void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float alpha, float beta) {
-        begin();
-        String op = "gemm";
-        CudaTensor ta = own(op, "a", a, DataType.FLOAT32);
-        CudaTensor tb = own(op, "b", b, DataType.FLOAT32);
-        CudaTensor tc = own(op, "c", c, DataType.FLOAT32);
-        rank(op, "a", ta, 2);
-        rank(op, "b", tb, 2);
-        rank(op, "c", tc, 2);
-        int m = transposeA ? ta.shape().dim(1) : ta.shape().dim(0);
-        int k = transposeA ? ta.shape().dim(0) : ta.shape().dim(1);
-        int kb = transposeB ? tb.shape().dim(1) : tb.shape().dim(0);
-        int n = transposeB ? tb.shape().dim(0) : tb.shape().dim(1);
-        if (k != kb) {
-            throw new IllegalArgumentException("gemm: op(a) is [" + m + ", " + k + "] (a " + ta.shape()
-                    + (transposeA ? " transposed" : "") + ") but op(b) is [" + kb + ", " + n + "] (b " + tb.shape()
-                    + (transposeB ? " transposed" : "") + "): inner dimensions differ");
-        }
-        sameShape(op, "c", tc, Shape.of(m, n));
-        dense.gemm(ta, transposeA, tb, transposeB, tc, alpha, beta, m, n, k);
+        GemmGeometry g = checks.gemm(a, transposeA, b, transposeB, c, alpha, beta);
+        bound(dense).gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
     }
 
     @Override
     public void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        begin();
-        String op = "linearForward";
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor tw = own(op, "w", w, DataType.FLOAT32);
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        int n = tx.shape().n();
-        int k = tx.shape().sizePerItem();
-        rank(op, "w", tw, 2);
-        if (tw.shape().dim(1) != k) {
-            throw new IllegalArgumentException(op + ": x " + tx.shape() + " has " + k + " features per item but w "
-                    + tw.shape() + " expects " + tw.shape().dim(1));
-        }
-        int m = tw.shape().dim(0);
-        sameShape(op, "y", ty, Shape.of(n, m));
-        CudaTensor tb = bias == null ? null : own(op, "bias", bias, DataType.FLOAT32);
-        if (tb != null) {
-            sameShape(op, "bias", tb, Shape.of(m));
-        }
-        dense.linearForward(tx, tw, tb, ty, n, m, k);
+        LinearGeometry g = checks.linearForward(x, w, bias, y);
+        bound(dense).linearForward(g, x, w, bias, y);
     }
 
     @Override
     public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor dbias) {
-        begin();
-        String op = "linearBackward";
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor tw = own(op, "w", w, DataType.FLOAT32);
-        CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
-        CudaTensor tdw = own(op, "dw", dw, DataType.FLOAT32);
-        int n = tx.shape().n();
-        int k = tx.shape().sizePerItem();
-        rank(op, "w", tw, 2);
-        int m = tw.shape().dim(0);
-        if (tw.shape().dim(1) != k) {
-            throw new IllegalArgumentException(op + ": x " + tx.shape() + " has " + k + " features per item but w "
-                    + tw.shape() + " expects " + tw.shape().dim(1));
-        }
-        sameShape(op, "dy", tdy, Shape.of(n, m));
-        sameShape(op, "dw", tdw, tw.shape());
-        CudaTensor tdx = dx == null ? null : own(op, "dx", dx, DataType.FLOAT32);
-        if (tdx != null) {
-            sameShape(op, "dx", tdx, tx.shape());
-        }
-        CudaTensor tdb = dbias == null ? null : own(op, "dbias", dbias, DataType.FLOAT32);
-        if (tdb != null) {
-            sameShape(op, "dbias", tdb, Shape.of(m));
-        }
-        dense.linearBackward(tx, tw, tdy, tdx, tdw, tdb, n, m, k);
+        LinearGeometry g = checks.linearBackward(x, w, dy, dx, dw, dbias);
+        bound(dense).linearBackward(g, x, w, dy, dx, dw, dbias);
     }
 
     @Override
     public void addBias(Tensor y, Tensor bias) {
-        begin();
-        String op = "addBias";
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        CudaTensor tb = own(op, "bias", bias, DataType.FLOAT32);
-        minRank(op, "y", ty, 2);
-        int channels = ty.shape().dim(1);
-        sameShape(op, "bias", tb, Shape.of(channels));
-        int spatial = ty.size() / (ty.shape().n() * channels);
-        dense.addBias(ty, tb, channels, spatial);
+        ChannelGeometry g = checks.addBias(y, bias);
+        bound(dense).addBias(g, y, bias);
     }
 
     @Override
     public void biasGradient(Tensor dy, Tensor dbias) {
-        begin();
-        String op = "biasGradient";
-        CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
-        CudaTensor tdb = own(op, "dbias", dbias, DataType.FLOAT32);
-        minRank(op, "dy", tdy, 2);
-        int channels = tdy.shape().dim(1);
-        sameShape(op, "dbias", tdb, Shape.of(channels));
-        dense.biasGradient(tdy, tdb, tdy.shape().n(), channels, tdy.size() / (tdy.shape().n() * channels));
+        ChannelGeometry g = checks.biasGradient(dy, dbias);
+        bound(dense).biasGradient(g, dy, dbias);
     }
 
-    private CudaConvolution.Geometry convGeometry(String op, CudaTensor x, Shape wShape, ConvSpec spec, CudaTensor y) {
-        notNull(op, "spec", spec);
-        Shape expected = spec.outputShape(op, x.shape(), wShape);
-        sameShape(op, op.equals("conv2dForward") ? "y" : "dy", y, expected);
-        return new CudaConvolution.Geometry(x.shape(), wShape, expected, spec);
-    }
+    // ---------------------------------------------------------------- convolution
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
-        begin();
-        String op = "conv2dForward";
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor tw = own(op, "w", w, DataType.FLOAT32);
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        CudaConvolution.Geometry g = convGeometry(op, tx, tw.shape(), spec, ty);
-        CudaTensor tb = bias == null ? null : own(op, "bias", bias, DataType.FLOAT32);
-        if (tb != null) {
-            sameShape(op, "bias", tb, Shape.of(g.fn()));
-        }
-        convolution.forward(g, tx, tw, tb, ty);
+        ConvGeometry g = checks.conv2dForward(x, w, bias, spec, y);
+        bound(convolution).forward(g, x, w, bias, y);
     }
 
     @Override
     public void conv2dBackwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx) {
-        begin();
-        String op = "conv2dBackwardData";
-        CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
-        CudaTensor tw = own(op, "w", w, DataType.FLOAT32);
-        CudaTensor tdx = own(op, "dx", dx, DataType.FLOAT32);
-        CudaConvolution.Geometry g = convGeometry(op, tdx, tw.shape(), spec, tdy);
-        convolution.backwardData(g, tdy, tw, tdx);
+        ConvGeometry g = checks.conv2dBackwardData(dy, w, spec, dx);
+        bound(convolution).backwardData(g, dy, w, dx);
     }
 
+    /** The filter gradient is the convolution family's; the bias gradient, summed after it, the dense family's. */
     @Override
     public void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias) {
-        begin();
-        String op = "conv2dBackwardFilter";
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
-        CudaTensor tdw = own(op, "dw", dw, DataType.FLOAT32);
-        CudaConvolution.Geometry g = convGeometry(op, tx, tdw.shape(), spec, tdy);
-        CudaTensor tdb = dbias == null ? null : own(op, "dbias", dbias, DataType.FLOAT32);
-        if (tdb != null) {
-            sameShape(op, "dbias", tdb, Shape.of(g.fn()));
-        }
-        convolution.backwardFilter(g, tx, tdy, tdw);
-        if (tdb != null) {
-            dense.biasGradient(tdy, tdb, g.n(), g.fn(), g.p());
+        ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
+        bound(convolution).backwardFilter(g, x, dy, dw);
+        if (dbias != null) {
+            dense.biasGradient(new ChannelGeometry(g.n(), g.fn(), g.p()), dy, dbias);
         }
     }
 
@@ -393,321 +275,155 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
-        begin();
-        String op = "maxPoolForward";
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        CudaTensor ts = own(op, "switches", switches, DataType.INT32);
-        notNull(op, "spec", spec);
-        Shape out = spec.outputShape(op, tx.shape());
-        sameShape(op, "y", ty, out);
-        sameShape(op, "switches", ts, out);
-        pooling.maxForward(tx, spec, out, ty, ts);
+        PoolGeometry g = checks.maxPoolForward(x, spec, y, switches);
+        bound(pooling).maxForward(g, x, y, switches);
     }
 
     @Override
     public void maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
-        begin();
-        String op = "maxPoolBackward";
-        CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
-        CudaTensor ts = own(op, "switches", switches, DataType.INT32);
-        CudaTensor tdx = own(op, "dx", dx, DataType.FLOAT32);
-        notNull(op, "spec", spec);
-        Shape out = spec.outputShape(op, tdx.shape());
-        sameShape(op, "dy", tdy, out);
-        sameShape(op, "switches", ts, out);
-        pooling.maxBackward(tdy, ts, spec, out, tdx);
+        PoolGeometry g = checks.maxPoolBackward(dy, switches, spec, dx);
+        bound(pooling).maxBackward(g, dy, switches, dx);
     }
 
     @Override
     public void avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
-        begin();
-        String op = "avgPoolForward";
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        notNull(op, "spec", spec);
-        Shape out = spec.outputShape(op, tx.shape());
-        sameShape(op, "y", ty, out);
-        pooling.avgForward(tx, spec, out, ty);
+        PoolGeometry g = checks.avgPoolForward(x, spec, y);
+        bound(pooling).avgForward(g, x, y);
     }
 
     @Override
     public void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
-        begin();
-        String op = "avgPoolBackward";
-        CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
-        CudaTensor tdx = own(op, "dx", dx, DataType.FLOAT32);
-        notNull(op, "spec", spec);
-        Shape out = spec.outputShape(op, tdx.shape());
-        sameShape(op, "dy", tdy, out);
-        pooling.avgBackward(tdy, spec, out, tdx);
+        PoolGeometry g = checks.avgPoolBackward(dy, spec, dx);
+        bound(pooling).avgBackward(g, dy, dx);
     }
 
-    // ---------------------------------------------------------------- activations
+    // ---------------------------------------------------------------- activation
 
     @Override
     public void activationForward(Activation f, Tensor x, Tensor y) {
-        begin();
-        String op = "activationForward";
-        notNull(op, "f", f);
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        sameSize(op, "y", ty, tx.size(), "the size of x " + tx.shape());
-        activation.forward(f, tx, ty);
+        checks.activationForward(f, x, y);
+        bound(activation).forward(f, x, y);
     }
 
     @Override
     public void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
-        begin();
-        String op = "activationBackward";
-        notNull(op, "f", f);
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
-        CudaTensor tdx = own(op, "dx", dx, DataType.FLOAT32);
-        sameSize(op, "dy", tdy, ty.size(), "the size of y " + ty.shape());
-        sameSize(op, "dx", tdx, ty.size(), "the size of y " + ty.shape());
-        activation.backward(f, ty, tdy, tdx);
+        checks.activationBackward(f, y, dy, dx);
+        bound(activation).backward(f, y, dy, dx);
     }
 
-    // ---------------------------------------------------------------- loss
+    // ---------------------------------------------------------------- softmax loss
 
     @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
-        begin();
-        String op = "softmaxCrossEntropyForward";
-        CudaTensor tl = own(op, "logits", logits, DataType.FLOAT32);
-        CudaTensor tlab = own(op, "labels", labels, DataType.INT32);
-        CudaTensor tp = own(op, "probs", probs, DataType.FLOAT32);
-        CudaTensor tloss = own(op, "loss", loss, DataType.FLOAT32);
-        int n = tl.shape().n();
-        int k = tl.shape().sizePerItem();
-        sameSize(op, "labels", tlab, n, "one per row of logits " + tl.shape());
-        sameSize(op, "probs", tp, tl.size(), "the size of logits " + tl.shape());
-        sameSize(op, "loss", tloss, 1, "one value");
-        softmaxLoss.forward(tl, tlab, tp, tloss, n, k);
+        RowGeometry g = checks.softmaxCrossEntropyForward(logits, labels, probs, loss);
+        bound(softmaxLoss).forward(g, logits, labels, probs, loss);
     }
 
     @Override
     public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, Tensor dlogits) {
-        begin();
-        String op = "softmaxCrossEntropyBackward";
-        CudaTensor tp = own(op, "probs", probs, DataType.FLOAT32);
-        CudaTensor tlab = own(op, "labels", labels, DataType.INT32);
-        CudaTensor td = own(op, "dlogits", dlogits, DataType.FLOAT32);
-        int n = tp.shape().n();
-        int k = tp.shape().sizePerItem();
-        sameSize(op, "labels", tlab, n, "one per row of probs " + tp.shape());
-        sameSize(op, "dlogits", td, tp.size(), "the size of probs " + tp.shape());
-        softmaxLoss.backward(tp, tlab, td, n, k);
+        RowGeometry g = checks.softmaxCrossEntropyBackward(probs, labels, dlogits);
+        bound(softmaxLoss).backward(g, probs, labels, dlogits);
     }
 
     @Override
     public void argmax(Tensor x, Tensor out) {
-        begin();
-        String op = "argmax";
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor to = own(op, "out", out, DataType.INT32);
-        int n = tx.shape().n();
-        sameSize(op, "out", to, n, "one per row of x " + tx.shape());
-        softmaxLoss.argmax(tx, to, n, tx.shape().sizePerItem());
+        RowGeometry g = checks.argmax(x, out);
+        bound(softmaxLoss).argmax(g, x, out);
     }
 
-    // ---------------------------------------------------------------- regularization
+    // ---------------------------------------------------------------- dropout
 
     @Override
     public void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
-        begin();
-        String op = "dropoutForward";
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor tm = own(op, "mask", mask, DataType.FLOAT32);
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        if (!(p >= 0f && p < 1f)) {
-            throw new IllegalArgumentException(op + ": p must be in [0, 1), got " + p);
-        }
-        sameSize(op, "mask", tm, tx.size(), "the size of x " + tx.shape());
-        sameSize(op, "y", ty, tx.size(), "the size of x " + tx.shape());
-        dropout.forward(tx, p, seed, tm, ty);
+        checks.dropoutForward(x, p, seed, mask, y);
+        bound(dropout).forward(x, p, seed, mask, y);
     }
 
     @Override
     public void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
-        begin();
-        String op = "dropoutBackward";
-        CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
-        CudaTensor tm = own(op, "mask", mask, DataType.FLOAT32);
-        CudaTensor tdx = own(op, "dx", dx, DataType.FLOAT32);
-        sameSize(op, "mask", tm, tdy.size(), "the size of dy " + tdy.shape());
-        sameSize(op, "dx", tdx, tdy.size(), "the size of dy " + tdy.shape());
-        dropout.backward(tdy, tm, tdx);
+        checks.dropoutBackward(dy, mask, dx);
+        bound(dropout).backward(dy, mask, dx);
     }
 
-    /** N, C and the product of the remaining dimensions of a rank >= 2 tensor. */
-    private static int[] nChw(Shape s) {
-        int n = s.dim(0);
-        int c = s.dim(1);
-        return new int[] {n, c, s.size() / (n * c)};
-    }
+    // ---------------------------------------------------------------- normalization
 
     @Override
     public void lrnForward(Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
-        begin();
-        String op = "lrnForward";
-        notNull(op, "spec", spec);
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor ts = own(op, "scale", scale, DataType.FLOAT32);
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        minRank(op, "x", tx, 2);
-        sameShape(op, "scale", ts, tx.shape());
-        sameShape(op, "y", ty, tx.shape());
-        int[] d = nChw(tx.shape());
-        normalization.lrnForward(tx, spec, ts, ty, d[0], d[1], d[2]);
+        ChannelGeometry g = checks.lrnForward(x, spec, scale, y);
+        bound(normalization).lrnForward(g, x, spec, scale, y);
     }
 
     @Override
     public void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
-        begin();
-        String op = "lrnBackward";
-        notNull(op, "spec", spec);
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        CudaTensor ts = own(op, "scale", scale, DataType.FLOAT32);
-        CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
-        CudaTensor tdx = own(op, "dx", dx, DataType.FLOAT32);
-        minRank(op, "x", tx, 2);
-        for (CudaTensor t : new CudaTensor[] {ty, ts, tdy, tdx}) {
-            sameShape(op, "every tensor", t, tx.shape());
-        }
-        int[] d = nChw(tx.shape());
-        normalization.lrnBackward(tx, ty, ts, tdy, spec, tdx, d[0], d[1], d[2]);
-    }
-
-    private int[] batchNormShape(String op, CudaTensor x, Tensor... perChannel) {
-        int r = x.shape().rank();
-        if (r != 2 && r != 4) {
-            throw new IllegalArgumentException(op + ": x must be [N,C,H,W] or [N,C], got " + x.shape());
-        }
-        int[] d = nChw(x.shape());
-        for (Tensor t : perChannel) {
-            sameShape(op, "per-channel tensor", own(op, "per-channel tensor", t, DataType.FLOAT32), Shape.of(d[1]));
-        }
-        return d;
+        ChannelGeometry g = checks.lrnBackward(x, y, scale, dy, spec, dx);
+        bound(normalization).lrnBackward(g, x, y, scale, dy, spec, dx);
     }
 
     @Override
     public void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, float momentum, float eps,
                                          Tensor runningMean, Tensor runningVar, Tensor saveMean, Tensor saveInvStd,
                                          Tensor y) {
-        begin();
-        String op = "batchNormForwardTraining";
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        sameShape(op, "y", ty, tx.shape());
-        int[] d = batchNormShape(op, tx, gamma, beta, runningMean, runningVar, saveMean, saveInvStd);
-        normalization.batchNormForwardTraining(tx, gamma, beta, momentum, eps, runningMean, runningVar, saveMean,
-                saveInvStd, ty, d[0], d[1], d[2]);
+        ChannelGeometry g = checks.batchNormForwardTraining(x, gamma, beta, momentum, eps, runningMean, runningVar,
+                saveMean, saveInvStd, y);
+        bound(normalization).batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar,
+                saveMean, saveInvStd, y);
     }
 
     @Override
     public void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                           Tensor runningVar, float eps, Tensor y) {
-        begin();
-        String op = "batchNormForwardInference";
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor ty = own(op, "y", y, DataType.FLOAT32);
-        sameShape(op, "y", ty, tx.shape());
-        int[] d = batchNormShape(op, tx, gamma, beta, runningMean, runningVar);
-        normalization.batchNormForwardInference(tx, gamma, beta, runningMean, runningVar, eps, ty, d[0], d[1], d[2]);
+        ChannelGeometry g = checks.batchNormForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
+        bound(normalization).batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
     }
 
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta) {
-        begin();
-        String op = "batchNormBackward";
-        CudaTensor tx = own(op, "x", x, DataType.FLOAT32);
-        CudaTensor tdy = own(op, "dy", dy, DataType.FLOAT32);
-        CudaTensor tdx = own(op, "dx", dx, DataType.FLOAT32);
-        sameShape(op, "dy", tdy, tx.shape());
-        sameShape(op, "dx", tdx, tx.shape());
-        int[] d = batchNormShape(op, tx, gamma, saveMean, saveInvStd, dgamma, dbeta);
-        normalization.batchNormBackward(tx, tdy, gamma, saveMean, saveInvStd, tdx, dgamma, dbeta, d[0], d[1], d[2]);
+        ChannelGeometry g = checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        bound(normalization).batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
-    // ---------------------------------------------------------------- optimizer updates
-
-    private CudaTensor[] optimizerTensors(String op, Tensor param, Tensor... state) {
-        CudaTensor p = own(op, "param", param, DataType.FLOAT32);
-        CudaTensor[] out = new CudaTensor[state.length + 1];
-        out[0] = p;
-        for (int i = 0; i < state.length; i++) {
-            out[i + 1] = own(op, "gradient/state", state[i], DataType.FLOAT32);
-            sameSize(op, "gradient/state", out[i + 1], p.size(), "the size of param " + p.shape());
-        }
-        return out;
-    }
+    // ---------------------------------------------------------------- optimizers
 
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
-        begin();
-        CudaTensor[] t = optimizerTensors("sgdUpdate", param, grad);
-        optimizers.sgd(t[0], t[1], lr, weightDecay);
+        checks.sgdUpdate(param, grad, lr, weightDecay);
+        bound(optimizers).sgd(param, grad, lr, weightDecay);
     }
 
     @Override
     public void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
                                float weightDecay, boolean nesterov) {
-        begin();
-        CudaTensor[] t = optimizerTensors("momentumUpdate", param, grad, velocity);
-        optimizers.momentum(t[0], t[1], t[2], lr, momentum, weightDecay, nesterov);
+        checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+        bound(optimizers).momentum(param, grad, velocity, lr, momentum, weightDecay, nesterov);
     }
 
     @Override
     public void adagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
-        begin();
-        CudaTensor[] t = optimizerTensors("adagradUpdate", param, grad, sumSquares);
-        optimizers.adagrad(t[0], t[1], t[2], lr, eps, weightDecay);
+        checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
+        bound(optimizers).adagrad(param, grad, sumSquares, lr, eps, weightDecay);
     }
 
     @Override
     public void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
                               float weightDecay) {
-        begin();
-        CudaTensor[] t = optimizerTensors("rmspropUpdate", param, grad, meanSquare);
-        optimizers.rmsprop(t[0], t[1], t[2], lr, decay, eps, weightDecay);
+        checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
+        bound(optimizers).rmsprop(param, grad, meanSquare, lr, decay, eps, weightDecay);
     }
 
     @Override
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                            float eps, float weightDecay, int step) {
-        begin();
-        if (step < 1) {
-            throw new IllegalArgumentException("adamUpdate: step starts at 1, got " + step);
-        }
-        CudaTensor[] t = optimizerTensors("adamUpdate", param, grad, m, v);
-        optimizers.adam(t[0], t[1], t[2], t[3], lr, beta1, beta2, eps, weightDecay, step);
+        checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        bound(optimizers).adam(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
     }
 
     // ---------------------------------------------------------------- plumbing
 
-    /** Checks the backend is open and binds its context to the calling thread. */
-    private void begin() {
-        if (closed) {
-            throw new IllegalStateException("CUDA backend used after close");
-        }
+    /** target (a family, the pool, the device), once the device's context is bound to the calling thread. */
+    private <T> T bound(T target) {
         device.makeCurrent();
-    }
-
-    /** t as a CudaTensor of this backend, open, of the given type (null: any). */
-    private CudaTensor own(String op, String what, Tensor t, DataType type) {
-        notNull(op, what, t);
-        if (!(t instanceof CudaTensor ct) || ct.owner() != this) {
-            throw new IllegalArgumentException(op + ": " + what + " " + t + " does not belong to this CUDA backend");
-        }
-        t.checkOpen();
-        if (type != null) {
-            type(op, what, t, type);
-        }
-        return ct;
+        return target;
     }
 
     @Override

@@ -2,8 +2,8 @@ package org.convnet4j.backend.cuda;
 
 import static org.convnet4j.backend.cuda.CudaTensor.addressOf;
 
+import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvSpec;
-import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -33,65 +33,44 @@ final class CudaConvolution {
         this.workspace = context.workspace();
     }
 
-    /** The sizes of one convolution and how many images a workspace chunk holds. */
-    record Geometry(int n, int c, int h, int w, int fn, int fh, int fw, int oh, int ow, ConvSpec spec) {
-        Geometry(Shape x, Shape wt, Shape y, ConvSpec spec) {
-            this(x.dim(0), x.dim(1), x.dim(2), x.dim(3), wt.dim(0), wt.dim(2), wt.dim(3), y.dim(2), y.dim(3), spec);
-        }
+    /** Workspace per image of a chunk: its columns [CK, P] and its output (or dy) [FN, P]. */
+    private static long bytesPerImage(ConvGeometry g) {
+        return colBytesPerImage(g) + 4L * g.fn() * g.p();
+    }
 
-        /** Rows of the column matrix: C*FH*FW. */
-        int ck() {
-            return c * fh * fw;
-        }
+    private static long colBytesPerImage(ConvGeometry g) {
+        return 4L * g.ck() * g.p();
+    }
 
-        /** Columns of the column matrix: OH*OW. */
-        int p() {
-            return oh * ow;
-        }
-
-        long colBytesPerImage() {
-            return 4L * ck() * p();
-        }
-
-        /** Workspace per image of a chunk: its columns and its output (or dy) in the channel-major layout. */
-        long bytesPerImage() {
-            return colBytesPerImage() + 4L * fn * p();
-        }
-
-        /** Images per chunk: as many as fit under MAX_WORKSPACE_BYTES, at least 1, at most N. */
-        int chunk() {
-            return (int) Math.max(1, Math.min(n, MAX_WORKSPACE_BYTES / bytesPerImage()));
-        }
-
-        /** Bytes of one image of x (or dx). */
-        long imageBytes() {
-            return 4L * c * h * w;
-        }
-
-        /** The arguments of im2col_f32 and col2im_f32: the two pointers, the image count and the sizes. */
-        Object[] kernelArgs(long from, long to, int images) {
-            return new Object[] {from, to, images, c, h, w, fh, fw, oh, ow, spec.strideH(), spec.strideW(),
-                    spec.padH(), spec.padW(), spec.dilationH(), spec.dilationW()};
-        }
+    /** Images per chunk: as many as fit under MAX_WORKSPACE_BYTES, at least 1, at most N. */
+    private static int chunk(ConvGeometry g) {
+        return (int) Math.max(1, Math.min(g.n(), MAX_WORKSPACE_BYTES / bytesPerImage(g)));
     }
 
     /** The workspace one convolution of this geometry takes in any of its passes, in bytes. */
-    static long workspaceBytes(Geometry g) {
-        return g.bytesPerImage() * g.chunk();
+    static long workspaceBytes(ConvGeometry g) {
+        return bytesPerImage(g) * chunk(g);
+    }
+
+    /** The arguments of im2col_f32 and col2im_f32: the two pointers, the image count and the sizes. */
+    private static Object[] im2colArgs(ConvGeometry g, long from, long to, int images) {
+        ConvSpec s = g.spec();
+        return new Object[] {from, to, images, g.c(), g.h(), g.w(), g.fh(), g.fw(), g.oh(), g.ow(), s.strideH(),
+                s.strideW(), s.padH(), s.padW(), s.dilationH(), s.dilationW()};
     }
 
     /** y = conv(x, w) + bias (bias may be null). */
-    void forward(Geometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+    void forward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
         int ck = g.ck();
         int p = g.p();
-        int chunk = g.chunk();
+        int chunk = chunk(g);
         long col = workspace.address(workspaceBytes(g));
-        long yT = col + g.colBytesPerImage() * chunk;
+        long yT = col + colBytesPerImage(g) * chunk;
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int images = Math.min(chunk, g.n() - n0);
             int columns = images * p;
-            long xAt = addressOf(x) + n0 * g.imageBytes();
-            launcher.launch("im2col_f32", (long) images * g.c() * p, g.kernelArgs(xAt, col, images));
+            long xAt = addressOf(x) + 4L * n0 * g.imageSize();
+            launcher.launch("im2col_f32", (long) images * g.c() * p, im2colArgs(g, xAt, col, images));
             // yT [FN, B*P] = W [FN, CK] * col [CK, B*P]
             gemm.sgemmStridedBatched(false, false, g.fn(), columns, ck, 1f, addressOf(w), ck, 0, col, columns, 0,
                     0f, yT, columns, 0, 1);
@@ -102,12 +81,12 @@ final class CudaConvolution {
     }
 
     /** dx = the gradient of the convolution with respect to its input. */
-    void backwardData(Geometry g, Tensor dy, Tensor w, Tensor dx) {
+    void backwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
         int ck = g.ck();
         int p = g.p();
-        int chunk = g.chunk();
+        int chunk = chunk(g);
         long col = workspace.address(workspaceBytes(g));
-        long dyT = col + g.colBytesPerImage() * chunk;
+        long dyT = col + colBytesPerImage(g) * chunk;
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int images = Math.min(chunk, g.n() - n0);
             int columns = images * p;
@@ -116,28 +95,28 @@ final class CudaConvolution {
             // col [CK, B*P] = W^T [CK, FN] * dyT [FN, B*P]
             gemm.sgemmStridedBatched(true, false, ck, columns, g.fn(), 1f, addressOf(w), ck, 0, dyT, columns, 0,
                     0f, col, columns, 0, 1);
-            long dxAt = addressOf(dx) + n0 * g.imageBytes();
-            launcher.launch("col2im_f32", (long) images * g.c() * g.h() * g.w(), g.kernelArgs(col, dxAt, images));
+            long dxAt = addressOf(dx) + 4L * n0 * g.imageSize();
+            launcher.launch("col2im_f32", (long) images * g.c() * g.h() * g.w(), im2colArgs(g, col, dxAt, images));
         }
     }
 
     /** dw += the gradient of the convolution with respect to its filters. */
-    void backwardFilter(Geometry g, Tensor x, Tensor dy, Tensor dw) {
+    void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw) {
         int ck = g.ck();
         int p = g.p();
         int fn = g.fn();
-        int chunk = g.chunk();
+        int chunk = chunk(g);
         int maxSlices = gemm.kSlices(fn, ck, chunk * p);
         long col = workspace.address(workspaceBytes(g) + (maxSlices > 1 ? 4L * maxSlices * fn * ck : 0));
-        long dyT = col + g.colBytesPerImage() * chunk;
+        long dyT = col + colBytesPerImage(g) * chunk;
         long partial = dyT + 4L * fn * p * chunk;
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int images = Math.min(chunk, g.n() - n0);
             int columns = images * p;
             launcher.launch("nchw_to_cnhw_f32", (long) fn * columns, addressOf(dy) + 4L * n0 * fn * p, dyT,
                     images, fn, p);
-            long xAt = addressOf(x) + n0 * g.imageBytes();
-            launcher.launch("im2col_f32", (long) images * g.c() * p, g.kernelArgs(xAt, col, images));
+            long xAt = addressOf(x) + 4L * n0 * g.imageSize();
+            launcher.launch("im2col_f32", (long) images * g.c() * p, im2colArgs(g, xAt, col, images));
             int slices = Math.min(maxSlices, gemm.kSlices(fn, ck, columns));
             if (slices <= 1) {
                 // dW [FN, CK] += dyT [FN, B*P] * col^T [B*P, CK]: the sum over the chunk's images is the GEMM's K

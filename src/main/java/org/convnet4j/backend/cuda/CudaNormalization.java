@@ -1,5 +1,6 @@
 package org.convnet4j.backend.cuda;
 
+import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.LrnSpec;
 import org.convnet4j.tensor.Tensor;
 
@@ -7,7 +8,7 @@ import org.convnet4j.tensor.Tensor;
  * The normalization family on the GPU: the kernels of kernels/normalization.cu, local response
  * normalization across channels (one thread per element) and batch normalization per channel (one block
  * per channel for the statistics and their gradients, a fixed-order reduction; one thread per element for
- * inference). Tensors are [N, C, S] with S the product of the dimensions after the channel (1 for [N, C]).
+ * inference). Tensors are seen as [N, C, S] ({@link ChannelGeometry}).
  */
 final class CudaNormalization {
     private final KernelLauncher launcher;
@@ -17,35 +18,36 @@ final class CudaNormalization {
     }
 
     /** y = x / scale^beta with scale = k + alpha/size * the sum of x^2 over size neighbouring channels. */
-    void lrnForward(Tensor x, LrnSpec spec, Tensor scale, Tensor y, int n, int c, int s) {
-        launcher.launch("lrn_forward_f32", x.size(), x, scale, y, n, c, s, spec.size(), spec.alpha(), spec.beta(),
-                spec.k());
+    void lrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
+        launcher.launch("lrn_forward_f32", x.size(), x, scale, y, g.n(), g.channels(), g.inner(), spec.size(),
+                spec.alpha(), spec.beta(), spec.k());
     }
 
-    void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx, int n, int c, int s) {
-        launcher.launch("lrn_backward_f32", x.size(), x, y, scale, dy, dx, n, c, s, spec.size(), spec.alpha(),
-                spec.beta());
+    void lrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
+        launcher.launch("lrn_backward_f32", x.size(), x, y, scale, dy, dx, g.n(), g.channels(), g.inner(),
+                spec.size(), spec.alpha(), spec.beta());
     }
 
     /** y from the batch's statistics; the running ones move by momentum; saves mean and 1/sqrt(var + eps). */
-    void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, float momentum, float eps, Tensor runningMean,
-                                  Tensor runningVar, Tensor saveMean, Tensor saveInvStd, Tensor y, int n, int c,
-                                  int s) {
-        launcher.launchGrid("batchnorm_forward_training_f32", c, 1, 1, KernelLauncher.BLOCK, 0, x, gamma, beta, y,
-                runningMean, runningVar, saveMean, saveInvStd, n, c, s, momentum, eps);
+    void batchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta, float momentum, float eps,
+                                  Tensor runningMean, Tensor runningVar, Tensor saveMean, Tensor saveInvStd,
+                                  Tensor y) {
+        launcher.launchGrid("batchnorm_forward_training_f32", g.channels(), 1, 1, KernelLauncher.BLOCK, 0, x, gamma,
+                beta, y, runningMean, runningVar, saveMean, saveInvStd, g.n(), g.channels(), g.inner(), momentum,
+                eps);
     }
 
     /** y from the running statistics. */
-    void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-                                   float eps, Tensor y, int n, int c, int s) {
-        launcher.launch("batchnorm_forward_inference_f32", x.size(), x, gamma, beta, runningMean, runningVar, y, n, c,
-                s, eps);
+    void batchNormForwardInference(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+                                   Tensor runningVar, float eps, Tensor y) {
+        launcher.launch("batchnorm_forward_inference_f32", x.size(), x, gamma, beta, runningMean, runningVar, y,
+                g.n(), g.channels(), g.inner(), eps);
     }
 
     /** dx, with dgamma and dbeta accumulated, from the statistics the training forward saved. */
-    void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd, Tensor dx,
-                           Tensor dgamma, Tensor dbeta, int n, int c, int s) {
-        launcher.launchGrid("batchnorm_backward_f32", c, 1, 1, KernelLauncher.BLOCK, 0, x, dy, gamma, saveMean,
-                saveInvStd, dx, dgamma, dbeta, n, c, s);
+    void batchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                           Tensor dx, Tensor dgamma, Tensor dbeta) {
+        launcher.launchGrid("batchnorm_backward_f32", g.channels(), 1, 1, KernelLauncher.BLOCK, 0, x, dy, gamma,
+                saveMean, saveInvStd, dx, dgamma, dbeta, g.n(), g.channels(), g.inner());
     }
 }

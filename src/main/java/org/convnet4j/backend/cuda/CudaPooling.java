@@ -2,8 +2,8 @@ package org.convnet4j.backend.cuda;
 
 import java.util.Arrays;
 
+import org.convnet4j.backend.PoolGeometry;
 import org.convnet4j.backend.PoolSpec;
-import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -19,29 +19,30 @@ final class CudaPooling {
     }
 
     /** y = the max of each window of x [N,C,H,W]; switches = the index of each winner in its image plane. */
-    void maxForward(Tensor x, PoolSpec spec, Shape out, Tensor y, Tensor switches) {
-        launcher.launch("maxpool_forward_f32", y.size(), args(x.shape(), out, spec, x, y, switches));
+    void maxForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
+        launcher.launch("maxpool_forward_f32", y.size(), args(g, x, y, switches));
     }
 
     /** dx = dy routed to the winners recorded in switches. */
-    void maxBackward(Tensor dy, Tensor switches, PoolSpec spec, Shape out, Tensor dx) {
-        launcher.launch("maxpool_backward_f32", dx.size(), args(dx.shape(), out, spec, dy, switches, dx));
+    void maxBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
+        launcher.launch("maxpool_backward_f32", dx.size(), args(g, dy, switches, dx));
     }
 
     /** y = the mean of each window of x (padding counts as zeros: each sum is divided by the window's area). */
-    void avgForward(Tensor x, PoolSpec spec, Shape out, Tensor y) {
-        launcher.launch("avgpool_forward_f32", y.size(), args(x.shape(), out, spec, x, y));
+    void avgForward(PoolGeometry g, Tensor x, Tensor y) {
+        launcher.launch("avgpool_forward_f32", y.size(), args(g, x, y));
     }
 
     /** dx = dy spread evenly over each window. */
-    void avgBackward(Tensor dy, PoolSpec spec, Shape out, Tensor dx) {
-        launcher.launch("avgpool_backward_f32", dx.size(), args(dx.shape(), out, spec, dy, dx));
+    void avgBackward(PoolGeometry g, Tensor dy, Tensor dx) {
+        launcher.launch("avgpool_backward_f32", dx.size(), args(g, dy, dx));
     }
 
     /** The kernels' arguments: the tensors, then N, C, H, W of x, OH, OW and the window's sizes. */
-    private static Object[] args(Shape x, Shape y, PoolSpec s, Object... tensors) {
-        Object[] sizes = {x.dim(0), x.dim(1), x.dim(2), x.dim(3), y.dim(2), y.dim(3), s.kernelH(), s.kernelW(),
-                s.strideH(), s.strideW(), s.padH(), s.padW()};
+    private static Object[] args(PoolGeometry g, Object... tensors) {
+        PoolSpec s = g.spec();
+        Object[] sizes = {g.n(), g.c(), g.h(), g.w(), g.oh(), g.ow(), s.kernelH(), s.kernelW(), s.strideH(),
+                s.strideW(), s.padH(), s.padW()};
         Object[] all = Arrays.copyOf(tensors, tensors.length + sizes.length);
         System.arraycopy(sizes, 0, all, tensors.length, sizes.length);
         return all;

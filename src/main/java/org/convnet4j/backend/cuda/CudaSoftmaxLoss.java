@@ -1,5 +1,6 @@
 package org.convnet4j.backend.cuda;
 
+import org.convnet4j.backend.RowGeometry;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -16,21 +17,22 @@ final class CudaSoftmaxLoss {
         this.workspace = context.workspace();
     }
 
-    /** probs = softmax of each of the n rows of k logits; loss [1] = the mean cross-entropy against labels. */
-    void forward(Tensor logits, Tensor labels, Tensor probs, Tensor loss, int n, int k) {
+    /** probs = softmax of each row of logits; loss [1] = the mean cross-entropy against labels. */
+    void forward(RowGeometry g, Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
+        int n = g.n();
         long rowLoss = workspace.address(4L * n);
         launcher.launchGrid("softmax_xent_rows_f32", (int) Math.min(n, KernelLauncher.MAX_BLOCKS), 1, 1,
-                KernelLauncher.BLOCK, 0, logits, labels, probs, rowLoss, n, k);
+                KernelLauncher.BLOCK, 0, logits, labels, probs, rowLoss, n, g.k());
         launcher.launchGrid("mean_f32", 1, 1, 1, KernelLauncher.BLOCK, 0, rowLoss, loss, n);
     }
 
-    /** dlogits = (probs - onehot(labels)) / n over n rows of k. */
-    void backward(Tensor probs, Tensor labels, Tensor dlogits, int n, int k) {
-        launcher.launch("softmax_xent_backward_f32", probs.size(), probs, labels, dlogits, n, k);
+    /** dlogits = (probs - onehot(labels)) / n. */
+    void backward(RowGeometry g, Tensor probs, Tensor labels, Tensor dlogits) {
+        launcher.launch("softmax_xent_backward_f32", probs.size(), probs, labels, dlogits, g.n(), g.k());
     }
 
-    /** out[i] = the index of the largest of the k values of row i (the first one on ties). */
-    void argmax(Tensor x, Tensor out, int n, int k) {
-        launcher.launch("argmax_f32", n, x, out, n, k);
+    /** out[i] = the index of the largest value of row i (the first one on ties). */
+    void argmax(RowGeometry g, Tensor x, Tensor out) {
+        launcher.launch("argmax_f32", g.n(), x, out, g.n(), g.k());
     }
 }

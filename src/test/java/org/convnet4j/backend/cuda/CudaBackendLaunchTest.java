@@ -112,7 +112,7 @@ class CudaBackendLaunchTest {
         b.batchNormForwardTraining(y2, g, be, 0.1f, 1e-5f, rm, rv, sm, si, y2);
 
         b.sgdUpdate(w, dw, 0.1f, 1e-4f);
-        b.momentumUpdate(w, dw.reshape(Shape.of(4, 27)), t(4, 3, 3, 3), 0.1f, 0.9f, 0f, true);
+        b.momentumUpdate(w, dw, t(4, 3, 3, 3), 0.1f, 0.9f, 0f, true);
         b.adagradUpdate(w, dw, t(4, 3, 3, 3), 0.1f, 1e-8f, 0f);
         b.rmspropUpdate(w, dw, t(4, 3, 3, 3), 0.1f, 0.9f, 1e-8f, 0f);
         b.adamUpdate(w, dw, t(4, 3, 3, 3), t(4, 3, 3, 3), 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1);
