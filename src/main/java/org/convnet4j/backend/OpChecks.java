@@ -160,11 +160,7 @@ public final class OpChecks {
 
     /** t of rank &gt;= 2 and its per-channel vector [C]. */
     private ChannelGeometry perChannel(String op, String name, Tensor t, String vectorName, Tensor vector) {
-        open(op);
-        Shape s = floats(op, name, t);
-        minRank(op, name, s, 2);
-        allShaped(op, Shape.of(s.dim(1)), vectorName, vector);
-        return ChannelGeometry.of(s);
+        return ChannelGeometry.of(withVector(op, name, t, 1, vectorName, vector, DataType.FLOAT32));
     }
 
     // ---------------------------------------------------------------- convolution
@@ -280,11 +276,18 @@ public final class OpChecks {
 
     /** x FLOAT32 [N, ...] as N rows, and its INT32 per-row vector [N]. */
     private RowGeometry rows(String op, String name, Tensor x, String vectorName, Tensor vector) {
+        Shape s = withVector(op, name, x, 0, vectorName, vector, DataType.INT32);
+        return new RowGeometry(s.n(), s.sizePerItem());
+    }
+
+    /** The shape of t, FLOAT32 of rank &gt;= 2, whose vector is [t's dimension axis] of vectorType. */
+    private Shape withVector(String op, String name, Tensor t, int axis, String vectorName, Tensor vector,
+                             DataType vectorType) {
         open(op);
-        Shape sx = floats(op, name, x);
-        minRank(op, name, sx, 2);
-        shape(op, vectorName, tensor(op, vectorName, vector, DataType.INT32).shape(), Shape.of(sx.n()));
-        return new RowGeometry(sx.n(), sx.sizePerItem());
+        Shape s = floats(op, name, t);
+        minRank(op, name, s, 2);
+        shape(op, vectorName, tensor(op, vectorName, vector, vectorType).shape(), Shape.of(s.dim(axis)));
+        return s;
     }
 
     // ---------------------------------------------------------------- dropout
