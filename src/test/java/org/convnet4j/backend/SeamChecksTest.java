@@ -85,8 +85,23 @@ class SeamChecksTest {
             return t;
         }
 
+        /** The kind's shared backend. */
+        Backend b() {
+            return kind.shared();
+        }
+
         Tensor t(Shape s, DataType type) {
-            return on(kind.shared(), s, type);
+            return on(b(), s, type);
+        }
+
+        /** A FLOAT32 tensor of these dimensions on the shared backend. */
+        Tensor f(int... dims) {
+            return t(Shape.of(dims), F);
+        }
+
+        /** An INT32 tensor of these dimensions on the shared backend. */
+        Tensor i(int... dims) {
+            return t(Shape.of(dims), I);
         }
 
         Tensor[] valid(Backend b, Op op) {
@@ -198,8 +213,8 @@ class SeamChecksTest {
                         what + " must not be null"));
             }
             cases.add(replaced(op, at, "of another backend", bench -> bench.on(bench.kind.other(), a.shape(),
-                    a.type()), IllegalArgumentException.class, what + " Tensor" + a.shape(), "does not belong to this cpu"
-                    + " backend"));
+                    a.type()), IllegalArgumentException.class, what + " Tensor" + a.shape(),
+                    "does not belong to this cpu backend"));
             cases.add(replaced(op, at, "closed", bench -> {
                 Tensor t = bench.t(a.shape(), a.type());
                 t.close();
@@ -210,11 +225,13 @@ class SeamChecksTest {
                 Tensor view = root.reshape(a.shape());
                 root.close();
                 return view;
-            }, IllegalStateException.class, what + " " + a.shape() + " used after close (of the tensor it is a view of)"));
+            }, IllegalStateException.class,
+                    what + " " + a.shape() + " used after close (of the tensor it is a view of)"));
             if (!n.equals("copy")) {
                 DataType wrong = a.type() == F ? I : F;
                 cases.add(replaced(op, at, wrong.toString(), bench -> bench.t(a.shape(), wrong),
-                        IllegalArgumentException.class, what + " " + a.shape() + " must be " + a.type() + ", got " + wrong));
+                        IllegalArgumentException.class,
+                        what + " " + a.shape() + " must be " + a.type() + ", got " + wrong));
             }
             if (a.wrongShape() != null) {
                 cases.add(replaced(op, at, "of shape " + a.wrongShape(), bench -> bench.t(a.wrongShape(), a.type()),
@@ -232,9 +249,9 @@ class SeamChecksTest {
     private static Case replaced(Op op, int at, String how, Replacement replacement,
                                  Class<? extends RuntimeException> type, String... fragments) {
         return new Case(op.name() + " with " + op.args().get(at).name() + " " + how, bench -> {
-            Tensor[] t = bench.valid(bench.kind.shared(), op);
+            Tensor[] t = bench.valid(bench.b(), op);
             t[at] = replacement.make(bench);
-            op.call().run(bench.kind.shared(), t);
+            op.call().run(bench.b(), t);
         }, type, fragments);
     }
 
@@ -244,140 +261,140 @@ class SeamChecksTest {
         ConvSpec stride2 = ConvSpec.of(2, 0);
         PoolSpec pool2 = PoolSpec.of(2, 2);
         return List.of(
-                new Case("allocate with a null shape", bench -> bench.kind.shared().allocate(null, F), iae,
+                new Case("allocate with a null shape", bench -> bench.b().allocate(null, F), iae,
                         "allocate: shape and data type must not be null"),
-                new Case("allocate with a null data type", bench -> bench.kind.shared().allocate(Shape.of(2), null), iae,
+                new Case("allocate with a null data type", bench -> bench.b().allocate(Shape.of(2), null), iae,
                         "allocate: shape and data type must not be null"),
                 new Case("allocate on a closed backend", bench -> {
                     Backend b = bench.fresh();
                     b.close();
                     b.allocate(Shape.of(2), F);
                 }, IllegalStateException.class, "allocate: this cpu backend was closed"),
-                new Case("fill of a tensor no backend made", bench -> bench.kind.shared().fill(alien(), 0f), iae,
+                new Case("fill of a tensor no backend made", bench -> bench.b().fill(alien(), 0f), iae,
                         "fill: t Tensor[2] FLOAT32 on alien does not belong to this cpu backend"),
                 new Case("synchronize on a closed backend", bench -> {
                     Backend b = bench.fresh();
                     b.close();
                     b.synchronize();
                 }, IllegalStateException.class, "synchronize: this cpu backend was closed"),
-                new Case("upload of a host array of the wrong length", bench -> bench.kind.shared().upload(new float[5],
-                        bench.t(Shape.of(2, 3), F)), iae,
+                new Case("upload of a host array of the wrong length", bench -> bench.b().upload(new float[5],
+                        bench.f(2, 3)), iae,
                         "upload: host array of 5 elements does not match tensor [2, 3] of 6 elements"),
-                new Case("upload of a null int array", bench -> bench.kind.shared().upload((int[]) null,
-                        bench.t(Shape.of(2, 3), I)), iae, "upload: host array of null does not match tensor [2, 3]"),
-                new Case("download into a host array of the wrong length", bench -> bench.kind.shared().download(
-                        bench.t(Shape.of(2, 3), F), new float[7]), iae, "download: host array of 7 elements"),
-                new Case("download into a null int array", bench -> bench.kind.shared().download(
-                        bench.t(Shape.of(2, 3), I), (int[]) null), iae, "download: host array of null"),
-                new Case("copy between data types", bench -> bench.kind.shared().copy(bench.t(Shape.of(6), F),
-                        bench.t(Shape.of(2, 3), I)), iae, "copy: src [6] FLOAT32 and dst [2, 3] INT32 must have the same"
+                new Case("upload of a null int array", bench -> bench.b().upload((int[]) null,
+                        bench.i(2, 3)), iae, "upload: host array of null does not match tensor [2, 3]"),
+                new Case("download into a host array of the wrong length", bench -> bench.b().download(
+                        bench.f(2, 3), new float[7]), iae, "download: host array of 7 elements"),
+                new Case("download into a null int array", bench -> bench.b().download(
+                        bench.i(2, 3), (int[]) null), iae, "download: host array of null"),
+                new Case("copy between data types", bench -> bench.b().copy(bench.f(6),
+                        bench.i(2, 3)), iae, "copy: src [6] FLOAT32 and dst [2, 3] INT32 must have the same"
                         + " size and data type"),
-                new Case("gemm of rank 3", bench -> bench.kind.shared().gemm(bench.t(Shape.of(1, 2, 3), F), false,
-                        bench.t(Shape.of(3, 4), F), false, bench.t(Shape.of(2, 4), F), 1f, 0f), iae,
+                new Case("gemm of rank 3", bench -> bench.b().gemm(bench.f(1, 2, 3), false,
+                        bench.f(3, 4), false, bench.f(2, 4), 1f, 0f), iae,
                         "gemm: a must have rank 2, got [1, 2, 3]"),
-                new Case("gemm with inner sizes that differ", bench -> bench.kind.shared().gemm(bench.t(Shape.of(2, 3), F),
-                        true, bench.t(Shape.of(3, 4), F), false, bench.t(Shape.of(3, 4), F), 1f, 0f), iae,
+                new Case("gemm with inner sizes that differ", bench -> bench.b().gemm(bench.f(2, 3),
+                        true, bench.f(3, 4), false, bench.f(3, 4), 1f, 0f), iae,
                         "gemm: op(a) (a transposed) is [3, 2] from a [2, 3]", "so c must be [3, 4]"),
-                new Case("linearForward with w of rank 3", bench -> bench.kind.shared().linearForward(
-                        bench.t(Shape.of(2, 3), F), bench.t(Shape.of(4, 3, 1), F), null, bench.t(Shape.of(2, 4), F)), iae,
+                new Case("linearForward with w of rank 3", bench -> bench.b().linearForward(
+                        bench.f(2, 3), bench.f(4, 3, 1), null, bench.f(2, 4)), iae,
                         "linearForward: w must have rank 2, got [4, 3, 1]"),
-                new Case("linearForward with x of rank 1", bench -> bench.kind.shared().linearForward(
-                        bench.t(Shape.of(3), F), bench.t(Shape.of(4, 3), F), null, bench.t(Shape.of(1, 4), F)), iae,
+                new Case("linearForward with x of rank 1", bench -> bench.b().linearForward(
+                        bench.f(3), bench.f(4, 3), null, bench.f(1, 4)), iae,
                         "linearForward: x must have rank >= 2, got [3]"),
-                new Case("linearForward with features that differ", bench -> bench.kind.shared().linearForward(
-                        bench.t(Shape.of(2, 5), F), bench.t(Shape.of(4, 3), F), null, bench.t(Shape.of(2, 4), F)), iae,
+                new Case("linearForward with features that differ", bench -> bench.b().linearForward(
+                        bench.f(2, 5), bench.f(4, 3), null, bench.f(2, 4)), iae,
                         "linearForward: x [2, 5] has 5 features per item but w [4, 3] expects 3"),
-                new Case("addBias on rank 1", bench -> bench.kind.shared().addBias(bench.t(Shape.of(3), F),
-                        bench.t(Shape.of(3), F)), iae, "addBias: y must have rank >= 2, got [3]"),
-                new Case("conv2dForward with x of rank 3", bench -> bench.kind.shared().conv2dForward(
-                        bench.t(Shape.of(2, 5, 5), F), bench.t(Shape.of(4, 2, 3, 3), F), null, ConvSpec.of(1, 0),
-                        bench.t(Shape.of(2, 4, 3, 3), F)), iae, "conv2dForward: input must be NCHW (rank 4), got [2, 5, 5]"),
-                new Case("conv2dForward with channels that differ", bench -> bench.kind.shared().conv2dForward(
-                        bench.t(Shape.of(2, 3, 5, 5), F), bench.t(Shape.of(4, 2, 3, 3), F), null, ConvSpec.of(1, 0),
-                        bench.t(Shape.of(2, 4, 3, 3), F)), iae,
+                new Case("addBias on rank 1", bench -> bench.b().addBias(bench.f(3),
+                        bench.f(3)), iae, "addBias: y must have rank >= 2, got [3]"),
+                new Case("conv2dForward with x of rank 3", bench -> bench.b().conv2dForward(
+                        bench.f(2, 5, 5), bench.f(4, 2, 3, 3), null, ConvSpec.of(1, 0),
+                        bench.f(2, 4, 3, 3)), iae, "conv2dForward: input must be NCHW (rank 4), got [2, 5, 5]"),
+                new Case("conv2dForward with channels that differ", bench -> bench.b().conv2dForward(
+                        bench.f(2, 3, 5, 5), bench.f(4, 2, 3, 3), null, ConvSpec.of(1, 0),
+                        bench.f(2, 4, 3, 3)), iae,
                         "conv2dForward: input [2, 3, 5, 5] has 3 channels but weights [4, 2, 3, 3] expect 2"),
-                new Case("conv2dForward with a non-integer output size", bench -> bench.kind.shared().conv2dForward(
-                        bench.t(Shape.of(1, 1, 6, 6), F), bench.t(Shape.of(1, 1, 3, 3), F), null, stride2,
-                        bench.t(Shape.of(1, 1, 2, 2), F)), iae, "conv2dForward height: output size",
+                new Case("conv2dForward with a non-integer output size", bench -> bench.b().conv2dForward(
+                        bench.f(1, 1, 6, 6), bench.f(1, 1, 3, 3), null, stride2,
+                        bench.f(1, 1, 2, 2)), iae, "conv2dForward height: output size",
                         "(H + 2P - D*(FH-1) - 1)/S + 1 = (6 + 2*0 - 1*(3-1) - 1)/2 + 1 = 2.5 is not a whole number"),
-                new Case("conv2dBackwardData with a non-integer output size", bench -> bench.kind.shared()
-                        .conv2dBackwardData(bench.t(Shape.of(1, 1, 2, 2), F), bench.t(Shape.of(1, 1, 3, 3), F), stride2,
-                                bench.t(Shape.of(1, 1, 6, 6), F)), iae, "conv2dBackwardData height", "not a whole number"),
-                new Case("conv2dBackwardFilter with a non-integer output size", bench -> bench.kind.shared()
-                        .conv2dBackwardFilter(bench.t(Shape.of(1, 1, 6, 6), F), bench.t(Shape.of(1, 1, 2, 2), F), stride2,
-                                bench.t(Shape.of(1, 1, 3, 3), F), null), iae, "conv2dBackwardFilter height",
+                new Case("conv2dBackwardData with a non-integer output size", bench -> bench.b()
+                        .conv2dBackwardData(bench.f(1, 1, 2, 2), bench.f(1, 1, 3, 3), stride2,
+                                bench.f(1, 1, 6, 6)), iae, "conv2dBackwardData height", "not a whole number"),
+                new Case("conv2dBackwardFilter with a non-integer output size", bench -> bench.b()
+                        .conv2dBackwardFilter(bench.f(1, 1, 6, 6), bench.f(1, 1, 2, 2), stride2,
+                                bench.f(1, 1, 3, 3), null), iae, "conv2dBackwardFilter height",
                         "not a whole number"),
-                new Case("conv2dForward with a window larger than the input", bench -> bench.kind.shared()
-                        .conv2dForward(bench.t(Shape.of(1, 1, 2, 2), F), bench.t(Shape.of(1, 1, 3, 3), F), null,
-                                ConvSpec.of(1, 0), bench.t(Shape.of(1, 1, 1, 1), F)), iae,
+                new Case("conv2dForward with a window larger than the input", bench -> bench.b()
+                        .conv2dForward(bench.f(1, 1, 2, 2), bench.f(1, 1, 3, 3), null,
+                                ConvSpec.of(1, 0), bench.f(1, 1, 1, 1)), iae,
                         "conv2dForward height: the window (3 after dilation) is larger than the padded input (2)"),
-                new Case("conv2dForward with a null spec", bench -> bench.kind.shared().conv2dForward(
-                        bench.t(Shape.of(1, 1, 5, 5), F), bench.t(Shape.of(2, 1, 3, 3), F), null, null,
-                        bench.t(Shape.of(1, 2, 3, 3), F)), iae, "conv2dForward: spec must not be null"),
-                new Case("maxPoolForward with a non-integer output size", bench -> bench.kind.shared().maxPoolForward(
-                        bench.t(Shape.of(1, 1, 5, 5), F), pool2, bench.t(Shape.of(1, 1, 2, 2), F),
-                        bench.t(Shape.of(1, 1, 2, 2), I)), iae, "maxPoolForward height",
+                new Case("conv2dForward with a null spec", bench -> bench.b().conv2dForward(
+                        bench.f(1, 1, 5, 5), bench.f(2, 1, 3, 3), null, null,
+                        bench.f(1, 2, 3, 3)), iae, "conv2dForward: spec must not be null"),
+                new Case("maxPoolForward with a non-integer output size", bench -> bench.b().maxPoolForward(
+                        bench.f(1, 1, 5, 5), pool2, bench.f(1, 1, 2, 2),
+                        bench.i(1, 1, 2, 2)), iae, "maxPoolForward height",
                         "(5 + 2*0 - 1*(2-1) - 1)/2 + 1", "not a whole number"),
-                new Case("avgPoolBackward with dx of rank 3", bench -> bench.kind.shared().avgPoolBackward(
-                        bench.t(Shape.of(1, 2, 2), F), pool2, bench.t(Shape.of(1, 4, 4), F)), iae,
+                new Case("avgPoolBackward with dx of rank 3", bench -> bench.b().avgPoolBackward(
+                        bench.f(1, 2, 2), pool2, bench.f(1, 4, 4)), iae,
                         "avgPoolBackward: input must be NCHW (rank 4), got [1, 4, 4]"),
-                new Case("avgPoolForward with a null spec", bench -> bench.kind.shared().avgPoolForward(
-                        bench.t(Shape.of(1, 1, 4, 4), F), null, bench.t(Shape.of(1, 1, 2, 2), F)), iae,
+                new Case("avgPoolForward with a null spec", bench -> bench.b().avgPoolForward(
+                        bench.f(1, 1, 4, 4), null, bench.f(1, 1, 2, 2)), iae,
                         "avgPoolForward: spec must not be null"),
-                new Case("activationForward with a null activation", bench -> bench.kind.shared().activationForward(
-                        null, bench.t(Shape.of(2, 3), F), bench.t(Shape.of(2, 3), F)), iae,
+                new Case("activationForward with a null activation", bench -> bench.b().activationForward(
+                        null, bench.f(2, 3), bench.f(2, 3)), iae,
                         "activationForward: activation must not be null"),
-                new Case("activationForward with y of another shape of the same size", bench -> bench.kind.shared()
-                        .activationForward(Activation.RELU, bench.t(Shape.of(2, 3), F), bench.t(Shape.of(3, 2), F)), iae,
+                new Case("activationForward with y of another shape of the same size", bench -> bench.b()
+                        .activationForward(Activation.RELU, bench.f(2, 3), bench.f(3, 2)), iae,
                         "activationForward: y must be [2, 3], got [3, 2]"),
-                new Case("softmaxCrossEntropyForward with logits of rank 1", bench -> bench.kind.shared()
-                        .softmaxCrossEntropyForward(bench.t(Shape.of(3), F), bench.t(Shape.of(3), I),
-                                bench.t(Shape.of(3), F), bench.t(Shape.of(1), F)), iae,
+                new Case("softmaxCrossEntropyForward with logits of rank 1", bench -> bench.b()
+                        .softmaxCrossEntropyForward(bench.f(3), bench.i(3),
+                                bench.f(3), bench.f(1)), iae,
                         "softmaxCrossEntropyForward: logits must have rank >= 2, got [3]"),
-                new Case("softmaxCrossEntropyBackward with a label per row missing", bench -> bench.kind.shared()
-                        .softmaxCrossEntropyBackward(bench.t(Shape.of(4, 10), F), bench.t(Shape.of(3), I),
-                                bench.t(Shape.of(4, 10), F)), iae, "softmaxCrossEntropyBackward: labels must be [4], got [3]"),
-                new Case("argmax of rank 1", bench -> bench.kind.shared().argmax(bench.t(Shape.of(3), F),
-                        bench.t(Shape.of(1), I)), iae, "argmax: x must have rank >= 2, got [3]"),
-                new Case("dropoutForward with p = 1", bench -> bench.kind.shared().dropoutForward(bench.t(Shape.of(4), F),
-                        1f, 1L, bench.t(Shape.of(4), F), bench.t(Shape.of(4), F)), iae,
+                new Case("softmaxCrossEntropyBackward with a label per row missing", bench -> bench.b()
+                        .softmaxCrossEntropyBackward(bench.f(4, 10), bench.i(3),
+                                bench.f(4, 10)), iae, "softmaxCrossEntropyBackward: labels must be [4], got [3]"),
+                new Case("argmax of rank 1", bench -> bench.b().argmax(bench.f(3),
+                        bench.i(1)), iae, "argmax: x must have rank >= 2, got [3]"),
+                new Case("dropoutForward with p = 1", bench -> bench.b().dropoutForward(bench.f(4),
+                        1f, 1L, bench.f(4), bench.f(4)), iae,
                         "dropoutForward: drop probability p must be in [0, 1), got 1.0"),
-                new Case("dropoutForward with p = NaN", bench -> bench.kind.shared().dropoutForward(
-                        bench.t(Shape.of(4), F), Float.NaN, 1L, bench.t(Shape.of(4), F), bench.t(Shape.of(4), F)), iae,
+                new Case("dropoutForward with p = NaN", bench -> bench.b().dropoutForward(
+                        bench.f(4), Float.NaN, 1L, bench.f(4), bench.f(4)), iae,
                         "got NaN"),
-                new Case("lrnForward on rank 2", bench -> bench.kind.shared().lrnForward(bench.t(Shape.of(2, 3), F),
-                        LrnSpec.alexNet(), bench.t(Shape.of(2, 3), F), bench.t(Shape.of(2, 3), F)), iae,
+                new Case("lrnForward on rank 2", bench -> bench.b().lrnForward(bench.f(2, 3),
+                        LrnSpec.alexNet(), bench.f(2, 3), bench.f(2, 3)), iae,
                         "lrnForward: x must have rank 4, got [2, 3]"),
-                new Case("lrnBackward with a null spec", bench -> bench.kind.shared().lrnBackward(
-                        bench.t(Shape.of(1, 3, 2, 2), F), bench.t(Shape.of(1, 3, 2, 2), F), bench.t(Shape.of(1, 3, 2, 2), F),
-                        bench.t(Shape.of(1, 3, 2, 2), F), null, bench.t(Shape.of(1, 3, 2, 2), F)), iae,
+                new Case("lrnBackward with a null spec", bench -> bench.b().lrnBackward(
+                        bench.f(1, 3, 2, 2), bench.f(1, 3, 2, 2), bench.f(1, 3, 2, 2),
+                        bench.f(1, 3, 2, 2), null, bench.f(1, 3, 2, 2)), iae,
                         "lrnBackward: spec must not be null"),
                 new Case("batchNormForwardInference on rank 3", bench -> {
-                    Backend b = bench.kind.shared();
-                    b.batchNormForwardInference(bench.t(Shape.of(2, 3, 4), F), bench.t(Shape.of(3), F),
-                            bench.t(Shape.of(3), F), bench.t(Shape.of(3), F), bench.t(Shape.of(3), F), 1e-5f,
-                            bench.t(Shape.of(2, 3, 4), F));
+                    Backend b = bench.b();
+                    b.batchNormForwardInference(bench.f(2, 3, 4), bench.f(3),
+                            bench.f(3), bench.f(3), bench.f(3), 1e-5f,
+                            bench.f(2, 3, 4));
                 }, iae, "batchNormForwardInference: x must be [N, C, H, W] or [N, C], got [2, 3, 4]"),
                 new Case("batchNormForwardInference with eps = 0", bench -> {
-                    Backend b = bench.kind.shared();
-                    b.batchNormForwardInference(bench.t(Shape.of(2, 3), F), bench.t(Shape.of(3), F),
-                            bench.t(Shape.of(3), F), bench.t(Shape.of(3), F), bench.t(Shape.of(3), F), 0f,
-                            bench.t(Shape.of(2, 3), F));
+                    Backend b = bench.b();
+                    b.batchNormForwardInference(bench.f(2, 3), bench.f(3),
+                            bench.f(3), bench.f(3), bench.f(3), 0f,
+                            bench.f(2, 3));
                 }, iae, "batchNormForwardInference: eps must be > 0, got 0.0"),
                 new Case("batchNormForwardTraining with one value per channel", bench -> {
-                    Backend b = bench.kind.shared();
+                    Backend b = bench.b();
                     Tensor[] c = new Tensor[6];
                     for (int i = 0; i < c.length; i++) {
-                        c[i] = bench.t(Shape.of(3), F);
+                        c[i] = bench.f(3);
                     }
-                    b.batchNormForwardTraining(bench.t(Shape.of(1, 3), F), c[0], c[1], 0.1f, 1e-5f, c[2], c[3], c[4],
-                            c[5], bench.t(Shape.of(1, 3), F));
+                    b.batchNormForwardTraining(bench.f(1, 3), c[0], c[1], 0.1f, 1e-5f, c[2], c[3], c[4],
+                            c[5], bench.f(1, 3));
                 }, iae, "batchNormForwardTraining: x [1, 3] has 1 value per channel"),
-                new Case("adamUpdate at step 0", bench -> bench.kind.shared().adamUpdate(bench.t(Shape.of(3), F),
-                        bench.t(Shape.of(3), F), bench.t(Shape.of(3), F), bench.t(Shape.of(3), F), 1e-3f, 0.9f, 0.999f,
+                new Case("adamUpdate at step 0", bench -> bench.b().adamUpdate(bench.f(3),
+                        bench.f(3), bench.f(3), bench.f(3), 1e-3f, 0.9f, 0.999f,
                         1e-8f, 0f, 0), iae, "adamUpdate: step starts at 1, got 0"),
-                new Case("sgdUpdate with grad of another shape of the same size", bench -> bench.kind.shared().sgdUpdate(
-                        bench.t(Shape.of(2, 3), F), bench.t(Shape.of(6), F), 0.1f, 0f), iae,
+                new Case("sgdUpdate with grad of another shape of the same size", bench -> bench.b().sgdUpdate(
+                        bench.f(2, 3), bench.f(6), 0.1f, 0f), iae,
                         "sgdUpdate: grad [6] must have the shape of param [2, 3]"));
     }
 
@@ -412,8 +429,9 @@ class SeamChecksTest {
                         optional("bias", s(4), s(5)), arg("y", F, s(2, 4), s(2, 5))),
                         (b, t) -> b.linearForward(t[0], t[1], t[2], t[3])),
                 new Op("linearBackward", List.of(arg("x", F, s(2, 3), s(2, 5)), arg("w", F, s(4, 3), s(4, 5)),
-                        arg("dy", F, s(2, 4), s(2, 5)), optional("dx", s(2, 3), s(3, 2)), arg("dw", F, s(4, 3), s(3, 4)),
-                        optional("dbias", s(4), s(5))), (b, t) -> b.linearBackward(t[0], t[1], t[2], t[3], t[4], t[5])),
+                        arg("dy", F, s(2, 4), s(2, 5)), optional("dx", s(2, 3), s(3, 2)),
+                        arg("dw", F, s(4, 3), s(3, 4)), optional("dbias", s(4), s(5))),
+                        (b, t) -> b.linearBackward(t[0], t[1], t[2], t[3], t[4], t[5])),
                 new Op("addBias", List.of(arg("y", F, s(2, 3, 2, 2), s(2, 4, 2, 2)), arg("bias", F, s(3), s(4))),
                         (b, t) -> b.addBias(t[0], t[1])),
                 new Op("biasGradient", List.of(arg("dy", F, s(2, 3, 2, 2), s(2, 4, 2, 2)), arg("dbias", F, s(3), s(4))),
@@ -431,14 +449,16 @@ class SeamChecksTest {
                 new Op("maxPoolForward", List.of(poolX, poolY, switches),
                         (b, t) -> b.maxPoolForward(t[0], pool, t[1], t[2])),
                 new Op("maxPoolBackward", List.of(arg("dy", F, s(1, 2, 2, 2), s(1, 2, 3, 3)), switches,
-                        arg("dx", F, s(1, 2, 4, 4), s(1, 2, 4, 6))), (b, t) -> b.maxPoolBackward(t[0], t[1], pool, t[2])),
+                        arg("dx", F, s(1, 2, 4, 4), s(1, 2, 4, 6))),
+                        (b, t) -> b.maxPoolBackward(t[0], t[1], pool, t[2])),
                 new Op("avgPoolForward", List.of(poolX, poolY), (b, t) -> b.avgPoolForward(t[0], pool, t[1])),
                 new Op("avgPoolBackward", List.of(arg("dy", F, s(1, 2, 2, 2), s(1, 2, 3, 3)),
                         arg("dx", F, s(1, 2, 4, 4), s(1, 2, 4, 6))), (b, t) -> b.avgPoolBackward(t[0], pool, t[1])),
                 new Op("activationForward", List.of(arg("x", F, s(2, 3), s(2, 4)), arg("y", F, s(2, 3), s(3, 2))),
                         (b, t) -> b.activationForward(Activation.RELU, t[0], t[1])),
                 new Op("activationBackward", List.of(arg("y", F, s(2, 3), s(2, 4)), arg("dy", F, s(2, 3), s(3, 2)),
-                        arg("dx", F, s(2, 3), s(3, 2))), (b, t) -> b.activationBackward(Activation.TANH, t[0], t[1], t[2])),
+                        arg("dx", F, s(2, 3), s(3, 2))),
+                        (b, t) -> b.activationBackward(Activation.TANH, t[0], t[1], t[2])),
                 new Op("softmaxCrossEntropyForward", List.of(arg("logits", F, s(2, 3), s(3, 3)),
                         arg("labels", I, s(2), s(3)), arg("probs", F, s(2, 3), s(2, 4)), arg("loss", F, s(1), s(2))),
                         (b, t) -> b.softmaxCrossEntropyForward(t[0], t[1], t[2], t[3])),
@@ -460,13 +480,14 @@ class SeamChecksTest {
                 new Op("batchNormForwardTraining", List.of(bnX, perChannel("gamma"), perChannel("beta"),
                         perChannel("runningMean"), perChannel("runningVar"), perChannel("saveMean"),
                         perChannel("saveInvStd"), arg("y", F, s(2, 3, 2, 2), s(2, 3, 2, 3))),
-                        (b, t) -> b.batchNormForwardTraining(t[0], t[1], t[2], 0.1f, 1e-5f, t[3], t[4], t[5], t[6], t[7])),
+                        (b, t) -> b.batchNormForwardTraining(t[0], t[1], t[2], 0.1f, 1e-5f, t[3], t[4], t[5], t[6],
+                                t[7])),
                 new Op("batchNormForwardInference", List.of(bnX, perChannel("gamma"), perChannel("beta"),
                         perChannel("runningMean"), perChannel("runningVar"), arg("y", F, s(2, 3, 2, 2), s(2, 3, 2, 3))),
                         (b, t) -> b.batchNormForwardInference(t[0], t[1], t[2], t[3], t[4], 1e-5f, t[5])),
-                new Op("batchNormBackward", List.of(bnX, arg("dy", F, s(2, 3, 2, 2), s(2, 3, 2, 3)), perChannel("gamma"),
-                        perChannel("saveMean"), perChannel("saveInvStd"), arg("dx", F, s(2, 3, 2, 2), s(2, 3, 2, 3)),
-                        perChannel("dgamma"), perChannel("dbeta")),
+                new Op("batchNormBackward", List.of(bnX, arg("dy", F, s(2, 3, 2, 2), s(2, 3, 2, 3)),
+                        perChannel("gamma"), perChannel("saveMean"), perChannel("saveInvStd"),
+                        arg("dx", F, s(2, 3, 2, 2), s(2, 3, 2, 3)), perChannel("dgamma"), perChannel("dbeta")),
                         (b, t) -> b.batchNormBackward(t[0], t[1], t[2], t[3], t[4], t[5], t[6], t[7])),
                 new Op("sgdUpdate", List.of(param, grad), (b, t) -> b.sgdUpdate(t[0], t[1], 0.1f, 1e-4f)),
                 new Op("momentumUpdate", List.of(param, grad, arg("velocity", F, s(2, 3), s(3, 2))),
