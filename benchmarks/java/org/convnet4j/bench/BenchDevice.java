@@ -6,7 +6,7 @@ import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.BackendUnavailableException;
 import org.convnet4j.backend.cpu.CpuBackend;
 import org.convnet4j.backend.cuda.CudaBackend;
-import org.convnet4j.backend.cuda.CudnnOps;
+import org.convnet4j.backend.cuda.Cudnn;
 import org.convnet4j.backend.cuda.GemmVariants;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -26,7 +26,7 @@ import org.convnet4j.tensor.Tensor;
 final class BenchDevice {
     private static CudaBackend cuda;
     private static String cudaUnavailable;
-    private static CudnnOps cudnn;
+    private static Cudnn cudnn;
     private static GemmVariants gemms;
 
     private BenchDevice() {
@@ -90,9 +90,9 @@ final class BenchDevice {
     }
 
     /** Shared cuDNN on the shared CUDA backend, or BackendUnavailableException with the reason. */
-    static synchronized CudnnOps cudnn() {
+    static synchronized Cudnn cudnn() {
         if (cudnn == null) {
-            cudnn = CudnnOps.open(cuda);
+            cudnn = Cudnn.open(cuda);
             System.out.println("# cuDNN " + cudnn.version());
         }
         return cudnn;
@@ -103,7 +103,7 @@ final class BenchDevice {
         if (!trial.gpu()) {
             return "cuDNN needs a GPU (this trial runs on the CPU)";
         }
-        return CudnnOps.unavailableReason();
+        return Cudnn.unavailableReason();
     }
 
     /** Every SGEMM variant, opened once on the shared CUDA backend. */

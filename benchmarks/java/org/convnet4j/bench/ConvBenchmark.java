@@ -4,7 +4,7 @@ import java.util.concurrent.TimeUnit;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.backend.cuda.CudaBackend;
-import org.convnet4j.backend.cuda.CudnnOps;
+import org.convnet4j.backend.cuda.CudnnConvolution;
 import org.convnet4j.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -67,7 +67,7 @@ public class ConvBenchmark {
     private Tensor y;
     private Tensor dx;
     private Tensor dw;
-    private CudnnOps.Convolution cudnnConv;
+    private CudnnConvolution cudnnConv;
 
     @Setup(Level.Trial)
     public void setup(BenchmarkParams params) {
@@ -102,7 +102,7 @@ public class ConvBenchmark {
         dx = backend.allocate(s.inputShape());
         dw = backend.allocate(s.weightShape());
         if (impl.equals("cudnn")) {
-            cudnnConv = BenchDevice.cudnn().convolution(s.inputShape(), s.weightShape(), spec);
+            cudnnConv = new CudnnConvolution(BenchDevice.cudnn(), s.inputShape(), s.weightShape(), spec);
             System.out.println("# cuDNN " + layer + " " + cudnnConv.prepare(pass));
         } else if (trial.gpu()) {
             System.out.println("# ours " + layer + " " + pass + ": column workspace "

@@ -3,7 +3,7 @@ package org.convnet4j.bench;
 import java.util.concurrent.TimeUnit;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.PoolSpec;
-import org.convnet4j.backend.cuda.CudnnOps;
+import org.convnet4j.backend.cuda.CudnnPooling;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -61,7 +61,7 @@ public class PoolingBenchmark {
     private Tensor switches;
     private Tensor dy;
     private Tensor dx;
-    private CudnnOps.MaxPooling cudnnPool;
+    private CudnnPooling cudnnPool;
 
     @Setup(Level.Trial)
     public void setup(BenchmarkParams params) {
@@ -84,7 +84,7 @@ public class PoolingBenchmark {
         dy = BenchDevice.random(backend, p.outputShape(), 2);
         dx = backend.allocate(p.inputShape());
         if (impl.equals("cudnn")) {
-            cudnnPool = BenchDevice.cudnn().maxPooling(p.inputShape(), spec);
+            cudnnPool = new CudnnPooling(BenchDevice.cudnn(), p.inputShape(), spec);
             cudnnPool.forward(x, y);
         } else {
             backend.maxPoolForward(x, spec, y, switches);

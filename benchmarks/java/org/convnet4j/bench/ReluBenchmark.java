@@ -3,7 +3,7 @@ package org.convnet4j.bench;
 import java.util.concurrent.TimeUnit;
 import org.convnet4j.backend.Activation;
 import org.convnet4j.backend.Backend;
-import org.convnet4j.backend.cuda.CudnnOps;
+import org.convnet4j.backend.cuda.CudnnActivation;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -57,7 +57,7 @@ public class ReluBenchmark {
     private Tensor y;
     private Tensor dy;
     private Tensor dx;
-    private CudnnOps.Relu cudnnRelu;
+    private CudnnActivation cudnnRelu;
 
     @Setup(Level.Trial)
     public void setup(BenchmarkParams params) {
@@ -81,7 +81,7 @@ public class ReluBenchmark {
         if (impl.equals("cudnn")) {
             // cuDNN sees an NCHW tensor of the same n elements
             Shape nchw = r.n() % 1024 == 0 ? Shape.of(r.n() / 1024, 1024, 1, 1) : Shape.of(1, r.n(), 1, 1);
-            cudnnRelu = BenchDevice.cudnn().relu(nchw);
+            cudnnRelu = new CudnnActivation(BenchDevice.cudnn(), nchw);
         }
         backend.activationForward(Activation.RELU, x, y);
         backend.synchronize();

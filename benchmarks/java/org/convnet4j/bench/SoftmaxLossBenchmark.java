@@ -3,7 +3,7 @@ package org.convnet4j.bench;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.convnet4j.backend.Backend;
-import org.convnet4j.backend.cuda.CudnnOps;
+import org.convnet4j.backend.cuda.CudnnSoftmaxLoss;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -59,7 +59,7 @@ public class SoftmaxLossBenchmark {
     private Tensor probs;
     private Tensor loss;
     private Tensor dlogits;
-    private CudnnOps.Softmax cudnnSoftmax;
+    private CudnnSoftmaxLoss cudnnSoftmax;
 
     @Setup(Level.Trial)
     public void setup(BenchmarkParams params) {
@@ -87,7 +87,7 @@ public class SoftmaxLossBenchmark {
         loss = backend.allocate(Shape.of(1));
         dlogits = backend.allocate(Shape.of(s.n(), s.k()));
         if (impl.equals("cudnn")) {
-            cudnnSoftmax = BenchDevice.cudnn().softmax(s.n(), s.k());
+            cudnnSoftmax = new CudnnSoftmaxLoss(BenchDevice.cudnn(), s.n(), s.k());
         }
         backend.softmaxCrossEntropyForward(logits, labels, probs, loss);
         backend.synchronize();

@@ -1,6 +1,5 @@
 package org.convnet4j.backend.cuda;
 
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -44,7 +43,7 @@ public final class CudaTestAccess {
      * each binding that does not load is added to unavailable. Close the providers before the backend.
      */
     public static List<Labeled> gemmProviders(CudaBackend backend, List<String> unavailable) {
-        KernelLauncher launcher = launcherOf(backend);
+        KernelLauncher launcher = backend.launcher();
         List<Labeled> providers = new ArrayList<>();
         providers.add(new Labeled("kernel sgemm_tiled", new KernelGemmProvider(launcher, "sgemm_tiled")));
         providers.add(new Labeled("kernel sgemm_naive", new KernelGemmProvider(launcher, "sgemm_naive")));
@@ -60,16 +59,5 @@ public final class CudaTestAccess {
             unavailable.add("cublas13: " + e.getMessage());
         }
         return providers;
-    }
-
-    /** CudaBackend keeps its launcher private; tests read the field rather than widen the API. */
-    private static KernelLauncher launcherOf(CudaBackend backend) {
-        try {
-            Field f = CudaBackend.class.getDeclaredField("launcher");
-            f.setAccessible(true);
-            return (KernelLauncher) f.get(backend);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("CudaBackend has no 'launcher' field any more: update CudaTestAccess", e);
-        }
     }
 }

@@ -12,9 +12,15 @@ import org.convnet4j.tensor.Tensor;
  * <ul>
  *   <li>Tensors are NCHW float32 unless a parameter says INT32. Every tensor argument must belong to
  *       this backend and be open.</li>
- *   <li>Shapes are checked before any computation: a wrong rank, size, channel count or data type throws
- *       IllegalArgumentException naming the op, the shapes and, for convolution and pooling, the
- *       output-size formula.</li>
+ *   <li>Arguments are checked before any computation, by {@link OpChecks}, the same on every backend: a
+ *       wrong rank, size, channel count or data type throws IllegalArgumentException naming the op, the
+ *       shapes and, for convolution and pooling, the output-size formula; a closed backend, a closed
+ *       tensor or a view of closed storage throws IllegalStateException.</li>
+ *   <li>NaN, PyTorch's rule: NaN propagates through the arithmetic, and where an op compares values
+ *       it is the larger: ReLU forward keeps it (y = x &lt; 0 ? 0 : x); max pooling outputs NaN when its
+ *       window holds one (the switch points at the first); a softmax loss row with a NaN logit gets NaN
+ *       probabilities and makes the loss NaN. Backward passes compare the forward output: ReLU's passes
+ *       dy where y &gt; 0, so not through a NaN. argmax of a row holding NaN is unspecified.</li>
  *   <li>Outputs are passed in, allocated by the caller, so a training step can reuse them and allocate
  *       nothing after its first iteration. An output is overwritten unless its parameter says
  *       "accumulates", in which case the result is added to what it holds (parameter gradients
@@ -137,7 +143,8 @@ public interface Backend extends AutoCloseable {
     /**
      * Max pooling. y [N,C,OH,OW] gets each window's maximum; switches (INT32, same shape as y) gets its
      * position h*W + w within the input plane [H, W] of the same n and c. Ties go to the first position
-     * in row-major window order. Padded positions are never chosen.
+     * in row-major window order. Padded positions are never chosen. A NaN in a window is its maximum
+     * (the first NaN, when there are several), as in PyTorch.
      */
     void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches);
 
@@ -155,10 +162,10 @@ public interface Backend extends AutoCloseable {
 
     // ---------------------------------------------------------------- activations
 
-    /** y = f(x) element-wise; y may be x. */
+    /** y = f(x) element-wise; y may be x. ReLU keeps NaN (y = x &lt; 0 ? 0 : x); sigmoid and tanh too. */
     void activationForward(Activation f, Tensor x, Tensor y);
 
-    /** dx = dy * f'(from y), where y is the forward output; dx may be dy. */
+    /** dx = dy * f'(from y), where y is the forward output; dx may be dy. ReLU: dx = y &gt; 0 ? dy : 0. */
     void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx);
 
     // ---------------------------------------------------------------- loss
@@ -166,8 +173,9 @@ public interface Backend extends AutoCloseable {
     /**
      * Numerically stable softmax and mean cross-entropy. logits [N, K] (any rank: flattened per item),
      * labels INT32 [N] with values in [0, K), probs [N, K] gets the softmax, loss [1] gets
-     * -(1/N) * sum log probs[n, label[n]]. A label out of range is an error where the backend can see it
-     * (the CPU backend checks; the CUDA kernel writes NaN into loss).
+     * -(1/N) * sum log probs[n, label[n]]. A row with a NaN logit gets NaN probabilities, and the loss is
+     * NaN. A label out of range is an error where the backend can see it (the CPU backend checks; the
+     * CUDA kernel writes NaN into loss).
      */
     void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor probs, Tensor loss);
 

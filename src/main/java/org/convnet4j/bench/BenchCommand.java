@@ -4,14 +4,12 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import com.fasterxml.jackson.jr.ob.JSON;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.BackendUnavailableException;
-import org.convnet4j.backend.cpu.CpuBackend;
-import org.convnet4j.backend.cuda.CudaBackend;
+import org.convnet4j.backend.Backends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -71,18 +69,17 @@ public final class BenchCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
-        if (!List.of("cpu", "gpu", "cuda", "auto").contains(device.toLowerCase(Locale.ROOT))) {
-            throw new ParameterException(spec.commandLine(), "--device must be cpu, gpu or auto, got '" + device + "'");
-        }
         if (threads != null && threads < 1) {
             throw new ParameterException(spec.commandLine(), "--threads must be >= 1, got " + threads);
         }
         Backend backend;
         try {
-            backend = openBackend(device, threads, err);
+            backend = Backends.open(device, threads == null ? 0 : threads, line -> err.println("bench: " + line));
         } catch (BackendUnavailableException e) {
-            err.println("bench: --device " + device + ": " + e.getMessage());
+            err.println("bench: " + e.getMessage());
             return 1;
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), "--device: " + e.getMessage());
         }
         try (backend) {
             int copy = copyMib != null ? copyMib : (backend.name().equals("cpu") ? 16 : 256);
@@ -116,29 +113,5 @@ public final class BenchCommand implements Callable<Integer> {
             Files.createDirectories(parent);
         }
         Files.writeString(file, JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(result.toJson()) + "\n");
-    }
-
-    /**
-     * cpu: the CPU backend; gpu: the CUDA backend or BackendUnavailableException with the reason; auto: the
-     * CUDA backend when it opens, else the CPU backend after one line on err saying why.
-     */
-    static Backend openBackend(String device, Integer threads, PrintWriter err) {
-        String d = device == null ? "auto" : device.toLowerCase(Locale.ROOT);
-        switch (d) {
-            case "cpu":
-                return threads == null ? new CpuBackend() : new CpuBackend(threads);
-            case "gpu":
-            case "cuda":
-                return CudaBackend.open();
-            case "auto":
-                try {
-                    return CudaBackend.open();
-                } catch (BackendUnavailableException e) {
-                    err.println("bench: no GPU (" + e.getMessage() + "): running on the CPU");
-                    return threads == null ? new CpuBackend() : new CpuBackend(threads);
-                }
-            default:
-                throw new IllegalArgumentException("--device must be cpu, gpu or auto, got '" + device + "'");
-        }
     }
 }

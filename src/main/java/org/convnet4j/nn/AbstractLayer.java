@@ -22,6 +22,8 @@ public abstract class AbstractLayer implements Layer {
     private final Map<String, Tensor> buffers = new HashMap<>();
     private Backend backend;
     private Shape itemShape;
+    /** The output shape for one item of the input shape initialize checked. */
+    private Shape outputItemShape;
     private boolean closed;
 
     protected AbstractLayer(String name) {
@@ -49,7 +51,7 @@ public abstract class AbstractLayer implements Layer {
         if (backend == null || inputShape == null || rng == null) {
             throw new IllegalArgumentException(name + ": initialize needs a backend, an input shape and a Random");
         }
-        outputShape(inputShape);
+        this.outputItemShape = itemShape(outputShape(inputShape));
         this.backend = backend;
         this.itemShape = itemShape(inputShape);
         createParameters(backend, inputShape, rng);
@@ -104,7 +106,7 @@ public abstract class AbstractLayer implements Layer {
 
     /**
      * Checks that x has the per-item shape this layer was initialized for (any batch size) and returns
-     * its output shape.
+     * its output shape, derived once at initialize: the backend's op checks the rest on every call.
      */
     protected final Shape checkInput(Tensor x) {
         checkInitialized();
@@ -117,7 +119,7 @@ public abstract class AbstractLayer implements Layer {
             throw new IllegalArgumentException(name + ": input " + s + " does not match the shape "
                     + batchShape(itemShape) + " the layer was initialized for");
         }
-        return outputShape(s);
+        return outputItemShape.withBatch(s.n());
     }
 
     /** Checks that dy has the shape of the last forward's output. */

@@ -71,11 +71,8 @@ public final class Conv2d extends AbstractLayer {
         return bias;
     }
 
-    /** The weight shape [FN, C, FH, FW] for an input shape. */
+    /** The weight shape [FN, C, FH, FW] for an NCHW input, whose C must be inChannels when that is set. */
     private Shape weightShape(Shape input) {
-        if (input.rank() != 4) {
-            throw new IllegalArgumentException(name() + ": input must be NCHW (rank 4), got " + input);
-        }
         if (inChannels > 0 && input.dim(1) != inChannels) {
             throw new IllegalArgumentException(name() + ": input " + input + " has " + input.dim(1)
                     + " channels but the layer expects " + inChannels + " (weights [" + filters + ", "
@@ -84,15 +81,17 @@ public final class Conv2d extends AbstractLayer {
         return Shape.of(filters, input.dim(1), kernelH, kernelW);
     }
 
+    /**
+     * [N, FN, OH, OW] by {@link ConvSpec#outputShape}, which also rejects an input whose channels differ
+     * from the weights'. Forward uses the shape derived at initialize (see {@link AbstractLayer#checkInput}).
+     */
     @Override
     public Shape outputShape(Shape input) {
         checkOpen();
-        Shape w = weight != null ? weight.shape() : weightShape(input);
-        if (input.rank() == 4 && weight != null && input.dim(1) != w.dim(1)) {
-            throw new IllegalArgumentException(name() + ": input " + input + " has " + input.dim(1)
-                    + " channels but weights " + w + " expect " + w.dim(1));
+        if (input.rank() != 4) {
+            throw new IllegalArgumentException(name() + ": input must be NCHW (rank 4), got " + input);
         }
-        return spec.outputShape(name(), input, w);
+        return spec.outputShape(name(), input, weight != null ? weight.shape() : weightShape(input));
     }
 
     @Override

@@ -93,6 +93,7 @@ class NetworkBenchmarkTest {
         assertEquals(2, cl.execute("--model", "vgg16"));
         assertTrue(err.toString().contains("unknown model 'vgg16'"), err.toString());
         assertEquals(2, cl.execute("--device", "tpu"));
+        assertTrue(err.toString().contains("--device: unknown device 'tpu'; use auto, cpu or gpu"), err.toString());
         assertThrows(IllegalArgumentException.class, () -> new NetworkBenchmark.Config("lenet5", 0, 1, 0, 1, 0));
     }
 
@@ -160,6 +161,26 @@ class NetworkBenchmarkTest {
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err));
         assertEquals(1, cl.execute("--device", "gpu"));
-        assertEquals("bench: --device gpu: " + reason, err.toString().trim());
+        String said = err.toString().trim();
+        assertTrue(said.startsWith("bench: --device gpu: no usable GPU: " + reason), said);
+        assertTrue(said.contains("Use --device cpu"), "says what to do instead: " + said);
+    }
+
+    @Test
+    void deviceAutoWithoutAGpuSaysWhyAndRunsOnTheCpu() {
+        try (CudaBackend gpu = CudaBackend.open()) {
+            Assumptions.abort("a GPU is present: " + gpu.description());
+        } catch (BackendUnavailableException expected) {
+            // no GPU: auto falls back
+        }
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(new BenchCommand());
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        assertEquals(0, cl.execute("--model", "lenet5", "--batch", "2", "--device", "auto", "--iterations", "1",
+                "--warmup", "0", "--threads", "1", "--copy-mib", "0"), err.toString());
+        assertTrue(err.toString().startsWith("bench: device: cpu, because no GPU can be used ("), err.toString());
+        assertTrue(out.toString().contains("training step: median"), out.toString());
     }
 }

@@ -61,14 +61,14 @@ public final class CpuTensor extends Tensor {
         return root != this;
     }
 
-    /** The float storage (FLOAT32 only); shared with views. */
-    float[] floats() {
-        return floats;
+    /** The float storage of t, a FLOAT32 CpuTensor (shared with its views); null when t is null. */
+    static float[] floats(Tensor t) {
+        return t == null ? null : ((CpuTensor) t).floats;
     }
 
-    /** The int storage (INT32 only); shared with views. */
-    int[] ints() {
-        return ints;
+    /** The int storage of t, an INT32 CpuTensor (shared with its views). */
+    static int[] ints(Tensor t) {
+        return ((CpuTensor) t).ints;
     }
 
     /** Bytes of storage this tensor owns (0 for a view). */

@@ -33,6 +33,16 @@ final class CudaTensor extends Tensor {
         return block.address();
     }
 
+    /** Whether this tensor and the tensor it is a view of (if any) are both open. */
+    boolean usable() {
+        return !isClosed() && (parent == null || !parent.isClosed());
+    }
+
+    /** The raw device address of t, a tensor of a CUDA backend (checked at the seam before any op runs). */
+    static long addressOf(Tensor t) {
+        return ((CudaTensor) t).address();
+    }
+
     /** Bytes of the elements (size * 4). */
     long bytes() {
         return (long) size() * dataType().bytes();

@@ -112,7 +112,7 @@ class CudaBackendLaunchTest {
         b.batchNormForwardTraining(y2, g, be, 0.1f, 1e-5f, rm, rv, sm, si, y2);
 
         b.sgdUpdate(w, dw, 0.1f, 1e-4f);
-        b.momentumUpdate(w, dw.reshape(Shape.of(4, 27)), t(4, 3, 3, 3), 0.1f, 0.9f, 0f, true);
+        b.momentumUpdate(w, dw, t(4, 3, 3, 3), 0.1f, 0.9f, 0f, true);
         b.adagradUpdate(w, dw, t(4, 3, 3, 3), 0.1f, 1e-8f, 0f);
         b.rmspropUpdate(w, dw, t(4, 3, 3, 3), 0.1f, 0.9f, 1e-8f, 0f);
         b.adamUpdate(w, dw, t(4, 3, 3, 3), t(4, 3, 3, 3), 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1);
@@ -181,12 +181,12 @@ class CudaBackendLaunchTest {
         assertEquals(2, gemms.size(), "one GEMM per chunk");
         assertTrue(gemms.stream().allMatch(l -> l.gridZ() == 1), "not batched: the chunk is one matrix");
         assertEquals(64 * 55 * 55, columns, "every image's output columns multiplied once");
-        assertTrue(b.memoryStats().bytesInUse() - 4L * (x.size() + w.size() + y.size()) <= CudaBackend.MAX_WORKSPACE_BYTES * 5 / 4,
+        assertTrue(b.memoryStats().bytesInUse() - 4L * (x.size() + w.size() + y.size()) <= CudaConvolution.MAX_WORKSPACE_BYTES * 5 / 4,
                 "workspace within its bound (plus size-class rounding)");
         long perImage = 4L * (3 * 11 * 11 + 96) * 55 * 55; // columns plus the channel-major output
         long workspace = CudaBackend.convWorkspaceBytes(x.shape(), w.shape(), spec);
-        assertEquals(perImage * (CudaBackend.MAX_WORKSPACE_BYTES / perImage), workspace);
-        assertTrue(workspace <= CudaBackend.MAX_WORKSPACE_BYTES && workspace > CudaBackend.MAX_WORKSPACE_BYTES - perImage);
+        assertEquals(perImage * (CudaConvolution.MAX_WORKSPACE_BYTES / perImage), workspace);
+        assertTrue(workspace <= CudaConvolution.MAX_WORKSPACE_BYTES && workspace > CudaConvolution.MAX_WORKSPACE_BYTES - perImage);
         assertEquals(perImage * 2, CudaBackend.convWorkspaceBytes(x.shape().withBatch(2), w.shape(), spec),
                 "a small batch takes only what it needs");
         Tensor dw = t(96, 3, 11, 11);

@@ -1,0 +1,49 @@
+package org.convnet4j.backend.cuda;
+
+import static org.convnet4j.backend.cuda.CudaTensor.addressOf;
+
+import org.convnet4j.tensor.Tensor;
+
+/**
+ * The memory family on the GPU: copies between host and device and within the device ({@link DeviceOps}),
+ * and the fill kernel of kernels/memory.cu. Allocation itself stays with the backend, which owns the pool.
+ */
+final class CudaMemory {
+    private final KernelLauncher launcher;
+    private final DeviceOps device;
+
+    CudaMemory(CudaOpContext context) {
+        this.launcher = context.launcher();
+        this.device = context.device();
+    }
+
+    void upload(float[] src, Tensor dst) {
+        device.upload(src, addressOf(dst));
+    }
+
+    void upload(int[] src, Tensor dst) {
+        device.upload(src, addressOf(dst));
+    }
+
+    void download(Tensor src, float[] dst) {
+        device.download(addressOf(src), dst);
+    }
+
+    void download(Tensor src, int[] dst) {
+        device.download(addressOf(src), dst);
+    }
+
+    /** Every element of t = value. */
+    void fill(Tensor t, float value) {
+        launcher.launch("fill_f32", t.size(), t, t.size(), value);
+    }
+
+    /** dst = src, of the same size and type; nothing to do when they share memory. */
+    void copy(Tensor src, Tensor dst) {
+        long from = addressOf(src);
+        long to = addressOf(dst);
+        if (from != to) {
+            device.copy(from, to, ((CudaTensor) src).bytes());
+        }
+    }
+}

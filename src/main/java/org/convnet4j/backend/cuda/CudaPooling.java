@@ -1,0 +1,50 @@
+package org.convnet4j.backend.cuda;
+
+import java.util.Arrays;
+
+import org.convnet4j.backend.PoolGeometry;
+import org.convnet4j.backend.PoolSpec;
+import org.convnet4j.tensor.Tensor;
+
+/**
+ * The pooling family on the GPU: the kernels of kernels/pooling.cu, one thread per output element going
+ * forward (max writes the int32 index of its winner into switches) and one per input element going
+ * backward (a gather over the windows that cover it: no atomics).
+ */
+final class CudaPooling {
+    private final KernelLauncher launcher;
+
+    CudaPooling(CudaOpContext context) {
+        this.launcher = context.launcher();
+    }
+
+    /** y = the max of each window of x [N,C,H,W]; switches = the index of each winner in its image plane. */
+    void maxForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
+        launcher.launch("maxpool_forward_f32", y.size(), args(g, x, y, switches));
+    }
+
+    /** dx = dy routed to the winners recorded in switches. */
+    void maxBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
+        launcher.launch("maxpool_backward_f32", dx.size(), args(g, dy, switches, dx));
+    }
+
+    /** y = the mean of each window of x (padding counts as zeros: each sum is divided by the window's area). */
+    void avgForward(PoolGeometry g, Tensor x, Tensor y) {
+        launcher.launch("avgpool_forward_f32", y.size(), args(g, x, y));
+    }
+
+    /** dx = dy spread evenly over each window. */
+    void avgBackward(PoolGeometry g, Tensor dy, Tensor dx) {
+        launcher.launch("avgpool_backward_f32", dx.size(), args(g, dy, dx));
+    }
+
+    /** The kernels' arguments: the tensors, then N, C, H, W of x, OH, OW and the window's sizes. */
+    private static Object[] args(PoolGeometry g, Object... tensors) {
+        PoolSpec s = g.spec();
+        Object[] sizes = {g.n(), g.c(), g.h(), g.w(), g.oh(), g.ow(), s.kernelH(), s.kernelW(), s.strideH(),
+                s.strideW(), s.padH(), s.padW()};
+        Object[] all = Arrays.copyOf(tensors, tensors.length + sizes.length);
+        System.arraycopy(sizes, 0, all, tensors.length, sizes.length);
+        return all;
+    }
+}
