@@ -18,7 +18,7 @@ void test_activations(const std::string& tag, const std::vector<float>& x) {
         double (*df)(double); // from y
     };
     Case cases[] = {
-        {"relu", relu_forward_f32, relu_backward_f32, [](double v) { return v > 0 || std::isnan(v) ? v : 0.0; },
+        {"relu", relu_forward_f32, relu_backward_f32, [](double v) { return std::isnan(v) ? v : std::max(v, 0.0); },
          [](double y) { return y > 0 ? 1.0 : 0.0; }},
         {"sigmoid", sigmoid_forward_f32, sigmoid_backward_f32, [](double v) { return 1 / (1 + std::exp(-v)); },
          [](double y) { return y * (1 - y); }},
