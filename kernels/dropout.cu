@@ -3,14 +3,12 @@
 // Layout: flat float32 arrays of n elements (any shape); mask holds 0 or 1/(1-p) per element.
 // Launch geometry: grid-stride, 256-thread blocks (common.cuh).
 // Kernels:
-//   dropout_forward_f32   mask[i] = uniform(seed, i) >= p ? scale : 0, y = x * mask, where uniform is
-//                         splitmix64 of seed + (i+1) * 0x9E3779B97F4A7C15 (wrapping 64-bit arithmetic, as Java's
-//                         long), its top 24 bits times 2^-24; scale = 1/(1-p) computed by the caller in float,
-//                         with the same expression as DropoutMask.value.
+//   dropout_forward_f32   mask[i] = uniform(seed, i) >= p ? scale : 0; y = x * mask.
 //   dropout_backward_f32  dx = dy * mask.
 #include "common.cuh"
 
-// DropoutMask.uniform: Java's >>> is the unsigned shift of unsigned long long.
+// DropoutMask.uniform: splitmix64 of seed + (index+1) * 0x9E3779B97F4A7C15 (wrapping 64-bit arithmetic, as
+// Java's long), its top 24 bits times 2^-24. Java's >>> is the unsigned shift of unsigned long long.
 static __device__ float cn4j_dropout_uniform(unsigned long long seed, unsigned long long index) {
     unsigned long long z = seed + (index + 1ULL) * 0x9E3779B97F4A7C15ULL;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -19,7 +17,8 @@ static __device__ float cn4j_dropout_uniform(unsigned long long seed, unsigned l
     return (float)(z >> 40) * 5.9604644775390625e-8f; // 2^-24; (z >> 40) < 2^24 converts exactly
 }
 
-// One thread per element: the mask value and the masked input.
+// One thread per element: the mask value and the masked input; scale = 1/(1-p) computed by the caller in float,
+// with the same expression as DropoutMask.value.
 extern "C" __global__ void dropout_forward_f32(const float* x, float* mask, float* y, int n,
                                                unsigned long long seed, float p, float scale) {
     GRID_STRIDE_LOOP(i, n) {

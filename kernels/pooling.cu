@@ -6,14 +6,11 @@
 // backward kernels one thread per input element. Index math: one 64-bit division finds the plane (n, c),
 // the rest is 32-bit (a plane has fewer than 2^31 elements), and a backward thread finds the windows that
 // hold it with one division per axis.
+// NaN (PyTorch's rule, shared with CpuBackend): a window holding a NaN has max NaN, its switch at the first NaN.
 // Kernels:
-//   maxpool_forward_f32    the window's maximum over real (non-padded) positions, scanned in row-major
-//                          window order, first maximum wins (strict >); switch = its position h*W + w in the
-//                          input plane.
-//   maxpool_backward_f32   GATHER: dx[h,w] = sum of dy over the outputs whose window contains (h,w) and whose
-//                          switch is h*W + w. Overlapping windows (AlexNet 3x3/2) are summed in a fixed order:
-//                          deterministic, no atomics; dx overwritten.
-//   avgpool_forward_f32    the window's sum over real positions / (kh*kw): padding counts as zeros.
+//   maxpool_forward_f32    y = the window's maximum over real positions, switch = its position h*W + w.
+//   maxpool_backward_f32   GATHER: dx[h,w] = sum of dy over the windows whose switch is h*W + w (overwrites dx).
+//   avgpool_forward_f32    y = the window's sum over real positions / (kh*kw): padding counts as zeros.
 //   avgpool_backward_f32   GATHER: dx[h,w] = sum over windows containing (h,w) of dy / (kh*kw).
 #include "common.cuh"
 
@@ -34,7 +31,9 @@ static __device__ void cn4j_pool_range(int pos, int pad, int k, int stride, int 
     *last = hi;
 }
 
-// One thread per output (n, c, oh, ow): the window maximum and its position h*W + w.
+// One thread per output (n, c, oh, ow): the window maximum and its position h*W + w, scanning the window's real
+// (non-padded) positions in row-major order: the first maximum wins (strict >), and the first NaN wins over
+// any number (v != v is true for NaN only): NaN propagates, as in PyTorch and CpuBackend.maxPoolForward.
 extern "C" __global__ void maxpool_forward_f32(const float* x, float* y, int* switches, int N, int C, int H, int W,
                                                int OH, int OW, int kh, int kw, int sh, int sw, int ph, int pw) {
     const long long total = (long long)N * C * OH * OW;
@@ -60,7 +59,7 @@ extern "C" __global__ void maxpool_forward_f32(const float* x, float* y, int* sw
                     continue;
                 }
                 float v = xp[h * W + w];
-                if (where < 0 || v > best) {
+                if (where < 0 || v > best || (v != v && best == best)) {
                     best = v;
                     where = h * W + w;
                 }
@@ -71,7 +70,8 @@ extern "C" __global__ void maxpool_forward_f32(const float* x, float* y, int* sw
     }
 }
 
-// One thread per input element (n, c, h, w): the sum of dy over outputs whose switch points at it.
+// One thread per input element (n, c, h, w): the sum of dy over outputs whose switch points at it. Overlapping
+// windows (AlexNet 3x3/2) are summed in a fixed order: deterministic, no atomics.
 extern "C" __global__ void maxpool_backward_f32(const float* dy, const int* switches, float* dx, int N, int C,
                                                 int H, int W, int OH, int OW, int kh, int kw, int sh, int sw,
                                                 int ph, int pw) {

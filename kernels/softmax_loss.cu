@@ -3,22 +3,25 @@
 // Layout: logits, probs and dlogits [N, K] row-major (one row per item, K classes); labels int32 [N];
 // loss a 1-element float buffer.
 // Launch geometry:
-//   softmax_xent_rows_f32      one block of 256 threads per row (block-stride over rows when N exceeds the
-//                              grid): thread t handles columns t, t+256, ...; the row's max and sum of
-//                              exponentials are fixed shared-memory trees; writes the row's loss to rowLoss[n].
-//   mean_f32                   ONE block of 256 threads: thread t sums rowLoss[t], rowLoss[t+256], ... in order,
-//                              then a fixed tree: the mean loss, reduced on the device deterministically.
-//   softmax_xent_backward_f32  grid-stride over N*K elements.
-//   argmax_f32                 grid-stride over N rows.
+//   softmax_xent_rows_f32   one block of 256 threads per row (block-stride over rows when N exceeds the grid):
+//                           thread t handles columns t, t+256, ...; the row's max and sum of exponentials are
+//                           fixed shared-memory trees.
+//   mean_f32                ONE block of 256 threads: thread t sums v[t], v[t+256], ... in order, then a fixed
+//                           tree: the mean loss, reduced on the device deterministically.
+//   softmax_xent_backward_f32, argmax_f32   grid-stride over the N*K elements, and over the N rows.
+// NaN (as CpuBackend and PyTorch): a row with a NaN logit gets NaN probabilities and a NaN loss, so the mean
+// loss is NaN; its gradient row is NaN too.
 // Kernels:
-//   forward (rows, then mean): m = max_j x_j, s = sum_j exp(x_j - m), p_j = exp(x_j - m) / s,
-//            row loss = log(s) - (x_label - m) (= -log p_label without underflow);
-//            loss = (1/N) sum of row losses; a label outside [0, K) makes the loss NaN.
-//   backward: dlogits = (p - onehot(label)) / N.
-//   argmax: the index of the largest value of each row, ties to the lowest index.
+//   softmax_xent_rows_f32       p = softmax of the row, rowLoss[n] = -log p_label (NaN for a label outside [0, K)).
+//   mean_f32                    out[0] = (1/n) * the sum of v.
+//   softmax_xent_backward_f32   dlogits = (p - onehot(label)) / N.
+//   argmax_f32                  the index of each row's largest value, ties to the lowest index.
 #include "common.cuh"
 
-// One block per row: softmax of the row into probs and its cross-entropy into rowLoss[n].
+// One block per row: softmax of the row into probs and its cross-entropy into rowLoss[n]:
+// m = max_j x_j, s = sum_j exp(x_j - m), p_j = exp(x_j - m) / s, row loss = log(s) - (x_label - m) (= -log p_label
+// without underflow). A NaN logit: fmaxf skips it when finding m, but exp(NaN - m) makes s, so every p_j and the
+// row loss, NaN.
 extern "C" __global__ void softmax_xent_rows_f32(const float* logits, const int* labels, float* probs,
                                                  float* rowLoss, int N, int K) {
     __shared__ float partial[CN4J_BLOCK];

@@ -29,7 +29,7 @@ grep -E '✘|FAILED' "$P/native-tests.txt" | head -20
 
 echo "==== racecheck: softmax, pooling and the other kernels with shared-memory reductions"
 (cd /tmp && timeout 200 compute-sanitizer --tool racecheck --print-limit 20 "$JAVA" -Dconvnet4j.requireGpu=true \
-  -jar "$CON" execute --class-path "$CP" --select-class org.convnet4j.nativetest.ElementwiseOpsTest \
+  -jar "$CON" execute --class-path "$CP" --select-class org.convnet4j.nativetest.SoftmaxLossOpsTest \
   --select-class org.convnet4j.nativetest.PoolingOpsTest --select-class org.convnet4j.nativetest.DenseOpsTest \
   --disable-banner --details=summary > "$P/racecheck.txt" 2>&1; echo "racecheck exit $?")
 grep -E 'RACECHECK SUMMARY|ERROR SUMMARY|Race|tests (successful|failed)' "$P/racecheck.txt" | sort | uniq -c | head

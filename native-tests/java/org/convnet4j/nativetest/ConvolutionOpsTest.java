@@ -133,4 +133,14 @@ class ConvolutionOpsTest extends NativeOpTest {
             }
         }
     }
+
+    @Test
+    void channelMismatchIsRejectedLikeOnTheCpu() {
+        Twin x = both.uniform(Shape.of(1, 3, 8, 8));
+        Twin w = both.uniform(Shape.of(4, 2, 3, 3));
+        Twin y = both.output(Shape.of(1, 4, 6, 6));
+        rejectedByBoth("conv2dForward with 3 input channels and weights for 2", IllegalArgumentException.class,
+                () -> both.cpu.conv2dForward(x.cpu(), w.cpu(), null, ConvSpec.of(1, 0), y.cpu()),
+                () -> both.gpu.conv2dForward(x.gpu(), w.gpu(), null, ConvSpec.of(1, 0), y.gpu()));
+    }
 }

@@ -182,6 +182,50 @@ public final class CpuGpu implements AutoCloseable {
         return g;
     }
 
+    /**
+     * Compares a FLOAT32 twin that must hold NaN exactly where {@code nanAt} says (the op's NaN rule, worked out
+     * by the test from its input): NaN on the CPU and on the GPU at those positions and nowhere else, the other
+     * elements within the tolerance ({@link #check}). On the host fake nothing is compared.
+     *
+     * @return the GPU's values
+     */
+    public float[] checkNaNAt(String label, Twin t, boolean[] nanAt, Tolerance tol) {
+        float[] c = cpu.toFloatArray(t.cpu());
+        float[] g = gpu.toFloatArray(t.gpu());
+        String name = label + " " + t.cpu().shape();
+        if (c.length != nanAt.length) {
+            fail(name + ": " + c.length + " values, but NaN positions given for " + nanAt.length);
+        }
+        if (NativeBackends.fakeDevice()) {
+            return check(name, c, g, tol);
+        }
+        int nans = 0;
+        StringBuilder shown = new StringBuilder();
+        int bad = 0;
+        float[] cNumbers = c.clone();
+        float[] gNumbers = g.clone();
+        for (int i = 0; i < c.length; i++) {
+            if (Float.isNaN(c[i]) != nanAt[i] || Float.isNaN(g[i]) != nanAt[i]) {
+                if (bad < SHOWN) {
+                    shown.append(String.format("%n  [%d] cpu %s, gpu %s, NaN expected: %s", i, c[i], g[i], nanAt[i]));
+                }
+                bad++;
+            } else if (nanAt[i]) {
+                nans++;
+                cNumbers[i] = 0; // compared: NaN on both sides, as expected
+                gNumbers[i] = 0;
+            }
+        }
+        if (bad > 0) {
+            System.out.printf("%-60s NAN NOT OK, %d of %d elements have NaN in the wrong places%n", name, bad, c.length);
+            fail(name + ": " + bad + " of " + c.length + " elements are NaN where a number is expected or the other"
+                    + " way round; first ones:" + shown);
+        }
+        System.out.printf("%-60s NAN OK, NaN at the %d expected positions on both%n", name, nans);
+        check(name, cNumbers, gNumbers, tol);
+        return g;
+    }
+
     /** Compares an INT32 twin exactly, printing one line. */
     public int[] checkInts(String label, Twin t) {
         int[] c = cpu.toIntArray(t.cpu());

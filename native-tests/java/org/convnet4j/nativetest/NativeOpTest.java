@@ -1,10 +1,13 @@
 package org.convnet4j.nativetest;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.function.Executable;
 
 /**
  * Base of the op-by-op comparisons: one CPU and one GPU backend per test class, inputs reseeded from each
@@ -35,5 +38,13 @@ abstract class NativeOpTest {
     @AfterEach
     void closeTwins() {
         both.closeTwins();
+    }
+
+    /** Bad input: both backends throw the same kind of exception, before running anything. */
+    static void rejectedByBoth(String what, Class<? extends RuntimeException> type, Executable onCpu,
+                               Executable onGpu) {
+        RuntimeException c = assertThrows(type, onCpu, what + " on the CPU");
+        RuntimeException g = assertThrows(type, onGpu, what + " on the GPU");
+        System.out.println("rejected " + what + ": cpu \"" + c.getMessage() + "\", gpu \"" + g.getMessage() + "\"");
     }
 }

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Max pooling (values and int32 switches) and average pooling, forward and backward: CUDA against the CPU,
  * overlapping 3x3/2 windows, padding with all-negative inputs (a padded zero must never win), non-square
- * windows and strides, floor rounding, 1x1.
+ * windows and strides, floor rounding, 1x1; and on NaN input.
  */
 class PoolingOpsTest extends NativeOpTest {
 
@@ -144,6 +144,64 @@ class PoolingOpsTest extends NativeOpTest {
         both.cpu.avgPoolBackward(dy.cpu(), k.spec(), dx.cpu());
         both.gpu.avgPoolBackward(dy.gpu(), k.spec(), dx.gpu());
         both.check("avgPoolBackward dx, " + k.name(), dx, Tolerance.ELEMENTWISE);
+    }
+
+    /**
+     * NaN input, one value in ten (PyTorch's rule): a window holding a NaN has max NaN and its switch at the
+     * first NaN in row-major window order, the same switch on both backends; its average is NaN too.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void nanInput(PoolCase k) {
+        float[] v = new float[k.x().size()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = both.random().nextInt(10) == 0 ? Float.NaN
+                    : (float) (k.lo() + (k.hi() - k.lo()) * both.random().nextDouble());
+        }
+        Twin x = both.values(k.x(), v);
+        boolean[] nanY = windowsHoldingNaN(k, v);
+        Twin y = both.output(k.y());
+        Twin sw = both.intOutput(k.y());
+        both.cpu.maxPoolForward(x.cpu(), k.spec(), y.cpu(), sw.cpu());
+        both.gpu.maxPoolForward(x.gpu(), k.spec(), y.gpu(), sw.gpu());
+        both.checkNaNAt("maxPoolForward y, NaN input, " + k.name(), y, nanY, Tolerance.EXACT);
+        both.checkInts("maxPoolForward switches, NaN input, " + k.name(), sw);
+
+        Twin avg = both.output(k.y());
+        both.cpu.avgPoolForward(x.cpu(), k.spec(), avg.cpu());
+        both.gpu.avgPoolForward(x.gpu(), k.spec(), avg.gpu());
+        both.checkNaNAt("avgPoolForward y, NaN input, " + k.name(), avg, nanY, Tolerance.ELEMENTWISE);
+    }
+
+    /** For each output of k: whether its window (its positions inside the input) holds a NaN of x. */
+    private static boolean[] windowsHoldingNaN(PoolCase k, float[] x) {
+        PoolSpec p = k.spec();
+        int h = k.x().h();
+        int w = k.x().w();
+        int oh = k.y().h();
+        int ow = k.y().w();
+        boolean[] out = new boolean[k.y().size()];
+        for (int o = 0; o < out.length; o++) {
+            int plane = o / (oh * ow);
+            int r0 = o / ow % oh * p.strideH() - p.padH();
+            int c0 = o % ow * p.strideW() - p.padW();
+            for (int r = Math.max(r0, 0); r < Math.min(r0 + p.kernelH(), h); r++) {
+                for (int c = Math.max(c0, 0); c < Math.min(c0 + p.kernelW(), w); c++) {
+                    out[o] |= Float.isNaN(x[(plane * h + r) * w + c]);
+                }
+            }
+        }
+        return out;
+    }
+
+    @Test
+    void float32SwitchesAreRejectedLikeOnTheCpu() {
+        Twin x = both.uniform(Shape.of(1, 3, 8, 8));
+        Twin y = both.output(Shape.of(1, 3, 4, 4));
+        Twin floatSwitches = both.output(Shape.of(1, 3, 4, 4));
+        rejectedByBoth("maxPoolForward with FLOAT32 switches", IllegalArgumentException.class,
+                () -> both.cpu.maxPoolForward(x.cpu(), PoolSpec.of(2, 2), y.cpu(), floatSwitches.cpu()),
+                () -> both.gpu.maxPoolForward(x.gpu(), PoolSpec.of(2, 2), y.gpu(), floatSwitches.gpu()));
     }
 
     @Test

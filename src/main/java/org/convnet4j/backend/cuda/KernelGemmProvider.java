@@ -1,7 +1,7 @@
 package org.convnet4j.backend.cuda;
 
 /**
- * Our own SGEMM (kernels/gemm.cu): {@code sgemm_tiled}, 128x128 output tiles per 256-thread block, each
+ * Our own SGEMM (kernels/dense.cu): {@code sgemm_tiled}, 128x128 output tiles per 256-thread block, each
  * thread an 8x8 register block, K in steps of 8 through shared memory; the batch is gridDim.z.
  * {@code sgemm_naive} (one thread per output element) stays beside it as an oracle and a baseline.
  * Needs only the driver, so it is the fallback where no cuBLAS loads.

@@ -13,15 +13,19 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import org.convnet4j.backend.DropoutMask;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Runs the kernels of kernels/*.cu on the CPU (kernels/hosttest: a CUDA shim, AddressSanitizer) against
- * double-precision references, with the launch sequences CudaBackend uses; and checks that the dropout
- * kernel's mask equals {@link DropoutMask} bit for bit. Needs g++ (C++20), not a GPU; skipped without g++.
+ * double-precision references, with the launch sequences CudaBackend uses, one op family at a time (the checks
+ * of kernels/F.cu are in kernels/hosttest/F_test.cpp); and checks that the dropout kernel's mask equals
+ * {@link DropoutMask} bit for bit. Needs g++ (C++20), not a GPU; skipped without g++.
  */
 class KernelHostTest {
     private static Path buildDir;
@@ -33,11 +37,34 @@ class KernelHostTest {
         buildDir = testClasses.getParent().resolve("kernel-hosttest");
     }
 
+    /** The families: the names of the kernel files, kernels/F.cu. */
+    static Stream<String> families() throws IOException {
+        try (Stream<Path> files = Files.list(KernelSignatures.kernelsDir())) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".cu"))
+                    .map(n -> n.substring(0, n.length() - ".cu".length())).sorted().toList().stream();
+        }
+    }
+
     @Test
-    void everyKernelMatchesItsReference() throws IOException, InterruptedException {
-        Result r = run();
+    void everyKernelFileHasItsHostTestsAndNoOtherFamilyIsRegistered() throws IOException, InterruptedException {
+        List<String> kernelFiles = families().toList();
+        for (String family : kernelFiles) {
+            assertTrue(Files.isRegularFile(Path.of("kernels/hosttest", family + "_test.cpp")),
+                    "kernels/" + family + ".cu has no kernels/hosttest/" + family + "_test.cpp");
+        }
+        Result r = run("--list");
         assertEquals(0, r.exit, r.output);
-        assertTrue(r.output.lines().anyMatch(l -> l.matches("\\d+ passed, 0 failed")), r.output);
+        assertEquals(kernelFiles, r.output.lines().toList(), "the families registered with HOSTTEST_FAMILY");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void everyKernelOfTheFamilyMatchesItsReference(String family) throws IOException, InterruptedException {
+        Result r = run(family);
+        assertEquals(0, r.exit, r.output);
+        String summary = r.output.lines().filter(l -> l.startsWith(family + ": ")).findFirst().orElse("");
+        assertTrue(summary.matches(family + ": [1-9]\\d* passed, 0 failed"), r.output);
+        System.out.println("kernels/hosttest " + summary);
     }
 
     @Test
@@ -45,7 +72,7 @@ class KernelHostTest {
         long seed = 0x5DEECE66DL;
         float p = 0.37f;
         int n = 3000;
-        Result r = run("dropout", Long.toUnsignedString(seed), Float.toString(p), Integer.toString(n));
+        Result r = run("--dropout-mask", Long.toUnsignedString(seed), Float.toString(p), Integer.toString(n));
         assertEquals(0, r.exit, r.output);
         List<String> lines = r.output.lines().filter(l -> l.matches("[0-9a-f]{8}")).toList();
         assertEquals(n, lines.size(), r.output);

@@ -1,22 +1,24 @@
-// im2col.cu: the column matrix of a convolution over a chunk of images (im2col) and its adjoint (col2im).
+// convolution.cu: a convolution's kernels besides its GEMM (dense.cu): im2col and its adjoint col2im, the
+// copies between NCHW and the GEMM's channel-major layout, and the sum of the filter gradient's K slices.
 //
-// Layout: x is NCHW [B, C, H, W] (pointer at the chunk's first image). The column matrix of the chunk is
-// col = [C*FH*FW, B*P] row-major, P = OH*OW: rows ordered (c, kh, kw), columns (b, oh, ow), so that ONE
-// GEMM covers the whole chunk (W [FN, CK] * col gives the chunk's output as [FN, B, P]). Entry
+// Layout: x, dx NCHW [B, C, H, W] (pointer at the chunk's first image); P = OH*OW. The column matrix of a
+// chunk is col = [C*FH*FW, B*P] row-major, rows ordered (c, kh, kw), columns (b, oh, ow), so that ONE GEMM
+// covers the chunk: W [FN, CK] * col gives its output channel-major, cnhw [F, B, P], the layout dy must also
+// have for the chunk's filter-gradient GEMM. Entry
 //   col[(c*FH + kh)*FW + kw][b*P + oh*OW + ow] = x[b][c][oh*sh - ph + kh*dh][ow*sw - pw + kw*dw]  (0 outside).
-// Launch geometry: grid-stride, 256-thread blocks (common.cuh).
+// Launch geometry: grid-stride, 256-thread blocks (common.cuh), one thread per item named below. Index math:
+// one 64-bit division finds the plane, the rest is 32-bit; no thread divides inside its (kh, kw) loop
+// (col2im does for dilated convolutions only).
 // Kernels:
-//   im2col_f32   one thread per (b, c, oh, ow), B*C*P of them: it writes the FH*FW entries of its column in
-//                the rows of channel c, reading the input values its window sees (0 in the padding). For a
-//                fixed (kh, kw), consecutive threads write consecutive columns, so writes are coalesced.
-//   col2im_f32   GATHER: one thread per input element (B*C*H*W): dx = the sum of the column entries that
-//                im2col copied from that element, over (kh, kw) in order. No atomics, deterministic, and
-//                dx is overwritten.
-// Index math: one 64-bit division finds the plane (b, c), the rest is 32-bit, and no thread divides inside
-// its (kh, kw) loop (col2im divides there only for dilated convolutions).
+//   im2col_f32                   per (b, c, oh, ow): its FH*FW column entries in the rows of channel c.
+//   col2im_f32                   GATHER per input element: dx = sum of the entries copied from it (overwrites dx).
+//   cnhw_to_nchw_f32             per element: nchw[b][f][p] = cnhw[f][b][p] + bias[f] (bias may be null).
+//   nchw_to_cnhw_f32             per element: cnhw[f][b][p] = nchw[b][f][p].
+//   sum_batches_accumulate_f32   per element: out[i] += sum over b, in order, of parts[b*len + i].
 #include "common.cuh"
 
-// One thread per (b, c, oh, ow): column b*P + oh*OW + ow of rows (c, kh, kw), every (kh, kw) in order.
+// One thread per (b, c, oh, ow): column b*P + oh*OW + ow of rows (c, kh, kw), every (kh, kw) in order, 0 in
+// the padding. For a fixed (kh, kw), consecutive threads write consecutive columns: coalesced writes.
 extern "C" __global__ void im2col_f32(const float* x, float* col, int B, int C, int H, int W, int FH, int FW,
                                       int OH, int OW, int sh, int sw, int ph, int pw, int dh, int dw) {
     const int P = OH * OW;
@@ -60,7 +62,8 @@ static __device__ void cn4j_col_range(int pos, int pad, int K, int stride, int d
 
 // One thread per input element (b, c, h, w): dx = sum over (kh, kw), in order, of the column entry that
 // copied it, col[(c*FH + kh)*FW + kw][b*P + oh*OW + ow] where h = oh*sh - ph + kh*dh and
-// w = ow*sw - pw + kw*dw. Walking oh (and ow) downwards walks kh (and kw) upwards.
+// w = ow*sw - pw + kw*dw. Walking oh (and ow) downwards walks kh (and kw) upwards. No atomics, so
+// deterministic; dx is overwritten.
 extern "C" __global__ void col2im_f32(const float* col, float* dx, int B, int C, int H, int W, int FH, int FW,
                                       int OH, int OW, int sh, int sw, int ph, int pw, int dh, int dw) {
     const int P = OH * OW;
@@ -95,5 +98,45 @@ extern "C" __global__ void col2im_f32(const float* col, float* dx, int B, int C,
             }
         }
         dx[i] = s;
+    }
+}
+
+// One thread per output element (b, f, p), in the order of the written array: consecutive threads touch
+// consecutive p on both sides, so reads and writes are coalesced (nchw_to_cnhw_f32 too). The convolution's bias
+// add rides along with the copy.
+extern "C" __global__ void cnhw_to_nchw_f32(const float* cnhw, const float* bias, float* nchw, int B, int F, int P) {
+    const long long total = (long long)B * F * P;
+    GRID_STRIDE_LOOP(i, total) {
+        long long bf = i / P; // b*F + f
+        int p = (int)(i - bf * P);
+        int b = (int)(bf / F);
+        int f = (int)(bf - (long long)b * F);
+        float v = cnhw[((long long)f * B + b) * P + p];
+        nchw[i] = bias ? v + bias[f] : v;
+    }
+}
+
+// One thread per output element (f, b, p).
+extern "C" __global__ void nchw_to_cnhw_f32(const float* nchw, float* cnhw, int B, int F, int P) {
+    const long long total = (long long)B * F * P;
+    GRID_STRIDE_LOOP(i, total) {
+        long long fb = i / P; // f*B + b
+        int p = (int)(i - fb * P);
+        int f = (int)(fb / B);
+        int b = (int)(fb - (long long)f * B);
+        cnhw[i] = nchw[((long long)b * F + f) * P + p];
+    }
+}
+
+// One thread per output element i: out[i] += parts[0*len+i] + parts[1*len+i] + ... in batch order. The partial
+// filter gradients of the K slices (where the GEMM provider does not split K itself) summed in a fixed order,
+// no atomics: deterministic.
+extern "C" __global__ void sum_batches_accumulate_f32(const float* parts, float* out, int batch, int len) {
+    GRID_STRIDE_LOOP(i, len) {
+        float s = 0.0f;
+        for (int b = 0; b < batch; ++b) {
+            s += parts[(long long)b * len + i];
+        }
+        out[i] += s;
     }
 }

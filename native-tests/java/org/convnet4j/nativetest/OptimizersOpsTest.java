@@ -10,7 +10,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * so they start from the same random values on both sides; each update runs three times so that state
  * carried between steps is compared too.
  */
-class OptimizerOpsTest extends NativeOpTest {
+class OptimizersOpsTest extends NativeOpTest {
     private static final Shape PARAM = Shape.of(37, 5, 3, 3);
     private static final int STEPS = 3;
 

@@ -1,4 +1,4 @@
-// optim.cu: optimizer updates, in place, one element per thread.
+// optimizers.cu: optimizer updates, in place, one element per thread.
 //
 // Layout: param, grad and the optimizer state (velocity, sums of squares, m, v) are flat float32 arrays of
 // n elements, all the same size.
@@ -8,9 +8,7 @@
 //   momentum_update_f32   v = momentum * v + g; param -= lr * v, or with nesterov param -= lr * (g + momentum * v)
 //   adagrad_update_f32    sum += g^2; param -= lr * g / (sqrt(sum) + eps)
 //   rmsprop_update_f32    ms = decay * ms + (1 - decay) * g^2; param -= lr * g / (sqrt(ms) + eps)
-//   adam_update_f32       m = beta1 m + (1-beta1) g; v = beta2 v + (1-beta2) g^2;
-//                         param -= lr * (m / c1) / (sqrt(v / c2) + eps), with the bias corrections
-//                         c1 = 1 - beta1^step and c2 = 1 - beta2^step computed by the caller.
+//   adam_update_f32       m = beta1 m + (1-beta1) g; v = beta2 v + (1-beta2) g^2; param -= lr (m/c1)/(sqrt(v/c2) + eps)
 #include "common.cuh"
 
 // One thread per element: plain SGD.
@@ -54,7 +52,8 @@ extern "C" __global__ void rmsprop_update_f32(float* param, const float* grad, f
     }
 }
 
-// One thread per element: Adam with bias correction.
+// One thread per element: Adam with bias correction, c1 = 1 - beta1^step and c2 = 1 - beta2^step computed by
+// the caller.
 extern "C" __global__ void adam_update_f32(float* param, const float* grad, float* m, float* v, int n, float lr,
                                            float beta1, float beta2, float eps, float weightDecay,
                                            float correction1, float correction2) {

@@ -3,6 +3,7 @@ package org.convnet4j.nativetest;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
@@ -17,16 +18,57 @@ import org.convnet4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
- * Running out of device memory. One tensor holds at most 2^31 - 1 floats (8 GiB), less than a big GPU
- * has, so the test asks for 4 GiB tensors until the device is full (at most 64 of them, 256 GiB, more
- * than any GPU this runs on): the failing request must throw DeviceOutOfMemoryException giving the bytes
- * asked for, the pool's bytes in use and the device's free bytes; after the tensors are closed the pool
- * must work again, from its cache.
+ * Memory ops: copy, fill, allocate, upload and download, CUDA against the CPU; tensors of another backend or
+ * closed ones rejected; and running out of device memory.
  */
-@GpuTest
-class DeviceMemoryTest {
+class MemoryOpsTest extends NativeOpTest {
     private static final long FOUR_GIB = 1L << 32;
 
+    @Test
+    void copyFillUploadDownload() {
+        Twin src = both.uniform(Shape.of(3, 5, 7));
+        Twin dst = both.output(Shape.of(15, 7));
+        both.cpu.copy(src.cpu(), dst.cpu());
+        both.gpu.copy(src.gpu(), dst.gpu());
+        both.check("copy dst", dst, Tolerance.EXACT);
+
+        Twin ints = both.labels(Shape.of(11, 3), 1000);
+        Twin intDst = both.intOutput(Shape.of(33));
+        both.cpu.copy(ints.cpu(), intDst.cpu());
+        both.gpu.copy(ints.gpu(), intDst.gpu());
+        both.checkInts("copy INT32 dst", intDst);
+
+        Twin filled = both.output(Shape.of(1000, 3));
+        both.cpu.fill(filled.cpu(), -2.5f);
+        both.gpu.fill(filled.gpu(), -2.5f);
+        both.check("fill -2.5", filled, Tolerance.EXACT);
+
+        Twin zeros = new Twin(both.cpu.allocate(Shape.of(4099)), both.gpu.allocate(Shape.of(4099)));
+        try (zeros) {
+            both.check("allocate (zeros)", zeros, Tolerance.EXACT);
+        }
+    }
+
+    @Test
+    void foreignAndClosedTensorsAreRejectedLikeOnTheCpu() {
+        Twin a = both.uniform(Shape.of(3, 4));
+        var e = assertThrows(IllegalArgumentException.class,
+                () -> both.gpu.fill(a.cpu(), 1f), "a CPU tensor handed to the GPU backend");
+        System.out.println("rejected a CPU tensor on the GPU: " + e.getMessage());
+
+        Twin closed = both.uniform(Shape.of(7));
+        closed.close();
+        rejectedByBoth("fill of a closed tensor", IllegalStateException.class,
+                () -> both.cpu.fill(closed.cpu(), 1f), () -> both.gpu.fill(closed.gpu(), 1f));
+    }
+
+    /**
+     * Running out of device memory, on a CUDA backend of its own. One tensor holds at most 2^31 - 1 floats
+     * (8 GiB), less than a big GPU has, so the test asks for 4 GiB tensors until the device is full (at most 64
+     * of them, 256 GiB, more than any GPU this runs on): the failing request must throw
+     * DeviceOutOfMemoryException giving the bytes asked for, the pool's bytes in use and the device's free
+     * bytes; after the tensors are closed the pool must work again, from its cache.
+     */
     @Test
     void outOfMemoryNamesTheSizesAndThePoolWorksAfterwards() {
         assumeFalse(NativeBackends.cpuStandIn(), "out of device memory needs the CUDA backend");

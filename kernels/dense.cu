@@ -1,24 +1,58 @@
-// gemm.cu: our own single-precision GEMM, row-major, strided batched: the fallback GemmProvider ("kernel")
-// where no cuBLAS loads, and a baseline for benchmarks.
+// dense.cu: a fully connected layer's kernels besides cuBLAS: the per-channel bias add and its gradient, and
+// our own single-precision GEMM (the fallback GemmProvider "kernel" where no cuBLAS loads, and a baseline).
 //
-// Layout: row-major. For batch item z = blockIdx.z: C_z = alpha * op(A_z) * op(B_z) + beta * C_z with
-// op(A) [M, K], op(B) [K, N], C [M, N]. A is stored [M, K] with row stride lda, or, when transA, [K, M];
-// B is stored [K, N] with row stride ldb, or, when transB, [N, K]; C has row stride ldc. Item z's matrices
-// start strideA/strideB/strideC elements after item z-1's (0 = the same matrix for every item).
-// With beta == 0, C is written without being read (it may hold NaN).
-// Launch geometry (both kernels): grid (ceil(N/128), ceil(M/128), batch), 256-thread blocks; block (x, y)
-// owns the 128x128 tile of C at rows 128y.., columns 128x...
+// Layout: bias: y and dy [N, C, S], S the product of the dimensions after the channel (H*W for NCHW, 1 for a
+// fully connected [N, C] output); bias and dbias [C]. GEMM: row-major, strided batched: for batch item
+// z = blockIdx.z, C_z = alpha * op(A_z) * op(B_z) + beta * C_z with op(A) [M, K], op(B) [K, N], C [M, N]. A is
+// stored [M, K] with row stride lda, or, when transA, [K, M]; B is stored [K, N] with row stride ldb, or, when
+// transB, [N, K]; C has row stride ldc. Item z's matrices start strideA/strideB/strideC elements after item
+// z-1's (0 = the same matrix for every item). With beta == 0, C is written without being read (it may hold NaN).
+// Launch geometry:
+//   add_bias_f32: grid-stride over the N*C*S elements, 256-thread blocks (common.cuh).
+//   bias_grad_f32: one block of 256 threads per channel (gridDim.x = C), a fixed shared-memory tree, no atomics.
+//   sgemm_*: grid (ceil(N/128), ceil(M/128), batch), 256-thread blocks; block (x, y) owns the 128x128 tile of C
+//   at rows 128y.., columns 128x...
 // Kernels:
-//   sgemm_naive   each thread computes 64 elements of the tile, one at a time, each a plain dot product
-//                 over k from global memory. Slow; the oracle for sgemm_tiled.
-//   sgemm_tiled   K is walked in steps of 8: the block stages the 128x8 slice of op(A) (stored k-major, As[k][m])
-//                 and the 8x128 slice of op(B) in shared memory, zero-padded at the edges, with loads laid out
-//                 so consecutive threads read consecutive addresses of the stored matrix. Each thread
-//                 (tx, ty) = (t % 16, t / 16) then accumulates an 8x8 register block made of four 4x4
-//                 quadrants, rows 4ty..4ty+3 and 64+4ty.., columns 4tx.. and 64+4tx..: per k step it reads
-//                 two float4 of A and two of B from shared memory (a half-warp reads 256 contiguous bytes)
-//                 for 64 FMAs. Sums run over k in order: deterministic.
+//   add_bias_f32    y += bias[channel of the element].
+//   bias_grad_f32   dbias[c] += sum over n and s of dy[n, c, s], deterministic.
+//   sgemm_naive     each output a plain dot product from global memory: slow, the oracle for sgemm_tiled.
+//   sgemm_tiled     8-deep k slices of op(A) and op(B) in shared memory, an 8x8 register block per thread.
 #include "common.cuh"
+
+// One thread per element: y += bias[channel of the element].
+extern "C" __global__ void add_bias_f32(float* y, const float* bias, int n, int C, int S) {
+    GRID_STRIDE_LOOP(i, n) {
+        int c = (int)((i / S) % C);
+        y[i] += bias[c];
+    }
+}
+
+// One block per channel c: dbias[c] += sum over n and s of dy[n, c, s]. Thread t visits j = t, t + 256, ...
+// of the channel's N*S values, j = n*S + s, in order, stepping (n, s) without dividing inside the loop; a fixed
+// shared-memory tree adds the 256 partial sums and thread 0 adds the total to dbias[c].
+extern "C" __global__ void bias_grad_f32(const float* dy, float* dbias, int N, int C, int S) {
+    __shared__ float partial[CN4J_BLOCK];
+    const int c = blockIdx.x;
+    const int stepN = (int)blockDim.x / S;
+    const int stepS = (int)blockDim.x - stepN * S;
+    int n = (int)threadIdx.x / S;
+    int s = (int)threadIdx.x - n * S;
+    float mine = 0.0f;
+    while (n < N) {
+        mine += dy[((long long)n * C + c) * S + s];
+        n += stepN;
+        s += stepS;
+        if (s >= S) {
+            s -= S;
+            ++n;
+        }
+    }
+    float total = cn4j_block_sum(mine, partial);
+    if (threadIdx.x == 0) {
+        dbias[c] += total;
+    }
+}
+
 
 #define CN4J_GEMM_TILE 128
 #define CN4J_GEMM_TK 8
@@ -29,7 +63,8 @@ static __device__ __forceinline__ float cn4j_gemm_at(const float* X, int trans, 
     return trans ? X[(long long)c * ld + r] : X[(long long)r * ld + c];
 }
 
-// One block per 64x64 tile of C; each thread 16 of its elements, each a dot product straight from global memory.
+// One block per 128x128 tile of C; each thread 64 of its elements, one at a time, each a dot product over k
+// straight from global memory.
 extern "C" __global__ void sgemm_naive(int transA, int transB, int M, int N, int K, float alpha,
                                        const float* A, int lda, long long strideA,
                                        const float* B, int ldb, long long strideB,
@@ -51,8 +86,12 @@ extern "C" __global__ void sgemm_naive(int transA, int transB, int M, int N, int
     }
 }
 
-// One block per 128x128 tile of C; thread (tx, ty) the 8x8 elements at rows {4ty.., 64+4ty..} x columns
-// {4tx.., 64+4tx..} (four 4x4 quadrants), through shared slices of op(A) and op(B) 8 deep in k.
+// One block per 128x128 tile of C. K is walked in steps of 8: the block stages the 128x8 slice of op(A) (stored
+// k-major, As[k][m]) and the 8x128 slice of op(B) in shared memory, zero-padded at the edges, with loads laid out
+// so consecutive threads read consecutive addresses of the stored matrix. Thread (tx, ty) = (t % 16, t / 16)
+// then accumulates the 8x8 elements at rows {4ty.., 64+4ty..} x columns {4tx.., 64+4tx..} (four 4x4 quadrants):
+// per k step it reads two float4 of A and two of B from shared memory (a half-warp reads 256 contiguous bytes)
+// for 64 FMAs. Sums run over k in order: deterministic.
 extern "C" __global__ void sgemm_tiled(int transA, int transB, int M, int N, int K, float alpha,
                                        const float* A, int lda, long long strideA,
                                        const float* B, int ldb, long long strideB,
