@@ -132,7 +132,7 @@ class ModelsTest {
              Sequential net = Sequential.of("lenet-dropout",
                      Conv2d.builder().name("conv1").filters(6).kernel(5).pad(2).build(),
                      ActivationLayer.relu("relu1"),
-                     MaxPool2d.builder().name("pool1").kernel(2).build(),
+                     Pool2d.max("pool1", 2, 2),
                      Dropout.of("drop1", 0.5f),
                      Linear.builder().name("fc1").units(10).build());
              Tensor x = backend.tensor(in, xs);
