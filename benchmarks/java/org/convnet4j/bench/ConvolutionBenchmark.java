@@ -1,25 +1,11 @@
 package org.convnet4j.bench;
 
-import java.util.concurrent.TimeUnit;
-import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.backend.cuda.CudaBackend;
 import org.convnet4j.backend.cuda.CudnnOps;
 import org.convnet4j.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
-import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
-import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
-import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
-import org.openjdk.jmh.infra.BenchmarkParams;
 
 /**
  * Convolution, each pass on its own: forward (y = conv(x, W)), backward data (dx from dy and W) and
@@ -33,15 +19,9 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * so the time is the op's, launch to finish.
  *
  * <p>Throughput (computed by the report from the JSON, not here): {@link ConvLayerShape#flops()} =
- * 2 * N * FN * OH * OW * C * K * K per pass, divided by the time.
+ * 2 * N * FN * OH * OW * C * K * K FLOP per pass, divided by the time (GFLOP/s beside the ms).
  */
-@State(Scope.Thread)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MILLISECONDS)
-@Warmup(iterations = 2, time = 200, timeUnit = TimeUnit.MILLISECONDS)
-@Measurement(iterations = 5, time = 200, timeUnit = TimeUnit.MILLISECONDS)
-@Fork(1)
-public class ConvBenchmark {
+public class ConvolutionBenchmark extends OpBenchmark {
 
     @Param({"lenet5/conv1", "lenet5/conv2", "alexnet/conv1", "alexnet/conv2", "alexnet/conv3", "alexnet/conv4",
             "alexnet/conv5", "alexnet-owt/conv1", "alexnet-owt/conv2", "alexnet-owt/conv3", "alexnet-owt/conv4",
@@ -51,16 +31,6 @@ public class ConvBenchmark {
     @Param({"ours", "cudnn"})
     public String impl;
 
-    @Param({"auto"})
-    public String device;
-
-    @Param({"false"})
-    public boolean tiny;
-
-    private BenchDevice.Trial trial;
-    private Backend backend;
-    private CudaBackend kernelGemmBackend;
-    private String skipReason;
     private ConvSpec spec;
     private Tensor x;
     private Tensor w;
@@ -69,47 +39,40 @@ public class ConvBenchmark {
     private Tensor dw;
     private CudnnOps.Convolution cudnnConv;
 
-    @Setup(Level.Trial)
-    public void setup(BenchmarkParams params) {
-        String method = BenchDevice.method(params.getBenchmark());
+    @Override
+    protected String skipReason(String method) {
+        return switch (impl) {
+            case "cudnn" -> cudnnUnavailable();
+            case "ours-kernel-gemm" -> gpu() ? null : "our SGEMM kernel needs a GPU";
+            default -> null;
+        };
+    }
+
+    @Override
+    protected void setup(String method) {
         String pass = switch (method) {
             case "forward" -> "fwd";
             case "backwardData" -> "bwd_data";
             default -> "bwd_filter";
         };
         ConvLayerShape s = tiny ? ConvLayerShape.byName(layer).tiny() : ConvLayerShape.byName(layer);
-        trial = BenchDevice.open(device, tiny);
-        skipReason = trial.skipReason();
-        if (skipReason == null && impl.equals("cudnn")) {
-            skipReason = BenchDevice.cudnnUnavailable(trial);
-        }
-        if (skipReason == null && impl.equals("ours-kernel-gemm")) {
-            skipReason = trial.gpu() ? null : "our SGEMM kernel needs a GPU";
-        }
-        if (skipReason != null) {
-            BenchDevice.skip("ConvBenchmark." + method, "layer=" + layer + ", impl=" + impl, skipReason);
-            return;
-        }
-        backend = trial.backend();
         if (impl.equals("ours-kernel-gemm")) {
-            kernelGemmBackend = openWithKernelGemm();
-            backend = kernelGemmBackend;
+            backend = keep(openWithKernelGemm());
         }
         spec = s.spec();
-        x = BenchDevice.random(backend, s.inputShape(), 1);
-        w = BenchDevice.random(backend, s.weightShape(), 2);
-        y = BenchDevice.random(backend, s.outputShape(), 3); // dy for the backward passes
-        dx = backend.allocate(s.inputShape());
-        dw = backend.allocate(s.weightShape());
+        x = random(s.inputShape(), 1);
+        w = random(s.weightShape(), 2);
+        y = random(s.outputShape(), 3); // dy for the backward passes
+        dx = zeros(s.inputShape());
+        dw = zeros(s.weightShape());
         if (impl.equals("cudnn")) {
-            cudnnConv = BenchDevice.cudnn().convolution(s.inputShape(), s.weightShape(), spec);
+            cudnnConv = keep(cudnn().convolution(s.inputShape(), s.weightShape(), spec));
             System.out.println("# cuDNN " + layer + " " + cudnnConv.prepare(pass));
-        } else if (trial.gpu()) {
+        } else if (gpu()) {
             System.out.println("# ours " + layer + " " + pass + ": column workspace "
                     + CudaBackend.convWorkspaceBytes(s.inputShape(), s.weightShape(), spec)
                     + " bytes, GEMM " + ((CudaBackend) backend).gemmProvider().name());
         }
-        backend.synchronize();
     }
 
     private static CudaBackend openWithKernelGemm() {
@@ -128,8 +91,7 @@ public class ConvBenchmark {
 
     @Benchmark
     public void forward(Skips skips) {
-        if (skipReason != null) {
-            skips.skipped++;
+        if (skipped(skips)) {
             return;
         }
         if (cudnnConv != null) {
@@ -142,8 +104,7 @@ public class ConvBenchmark {
 
     @Benchmark
     public void backwardData(Skips skips) {
-        if (skipReason != null) {
-            skips.skipped++;
+        if (skipped(skips)) {
             return;
         }
         if (cudnnConv != null) {
@@ -156,8 +117,7 @@ public class ConvBenchmark {
 
     @Benchmark
     public void backwardFilter(Skips skips) {
-        if (skipReason != null) {
-            skips.skipped++;
+        if (skipped(skips)) {
             return;
         }
         if (cudnnConv != null) {
@@ -167,18 +127,4 @@ public class ConvBenchmark {
         }
         backend.synchronize();
     }
-
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        for (AutoCloseable c : new AutoCloseable[] {cudnnConv, x, w, y, dx, dw, kernelGemmBackend, trial}) {
-            if (c != null) {
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    throw new IllegalStateException("ConvBenchmark teardown: " + e.getMessage(), e);
-                }
-            }
-        }
-    }
-
 }
