@@ -53,27 +53,23 @@ public class ActivationBenchmark extends OpBenchmark {
 
     @Benchmark
     public void forward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        if (cudnnRelu != null) {
-            cudnnRelu.forward(x, y);
-        } else {
-            backend.activationForward(Activation.RELU, x, y);
-        }
-        backend.synchronize();
+        measure(skips, () -> {
+            if (cudnnRelu != null) {
+                cudnnRelu.forward(x, y);
+            } else {
+                backend.activationForward(Activation.RELU, x, y);
+            }
+        });
     }
 
     @Benchmark
     public void backward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        if (cudnnRelu != null) {
-            cudnnRelu.backward(y, dy, x, dx);
-        } else {
-            backend.activationBackward(Activation.RELU, y, dy, dx);
-        }
-        backend.synchronize();
+        measure(skips, () -> {
+            if (cudnnRelu != null) {
+                cudnnRelu.backward(y, dy, x, dx);
+            } else {
+                backend.activationBackward(Activation.RELU, y, dy, dx);
+            }
+        });
     }
 }

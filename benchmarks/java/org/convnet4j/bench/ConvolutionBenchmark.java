@@ -91,40 +91,34 @@ public class ConvolutionBenchmark extends OpBenchmark {
 
     @Benchmark
     public void forward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        if (cudnnConv != null) {
-            cudnnConv.forward(x, w, y);
-        } else {
-            backend.conv2dForward(x, w, null, spec, y);
-        }
-        backend.synchronize();
+        measure(skips, () -> {
+            if (cudnnConv != null) {
+                cudnnConv.forward(x, w, y);
+            } else {
+                backend.conv2dForward(x, w, null, spec, y);
+            }
+        });
     }
 
     @Benchmark
     public void backwardData(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        if (cudnnConv != null) {
-            cudnnConv.backwardData(y, w, dx);
-        } else {
-            backend.conv2dBackwardData(y, w, spec, dx);
-        }
-        backend.synchronize();
+        measure(skips, () -> {
+            if (cudnnConv != null) {
+                cudnnConv.backwardData(y, w, dx);
+            } else {
+                backend.conv2dBackwardData(y, w, spec, dx);
+            }
+        });
     }
 
     @Benchmark
     public void backwardFilter(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        if (cudnnConv != null) {
-            cudnnConv.backwardFilter(x, y, dw);
-        } else {
-            backend.conv2dBackwardFilter(x, y, spec, dw, null);
-        }
-        backend.synchronize();
+        measure(skips, () -> {
+            if (cudnnConv != null) {
+                cudnnConv.backwardFilter(x, y, dw);
+            } else {
+                backend.conv2dBackwardFilter(x, y, spec, dw, null);
+            }
+        });
     }
 }

@@ -57,14 +57,12 @@ public class DenseBenchmark extends OpBenchmark {
 
     @Benchmark
     public void sgemm(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        if (variants != null) {
-            variants.sgemm(impl, g.m(), g.n(), g.k(), g.batch(), a, b, c);
-        } else {
-            backend.gemm(a, false, b, false, c, 1f, 0f);
-        }
-        backend.synchronize();
+        measure(skips, () -> {
+            if (variants != null) {
+                variants.sgemm(impl, g.m(), g.n(), g.k(), g.batch(), a, b, c);
+            } else {
+                backend.gemm(a, false, b, false, c, 1f, 0f);
+            }
+        });
     }
 }

@@ -39,20 +39,12 @@ public class DropoutBenchmark extends OpBenchmark {
 
     @Benchmark
     public void forward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        backend.dropoutForward(x, P, 7, mask, y);
-        backend.synchronize();
+        measure(skips, () -> backend.dropoutForward(x, P, 7, mask, y));
     }
 
     /** dy is the forward's x (any values do). */
     @Benchmark
     public void backward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        backend.dropoutBackward(x, mask, dx);
-        backend.synchronize();
+        measure(skips, () -> backend.dropoutBackward(x, mask, dx));
     }
 }

@@ -32,10 +32,6 @@ public class MemoryBenchmark extends OpBenchmark {
 
     @Benchmark
     public void copy(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        backend.copy(src, dst);
-        backend.synchronize();
+        measure(skips, () -> backend.copy(src, dst));
     }
 }

@@ -67,38 +67,24 @@ public class NormalizationBenchmark extends OpBenchmark {
 
     @Benchmark
     public void batchNormForward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        backend.batchNormForwardTraining(x, gamma, beta, MOMENTUM, EPS, runningMean, runningVar, saveMean,
-                saveInvStd, y);
-        backend.synchronize();
+        measure(skips, () -> {
+            backend.batchNormForwardTraining(x, gamma, beta, MOMENTUM, EPS, runningMean, runningVar, saveMean,
+                    saveInvStd, y);
+        });
     }
 
     @Benchmark
     public void batchNormBackward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        backend.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
-        backend.synchronize();
+        measure(skips, () -> backend.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta));
     }
 
     @Benchmark
     public void lrnForward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        backend.lrnForward(x, lrn, scale, y);
-        backend.synchronize();
+        measure(skips, () -> backend.lrnForward(x, lrn, scale, y));
     }
 
     @Benchmark
     public void lrnBackward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        backend.lrnBackward(x, y, scale, dy, lrn, dx);
-        backend.synchronize();
+        measure(skips, () -> backend.lrnBackward(x, y, scale, dy, lrn, dx));
     }
 }

@@ -49,8 +49,8 @@ import org.openjdk.jmh.infra.BenchmarkParams;
  * <p>JMH has no way to skip a benchmark: a trial that cannot run (no GPU, no cuDNN, an op cuDNN lacks)
  * prints one line, {@code # skipped Class.method {params}: reason}, and each of its calls returns at once
  * after counting one in {@link Skips} (JMH's JSON shows it as the secondary metric "skipped"; the report
- * leaves such results out and says why). A benchmark method therefore starts with
- * {@code if (skipped(skips)) return;}.
+ * leaves such results out and says why). A benchmark method is one line, {@code measure(skips, () -> op)}:
+ * {@link #measure} runs the op and waits for the device, or counts the skip.
  *
  * <p>Throughput is not computed here: the report divides the byte or FLOP count of
  * {@link KernelWorkloads} (each class's comment gives it) by the time and prints it beside the time.
@@ -151,13 +151,17 @@ public abstract class OpBenchmark {
     /** Allocates and fills the trial's tensors on {@link #backend}; called once per trial that runs. */
     protected abstract void setup(String method);
 
-    /** True (after counting the call) when the trial is skipped: the benchmark method returns at once. */
-    protected final boolean skipped(Skips skips) {
+    /**
+     * One measured call: op, then a device synchronization, so that the time is the op's, launch to finish.
+     * In a skipped trial op does not run and the call counts in skips.
+     */
+    protected final void measure(Skips skips, Runnable op) {
         if (skipReason != null) {
             skips.skipped++;
-            return true;
+            return;
         }
-        return false;
+        op.run();
+        backend.synchronize();
     }
 
     /** Whether the trial runs on the shared CUDA backend. */

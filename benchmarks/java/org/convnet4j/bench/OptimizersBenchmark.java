@@ -40,19 +40,11 @@ public class OptimizersBenchmark extends OpBenchmark {
 
     @Benchmark
     public void momentum(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        backend.momentumUpdate(param, grad, state1, 0.01f, 0.9f, 5e-4f, false);
-        backend.synchronize();
+        measure(skips, () -> backend.momentumUpdate(param, grad, state1, 0.01f, 0.9f, 5e-4f, false));
     }
 
     @Benchmark
     public void adam(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        backend.adamUpdate(param, grad, state1, state2, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, ++step);
-        backend.synchronize();
+        measure(skips, () -> backend.adamUpdate(param, grad, state1, state2, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, ++step));
     }
 }

@@ -58,27 +58,23 @@ public class PoolingBenchmark extends OpBenchmark {
 
     @Benchmark
     public void forward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        if (cudnnPool != null) {
-            cudnnPool.forward(x, y);
-        } else {
-            backend.maxPoolForward(x, spec, y, switches);
-        }
-        backend.synchronize();
+        measure(skips, () -> {
+            if (cudnnPool != null) {
+                cudnnPool.forward(x, y);
+            } else {
+                backend.maxPoolForward(x, spec, y, switches);
+            }
+        });
     }
 
     @Benchmark
     public void backward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        if (cudnnPool != null) {
-            cudnnPool.backward(y, dy, x, dx);
-        } else {
-            backend.maxPoolBackward(dy, switches, spec, dx);
-        }
-        backend.synchronize();
+        measure(skips, () -> {
+            if (cudnnPool != null) {
+                cudnnPool.backward(y, dy, x, dx);
+            } else {
+                backend.maxPoolBackward(dy, switches, spec, dx);
+            }
+        });
     }
 }

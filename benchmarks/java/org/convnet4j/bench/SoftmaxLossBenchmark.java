@@ -61,23 +61,17 @@ public class SoftmaxLossBenchmark extends OpBenchmark {
 
     @Benchmark
     public void forward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        if (cudnnSoftmax != null) {
-            cudnnSoftmax.forward(logits, probs);
-        } else {
-            backend.softmaxCrossEntropyForward(logits, labels, probs, loss);
-        }
-        backend.synchronize();
+        measure(skips, () -> {
+            if (cudnnSoftmax != null) {
+                cudnnSoftmax.forward(logits, probs);
+            } else {
+                backend.softmaxCrossEntropyForward(logits, labels, probs, loss);
+            }
+        });
     }
 
     @Benchmark
     public void backward(Skips skips) {
-        if (skipped(skips)) {
-            return;
-        }
-        backend.softmaxCrossEntropyBackward(probs, labels, dlogits);
-        backend.synchronize();
+        measure(skips, () -> backend.softmaxCrossEntropyBackward(probs, labels, dlogits));
     }
 }
