@@ -5,10 +5,12 @@
 # Steps, most important first, each with its own time limit (cut further when the budget runs low):
 #   1. bin/convnet4j info                                   ~5 s
 #   2. bin/convnet4j bench for lenet5, alexnet-owt, alexnet ~10 s each      -> OUTDIR/ours-*.json
-#   3. JMH ConvBenchmark, ours vs cuDNN, 72 trials           ~90 s           -> OUTDIR/jmh-conv.json
-#   4. bench_torch.py (fp32, then TF32)                      ~60-120 s       -> OUTDIR/torch.json
-#   5. JMH pooling, ReLU, softmax, SGEMM, 60 trials          ~60 s           -> OUTDIR/jmh-kernels.json
-#   6. bin/convnet4j report                                  ~5 s            -> OUTDIR/docs/...
+#   3. JMH MemoryBenchmark: device-to-device copy, 1 trial  ~5 s            -> OUTDIR/jmh-memory.json
+#   4. JMH ConvolutionBenchmark, ours vs cuDNN, 72 trials    ~90 s           -> OUTDIR/jmh-conv.json
+#   5. bench_torch.py (fp32, then TF32)                      ~60-120 s       -> OUTDIR/torch.json
+#   6. JMH the other families: pooling, activation, softmax  ~70 s           -> OUTDIR/jmh-kernels.json
+#      loss, dense (SGEMM), dropout, normalization, optimizers, 70 trials
+#   7. bin/convnet4j report                                  ~5 s            -> OUTDIR/docs/...
 # A step that fails or runs out of time is logged and the next one runs; the report says what is missing.
 set -uo pipefail
 bundle=${1:?usage: benchmarks/run-gpu.sh BUNDLE.tar.xz OUTDIR}
@@ -46,16 +48,20 @@ for m in lenet5 alexnet-owt alexnet; do
       --json "$out/ours-$m.json"
 done
 # shellcheck disable=SC2086
-step jmh-conv 200 "$B/bin/bench" 'org.convnet4j.bench.ConvBenchmark' $jmh_args -rf json -rff "$out/jmh-conv.json"
+step jmh-memory 30 "$B/bin/bench" 'org.convnet4j.bench.MemoryBenchmark' $jmh_args -rf json -rff "$out/jmh-memory.json"
+# shellcheck disable=SC2086
+step jmh-conv 200 "$B/bin/bench" 'org.convnet4j.bench.ConvolutionBenchmark' $jmh_args -rf json \
+    -rff "$out/jmh-conv.json"
 step torch 150 python3 benchmarks/pytorch/bench_torch.py --out "$out/torch.json"
 # shellcheck disable=SC2086
-step jmh-kernels 120 "$B/bin/bench" 'org.convnet4j.bench.(Pooling|Relu|SoftmaxLoss|Sgemm)Benchmark' $jmh_args \
+step jmh-kernels 130 "$B/bin/bench" \
+    'org.convnet4j.bench.(Pooling|Activation|SoftmaxLoss|Dense|Dropout|Normalization|Optimizers)Benchmark' $jmh_args \
     -rf json -rff "$out/jmh-kernels.json"
 
 args=()
 for f in "$out"/ours-*.json; do [ -s "$f" ] && args+=(--ours "$f"); done
 jmh=()
-for f in "$out"/jmh-conv.json "$out"/jmh-kernels.json; do [ -s "$f" ] && jmh+=("$f"); done
+for f in "$out"/jmh-memory.json "$out"/jmh-conv.json "$out"/jmh-kernels.json; do [ -s "$f" ] && jmh+=("$f"); done
 [ ${#jmh[@]} -gt 0 ] && args+=(--jmh "${jmh[@]}")
 [ -s "$out/torch.json" ] && args+=(--torch "$out/torch.json")
 deadline=$((deadline + 20))

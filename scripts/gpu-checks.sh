@@ -37,7 +37,7 @@ for m in lenet5 alexnet-owt alexnet; do
 done
 
 echo "==== conv layers with TF32 (JMH, ours only)"
-JAVA_OPTS=$tf32 timeout 120 "$B/bin/bench" org.convnet4j.bench.ConvBenchmark -p impl=ours -f 0 -wi 2 -w 100ms \
+JAVA_OPTS=$tf32 timeout 120 "$B/bin/bench" org.convnet4j.bench.ConvolutionBenchmark -p impl=ours -f 0 -wi 2 -w 100ms \
   -i 5 -r 100ms -rf json -rff "$P/jmh-conv-tf32.json" > "$P/jmh-conv-tf32.txt" 2>&1
 echo "jmh rc=$?"
 

@@ -112,7 +112,7 @@ exec "$JAVA" $JAVA_OPTS -jar "$here"/lib/junit-platform-console-standalone-*.jar
 SH
 cat > "$out/bin/bench" <<'SH'
 #!/usr/bin/env bash
-# Runs the JMH benchmarks (arguments go to JMH, e.g. "ConvBenchmark -f 1 -wi 3 -i 5 -rf json").
+# Runs the JMH benchmarks (arguments go to JMH, e.g. "ConvolutionBenchmark -f 1 -wi 3 -i 5 -rf json").
 source "$(dirname "$0")/env.sh"
 exec "$JAVA" $JAVA_OPTS -cp "$CP" org.openjdk.jmh.Main "$@"
 SH

@@ -83,14 +83,10 @@ public final class BenchmarkReport {
         buildLayers();
         buildNetworks();
         buildKernels();
-        Object copy = NOT_AVAILABLE + "no convnet4j bench result measured it (--copy-mib)";
-        for (Map<String, Object> o : in.ours()) {
-            if (o.get("d2d_copy_gb_per_s") instanceof Number n) {
-                copy = n.doubleValue();
-                break;
-            }
-        }
-        copyGbPerS = copy;
+        // The convnet4j bench figure (--copy-mib) comes first among the kernels, then MemoryBenchmark's.
+        copyGbPerS = kernels.stream().filter(k -> k.name().startsWith("d2d_copy")).findFirst()
+                .map(k -> (Object) k.value())
+                .orElse(NOT_AVAILABLE + "neither convnet4j bench --copy-mib nor MemoryBenchmark measured it");
     }
 
     public static BenchmarkReport build(Inputs inputs) {
@@ -134,7 +130,7 @@ public final class BenchmarkReport {
         }
         JmhResult skippedOne = null;
         for (JmhResult r : inputs.jmh()) {
-            if (r.benchmarkClass().equals("ConvBenchmark") && pass.equals(CONV_PASS.get(r.method()))
+            if (r.benchmarkClass().equals("ConvolutionBenchmark") && pass.equals(CONV_PASS.get(r.method()))
                     && r.param("layer").equals(layer) && r.param("impl").equals(impl)) {
                 if (!r.skipped()) {
                     return r.ms();
@@ -262,11 +258,23 @@ public final class BenchmarkReport {
                 return new KernelRow("maxpool " + pass + " " + p.name() + " (" + impl + suffix + ")", "gb_per_s",
                         p.bytes() / r.ms() / 1e6, r.ms());
             }
-            case "ReluBenchmark" -> {
-                KernelWorkloads.Relu w = KernelWorkloads.relu(r.param("size"));
+            case "ActivationBenchmark" -> {
+                return elementRow(r, "relu " + pass, KernelWorkloads.relu(r.param("size")), impl);
+            }
+            case "DropoutBenchmark" -> {
+                return elementRow(r, "dropout " + pass, KernelWorkloads.dropout(r.param("size")), "ours");
+            }
+            case "OptimizersBenchmark" -> {
+                return elementRow(r, r.method() + " update", KernelWorkloads.update(r.param("params")), "ours");
+            }
+            case "MemoryBenchmark" -> {
+                return elementRow(r, "d2d_copy", KernelWorkloads.copy(r.param("size")), "ours, backend.copy");
+            }
+            case "NormalizationBenchmark" -> {
+                KernelWorkloads.Norm w = KernelWorkloads.norm(r.param("shape"));
                 w = t ? w.tiny() : w;
-                return new KernelRow("relu " + pass + " " + w.name() + " (" + impl + suffix + ")", "gb_per_s",
-                        w.bytes(pass.equals("bwd")) / r.ms() / 1e6, r.ms());
+                return new KernelRow(r.method() + " " + w.name() + " (ours" + suffix + ")", "gb_per_s",
+                        w.bytes(r.method()) / r.ms() / 1e6, r.ms());
             }
             case "SoftmaxLossBenchmark" -> {
                 KernelWorkloads.Softmax w = KernelWorkloads.softmax(r.param("shape"));
@@ -275,7 +283,7 @@ public final class BenchmarkReport {
                 return new KernelRow("softmax_xent " + pass + " " + w.name() + " (" + what + suffix + ")",
                         "gb_per_s", w.bytes() / r.ms() / 1e6, r.ms());
             }
-            case "SgemmBenchmark" -> {
+            case "DenseBenchmark" -> {
                 KernelWorkloads.Gemm g = KernelWorkloads.gemm(r.param("gemm"));
                 g = t ? g.tiny() : g;
                 return new KernelRow("sgemm " + g.name() + " (" + impl + suffix + ")", "gflop_per_s",
@@ -285,6 +293,14 @@ public final class BenchmarkReport {
                 return null;
             }
         }
+    }
+
+    /** The row of an element-wise benchmark: bytes per element ({@link KernelWorkloads#bytesPerElement}) * n. */
+    private static KernelRow elementRow(JmhResult r, String what, KernelWorkloads.Elements w, String impl) {
+        KernelWorkloads.Elements e = r.tiny() ? w.tiny() : w;
+        double bytes = (double) KernelWorkloads.bytesPerElement(r.benchmarkClass(), r.method()) * e.n();
+        return new KernelRow(what + " " + e.name() + " (" + impl + (r.tiny() ? ", tiny" : "") + ")", "gb_per_s",
+                bytes / r.ms() / 1e6, r.ms());
     }
 
     // ---------------------------------------------------------------- output

@@ -10,10 +10,13 @@ import java.util.Map;
  * call took in milliseconds, and whether the trial was skipped (the "skipped" secondary metric the
  * benchmarks count when they cannot run).
  *
- * @param benchmarkClass simple class name, e.g. "ConvBenchmark"
+ * @param benchmarkClass simple class name, e.g. "ConvolutionBenchmark" (an old name is read as its new one)
  * @param method         the benchmark method, e.g. "forward"
  */
 public record JmhResult(String benchmarkClass, String method, Map<String, String> params, double ms, boolean skipped) {
+    /** Benchmark classes renamed when they were organized by op family: results saved before still read. */
+    private static final Map<String, String> RENAMED = Map.of("ConvBenchmark", "ConvolutionBenchmark",
+            "ReluBenchmark", "ActivationBenchmark", "SgemmBenchmark", "DenseBenchmark");
 
     public String param(String name) {
         return params.getOrDefault(name, "");
@@ -32,6 +35,7 @@ public record JmhResult(String benchmarkClass, String method, Map<String, String
             int dot = full.lastIndexOf('.');
             String cls = full.substring(0, dot);
             cls = cls.substring(cls.lastIndexOf('.') + 1);
+            cls = RENAMED.getOrDefault(cls, cls);
             Map<String, String> params = new LinkedHashMap<>();
             if (m.get("params") instanceof Map<?, ?> p) {
                 p.forEach((k, v) -> params.put(String.valueOf(k), String.valueOf(v)));

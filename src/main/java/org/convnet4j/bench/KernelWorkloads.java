@@ -6,8 +6,9 @@ import org.convnet4j.backend.PoolSpec;
 import org.convnet4j.tensor.Shape;
 
 /**
- * The shapes the kernel benchmarks (PoolingBenchmark, ReluBenchmark, SoftmaxLossBenchmark,
- * SgemmBenchmark) run, by name, and the byte or FLOP count each throughput figure is computed from.
+ * The shapes the op-family benchmarks (PoolingBenchmark, ActivationBenchmark, SoftmaxLossBenchmark,
+ * DenseBenchmark, DropoutBenchmark, NormalizationBenchmark, OptimizersBenchmark, MemoryBenchmark) run, by
+ * name, and the byte or FLOP count each throughput figure is computed from.
  * The JMH classes take a shape's name as a parameter; the report looks the same name up here to turn a
  * time into GB/s or GFLOP/s.
  *
@@ -49,15 +50,40 @@ public final class KernelWorkloads {
     }
 
     /**
-     * ReLU on n floats. Bytes: forward reads x and writes y, 8n; backward reads y and dy and writes dx, 12n.
+     * An element-wise op on n floats (ReLU, dropout, an optimizer update, a copy); its bytes per call are
+     * {@link #bytesPerElement} times n.
      */
-    public record Relu(String name, int n) {
-        public double bytes(boolean backward) {
-            return (backward ? 12.0 : 8.0) * n;
+    public record Elements(String name, int n) {
+        public Elements tiny() {
+            return new Elements(name, Math.min(n, 4096));
+        }
+    }
+
+    /**
+     * Batch norm and LRN on x [n, c, h, w]. Bytes per call ({@link #bytes}): batch norm forward (training)
+     * reads x and writes y, 8|x|; its backward reads x and dy and writes dx, 12|x|; LRN forward reads x and
+     * writes the scale and y, 12|x|; its backward reads x, y, the scale and dy and writes dx, 20|x|
+     * (per-channel vectors are negligible).
+     */
+    public record Norm(String name, int n, int c, int h, int w) {
+        public Shape shape() {
+            return Shape.of(n, c, h, w);
         }
 
-        public Relu tiny() {
-            return new Relu(name, Math.min(n, 4096));
+        /** Bytes of one call of NormalizationBenchmark's method. */
+        public double bytes(String method) {
+            int floats = switch (method) {
+                case "batchNormForward" -> 2;
+                case "batchNormBackward", "lrnForward" -> 3;
+                case "lrnBackward" -> 5;
+                default -> throw new IllegalArgumentException("no normalization benchmark method '" + method + "'");
+            };
+            return 4.0 * floats * shape().size();
+        }
+
+        /** Batch 1, at most 8 channels. */
+        public Norm tiny() {
+            return new Norm(name, 1, Math.min(c, 8), h, w);
         }
     }
 
@@ -99,9 +125,23 @@ public final class KernelWorkloads {
             new Pool("alexnet-owt/pool1", 128, 64, 55, 55, 3, 2));
 
     /** ReLU sizes: AlexNet's conv1 output at batch 128, and the 256 MiB array of bench_torch.py's relu_fwd. */
-    public static final List<Relu> RELUS = List.of(
-            new Relu("alexnet/relu1", 128 * 96 * 55 * 55),
-            new Relu("256MiB", 64 << 20));
+    public static final List<Elements> RELUS = List.of(
+            new Elements("alexnet/relu1", 128 * 96 * 55 * 55),
+            new Elements("256MiB", 64 << 20));
+
+    /** Dropout: AlexNet's fc6 output at batch 128 (drop7's input), and 256 MiB. */
+    public static final List<Elements> DROPOUTS = List.of(
+            new Elements("alexnet/drop7", 128 * 4096),
+            new Elements("256MiB", 64 << 20));
+
+    /** Normalization: AlexNet's conv1 output at batch 128 (where its first LRN runs). */
+    public static final List<Norm> NORMS = List.of(new Norm("alexnet/norm1", 128, 96, 55, 55));
+
+    /** Optimizer updates: every parameter of the original AlexNet (1000 classes) as one tensor. */
+    public static final List<Elements> UPDATES = List.of(new Elements("alexnet", 62_378_344));
+
+    /** Device-to-device copies: 256 MiB (as {@code convnet4j bench --copy-mib 256}). */
+    public static final List<Elements> COPIES = List.of(new Elements("256MiB", 64 << 20));
 
     /** Softmax losses: LeNet's and AlexNet's heads, and bench_torch.py's 4096 x 1000. */
     public static final List<Softmax> SOFTMAXES = List.of(
@@ -123,8 +163,44 @@ public final class KernelWorkloads {
         return find("pooling", POOLS, Pool::name, name);
     }
 
-    public static Relu relu(String name) {
-        return find("relu", RELUS, Relu::name, name);
+    public static Elements relu(String name) {
+        return find("relu", RELUS, Elements::name, name);
+    }
+
+    public static Elements dropout(String name) {
+        return find("dropout", DROPOUTS, Elements::name, name);
+    }
+
+    public static Norm norm(String name) {
+        return find("normalization", NORMS, Norm::name, name);
+    }
+
+    public static Elements update(String name) {
+        return find("optimizer", UPDATES, Elements::name, name);
+    }
+
+    public static Elements copy(String name) {
+        return find("copy", COPIES, Elements::name, name);
+    }
+
+    /**
+     * Bytes one call of an element-wise benchmark method moves per element (4 per float read or written):
+     * <pre>
+     *   ActivationBenchmark  forward  8 (read x, write y)       backward 12 (read y and dy, write dx)
+     *   DropoutBenchmark     forward 12 (read x, write mask, y) backward 12 (read dy and mask, write dx)
+     *   OptimizersBenchmark  momentum 20 (read param, grad, velocity; write param, velocity)
+     *                        adam     28 (read param, grad, m, v; write param, m, v)
+     *   MemoryBenchmark      copy     8 (read src, write dst: the usual "2 x bytes" copy bandwidth)
+     * </pre>
+     */
+    public static int bytesPerElement(String benchmark, String method) {
+        return switch (benchmark + "." + method) {
+            case "ActivationBenchmark.forward", "MemoryBenchmark.copy" -> 8;
+            case "ActivationBenchmark.backward", "DropoutBenchmark.forward", "DropoutBenchmark.backward" -> 12;
+            case "OptimizersBenchmark.momentum" -> 20;
+            case "OptimizersBenchmark.adam" -> 28;
+            default -> throw new IllegalArgumentException("no element-wise benchmark " + benchmark + "." + method);
+        };
     }
 
     public static Softmax softmax(String name) {

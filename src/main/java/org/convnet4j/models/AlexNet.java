@@ -6,7 +6,7 @@ import org.convnet4j.nn.Conv2d;
 import org.convnet4j.nn.Dropout;
 import org.convnet4j.nn.Linear;
 import org.convnet4j.nn.LocalResponseNorm;
-import org.convnet4j.nn.MaxPool2d;
+import org.convnet4j.nn.Pool2d;
 import org.convnet4j.nn.Sequential;
 import org.convnet4j.tensor.Shape;
 
@@ -108,7 +108,7 @@ public final class AlexNet {
     }
 
     /** Overlapping max pooling, 3x3 stride 2. */
-    private static MaxPool2d pool(String name) {
-        return MaxPool2d.builder().name(name).kernel(3).stride(2).build();
+    private static Pool2d pool(String name) {
+        return Pool2d.max(name, 3, 2);
     }
 }

@@ -3,7 +3,7 @@ package org.convnet4j.models;
 import org.convnet4j.nn.ActivationLayer;
 import org.convnet4j.nn.Conv2d;
 import org.convnet4j.nn.Linear;
-import org.convnet4j.nn.MaxPool2d;
+import org.convnet4j.nn.Pool2d;
 import org.convnet4j.nn.Sequential;
 import org.convnet4j.tensor.Shape;
 
@@ -33,10 +33,10 @@ public final class LeNet5 {
         return Sequential.of("lenet5",
                 Conv2d.builder().name("conv1").filters(6).kernel(5).pad(2).build(),
                 ActivationLayer.relu("relu1"),
-                MaxPool2d.builder().name("pool1").kernel(2).stride(2).build(),
+                Pool2d.max("pool1", 2, 2),
                 Conv2d.builder().name("conv2").filters(16).kernel(5).build(),
                 ActivationLayer.relu("relu2"),
-                MaxPool2d.builder().name("pool2").kernel(2).stride(2).build(),
+                Pool2d.max("pool2", 2, 2),
                 Linear.builder().name("fc1").units(120).build(),
                 ActivationLayer.relu("relu3"),
                 Linear.builder().name("fc2").units(84).build(),

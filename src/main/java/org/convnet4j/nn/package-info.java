@@ -4,7 +4,7 @@
  *
  * <ul>
  *   <li>Layers ({@link org.convnet4j.nn.Layer}, most extending {@link org.convnet4j.nn.AbstractLayer}):
- *       {@link org.convnet4j.nn.Conv2d}, {@link org.convnet4j.nn.MaxPool2d}, {@link org.convnet4j.nn.AvgPool2d},
+ *       {@link org.convnet4j.nn.Conv2d}, {@link org.convnet4j.nn.Pool2d} (max, average),
  *       {@link org.convnet4j.nn.ActivationLayer} (ReLU, sigmoid, tanh), {@link org.convnet4j.nn.Linear},
  *       {@link org.convnet4j.nn.Flatten}, {@link org.convnet4j.nn.Dropout},
  *       {@link org.convnet4j.nn.LocalResponseNorm}, {@link org.convnet4j.nn.BatchNorm}.</li>

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import com.fasterxml.jackson.jr.ob.JSON;
@@ -20,17 +21,18 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * The JMH harness end to end on the CPU at tiny sizes (as CI runs it): ConvBenchmark in this JVM (fork 0),
- * one short iteration per trial; ours produces times, cuDNN skips with its reason counted.
+ * The JMH harness end to end on the CPU at tiny sizes (as CI runs it), in this JVM (fork 0), one short
+ * iteration per trial: ConvolutionBenchmark's ours produces times and cuDNN skips with its reason counted;
+ * every op family's benchmark runs each of its methods on one workload.
  */
 class JmhTinyCpuTest {
 
     @Test
-    void convBenchmarkRunsOnTheCpuAndSkipsCudnn(@TempDir Path dir) throws Exception {
+    void convolutionBenchmarkRunsOnTheCpuAndSkipsCudnn(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("jmh.json");
         Options options = new OptionsBuilder()
-                .include(ConvBenchmark.class.getName() + ".forward")
-                .include(ConvBenchmark.class.getName() + ".backwardFilter")
+                .include(ConvolutionBenchmark.class.getName() + ".forward")
+                .include(ConvolutionBenchmark.class.getName() + ".backwardFilter")
                 .param("layer", "lenet5/conv1", "alexnet-owt/conv1")
                 .param("impl", "ours", "cudnn")
                 .param("device", "cpu")
@@ -58,5 +60,38 @@ class JmhTinyCpuTest {
         }
         List<Object> parsed = JSON.std.listFrom(Files.readString(json));
         assertEquals(8, parsed.size());
+    }
+
+    /** Each family's benchmark, one workload, our implementation: every method runs and takes time. */
+    @Test
+    void everyFamilyBenchmarkRunsOnTheCpu() throws Exception {
+        Map<Class<?>, String[]> families = new LinkedHashMap<>();
+        families.put(PoolingBenchmark.class, new String[] {"pool", "lenet5/pool1", "impl", "ours"});
+        families.put(ActivationBenchmark.class, new String[] {"size", "alexnet/relu1", "impl", "ours"});
+        families.put(DenseBenchmark.class, new String[] {"gemm", "alexnet/fc6-fwd", "impl", "backend"});
+        families.put(SoftmaxLossBenchmark.class, new String[] {"shape", "lenet5/64x10", "impl", "ours"});
+        families.put(DropoutBenchmark.class, new String[] {"size", "alexnet/drop7"});
+        families.put(NormalizationBenchmark.class, new String[] {"shape", "alexnet/norm1"});
+        families.put(OptimizersBenchmark.class, new String[] {"params", "alexnet"});
+        families.put(MemoryBenchmark.class, new String[] {"size", "256MiB"});
+        Map<String, Integer> methods = new LinkedHashMap<>();
+        for (Map.Entry<Class<?>, String[]> e : families.entrySet()) {
+            OptionsBuilder b = new OptionsBuilder();
+            b.include(e.getKey().getName() + "\\.").param("device", "cpu").param("tiny", "true").forks(0)
+                    .warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(20));
+            String[] p = e.getValue();
+            for (int i = 0; i < p.length; i += 2) {
+                b.param(p[i], p[i + 1]);
+            }
+            for (RunResult r : new Runner(b.build()).run()) {
+                String name = r.getParams().getBenchmark();
+                assertEquals(0, r.getSecondaryResults().get("skipped").getScore(), name + " was skipped");
+                assertTrue(r.getPrimaryResult().getScore() > 0, name + " took " + r.getPrimaryResult().getScore());
+                methods.merge(e.getKey().getSimpleName(), 1, Integer::sum);
+            }
+        }
+        assertEquals(Map.of("PoolingBenchmark", 2, "ActivationBenchmark", 2, "DenseBenchmark", 1,
+                "SoftmaxLossBenchmark", 2, "DropoutBenchmark", 2, "NormalizationBenchmark", 4,
+                "OptimizersBenchmark", 2, "MemoryBenchmark", 1), methods);
     }
 }

@@ -65,22 +65,22 @@ class LayerGradientTest {
 
     @Test
     void maxPool2x2() {
-        check(MaxPool2d.builder().name("pool").kernel(2).build(), Shape.of(2, 3, 6, 4), 4);
+        check(Pool2d.max("pool", 2, 2), Shape.of(2, 3, 6, 4), 4);
     }
 
     @Test
     void maxPoolOverlapping3x3Stride2() {
-        check(MaxPool2d.builder().name("pool").kernel(3).stride(2).build(), Shape.of(2, 2, 7, 9), 5);
+        check(Pool2d.max("pool", 3, 2), Shape.of(2, 2, 7, 9), 5);
     }
 
     @Test
     void maxPoolPaddedNonSquareWindow() {
-        check(MaxPool2d.builder().name("pool").kernel(3, 2).stride(2, 1).pad(1, 1).build(), Shape.of(1, 2, 5, 6), 6);
+        check(Pool2d.builder().name("pool").mode(Pool2d.Mode.MAX).kernel(3, 2).stride(2, 1).pad(1, 1).build(), Shape.of(1, 2, 5, 6), 6);
     }
 
     @Test
     void avgPoolOverlappingPadded() {
-        check(AvgPool2d.builder().name("avg").kernel(3).stride(2).pad(1).build(), Shape.of(2, 2, 7, 7), 7);
+        check(Pool2d.builder().name("avg").mode(Pool2d.Mode.AVG).kernel(3).stride(2).pad(1).build(), Shape.of(2, 2, 7, 7), 7);
     }
 
     @Test

@@ -107,6 +107,25 @@ class ModelsTest {
         }
     }
 
+    /**
+     * A checkpoint stores parameters by name ("layer.W"), and the layer names of the models are part of that
+     * format: checkpoints written before pooling became one layer (Pool2d) must still load. Pooling layers
+     * have no parameters, so the names are the conv and fc layers' own, in the model's order.
+     */
+    @Test
+    void parameterNamesAreTheCheckpointKeys() {
+        try (CpuBackend backend = new CpuBackend(1); Sequential lenet = Models.create("lenet5", 10);
+             Sequential alexnet = Models.create("alexnet", 10)) {
+            lenet.initialize(backend, Shape.of(1, 1, 28, 28), 1L);
+            assertEquals(List.of("conv1.W", "conv1.b", "conv2.W", "conv2.b", "fc1.W", "fc1.b", "fc2.W", "fc2.b",
+                    "fc3.W", "fc3.b"), lenet.parameters().stream().map(Parameter::name).toList());
+            assertEquals(List.of("conv1", "relu1", "pool1", "conv2", "relu2", "pool2", "fc1", "relu3", "fc2", "relu4",
+                    "fc3"), lenet.layers().stream().map(Layer::name).toList());
+            assertEquals(List.of("pool1", "pool2", "pool5"), alexnet.layers().stream()
+                    .filter(l -> l instanceof Pool2d p && p.mode() == Pool2d.Mode.MAX).map(Layer::name).toList());
+        }
+    }
+
     /** Three training steps of a small net with dropout, from one seed, twice: bit-identical parameters. */
     @Test
     void sameSeedGivesBitIdenticalParametersAfterThreeSteps() {
@@ -132,7 +151,7 @@ class ModelsTest {
              Sequential net = Sequential.of("lenet-dropout",
                      Conv2d.builder().name("conv1").filters(6).kernel(5).pad(2).build(),
                      ActivationLayer.relu("relu1"),
-                     MaxPool2d.builder().name("pool1").kernel(2).build(),
+                     Pool2d.max("pool1", 2, 2),
                      Dropout.of("drop1", 0.5f),
                      Linear.builder().name("fc1").units(10).build());
              Tensor x = backend.tensor(in, xs);

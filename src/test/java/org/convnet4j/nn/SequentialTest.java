@@ -43,7 +43,7 @@ class SequentialTest {
         return Sequential.of("small",
                 Conv2d.builder().name("conv1").filters(4).kernel(3).pad(1).build(),
                 ActivationLayer.relu("relu1"),
-                MaxPool2d.builder().name("pool1").kernel(2).build(),
+                Pool2d.max("pool1", 2, 2),
                 Linear.builder().name("fc1").units(3).build());
     }
 
@@ -95,7 +95,7 @@ class SequentialTest {
         assertThrows(IllegalArgumentException.class, () -> Conv2d.builder().filters(3).kernel(3).build());
         assertThrows(IllegalArgumentException.class, () -> Conv2d.builder().name("c").kernel(3).build());
         assertThrows(IllegalArgumentException.class, () -> Conv2d.builder().name("c").filters(2).kernel(3).stride(0).build());
-        assertThrows(IllegalArgumentException.class, () -> MaxPool2d.builder().name("p").kernel(2).pad(2).build());
+        assertThrows(IllegalArgumentException.class, () -> Pool2d.builder().name("p").mode(Pool2d.Mode.MAX).kernel(2).pad(2).build());
         assertThrows(IllegalArgumentException.class, () -> Dropout.of("d", 1f));
         assertThrows(IllegalArgumentException.class, () -> Linear.builder().name("fc").build());
         assertThrows(IllegalArgumentException.class, () -> Sequential.of("dup",
@@ -211,7 +211,7 @@ class SequentialTest {
     @Test
     void workedExamples() {
         Conv2d conv = Conv2d.builder().name("conv").filters(1).kernel(3).pad(1).bias(false).build();
-        MaxPool2d pool = MaxPool2d.builder().name("pool").kernel(2).build();
+        Pool2d pool = Pool2d.max("pool", 2, 2);
         try (conv; pool;
              Tensor x = backend.tensor(Shape.of(1, 1, 4, 4), new float[] {1, 2, 3, 0, 0, 1, 2, 3, 3, 0, 1, 2, 2, 3, 0, 1});
              Tensor p = backend.tensor(Shape.of(1, 1, 4, 4), new float[] {1, 1, 2, 4, 5, 6, 7, 8, 3, 2, 1, 0, 1, 2, 3, 4})) {
@@ -296,7 +296,7 @@ class SequentialTest {
                 ActivationLayer.relu("relu0"),
                 Conv2d.builder().name("conv1").filters(3).kernel(3).pad(1).build(),
                 ActivationLayer.relu("relu1"),
-                MaxPool2d.builder().name("pool1").kernel(2).build(),
+                Pool2d.max("pool1", 2, 2),
                 Linear.builder().name("fc1").units(4).build());
     }
 

@@ -19,7 +19,7 @@ class TinyConvNetGradientTest {
         java.util.List<Layer> layers = new java.util.ArrayList<>(java.util.List.of(
                 Conv2d.builder().name("conv1").filters(3).kernel(3).pad(1).build(),
                 ActivationLayer.relu("relu1"),
-                MaxPool2d.builder().name("pool1").kernel(2).build(),
+                Pool2d.max("pool1", 2, 2),
                 Linear.builder().name("fc1").units(4).build()));
         layers.addAll(java.util.List.of(extra));
         return new Sequential("tiny", layers);
@@ -50,7 +50,7 @@ class TinyConvNetGradientTest {
                      Conv2d.builder().name("conv1").filters(4).kernel(4).stride(2).pad(1).build(),
                      BatchNorm.of("bn1"),
                      ActivationLayer.tanh("tanh1"),
-                     AvgPool2d.builder().name("pool1").kernel(2).stride(1).build(),
+                     Pool2d.avg("pool1", 2, 1),
                      new Flatten("flat"),
                      Dropout.of("drop", 0.25f),
                      Linear.builder().name("fc1").units(5).build(),

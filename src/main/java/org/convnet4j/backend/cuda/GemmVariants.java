@@ -8,7 +8,7 @@ import java.util.function.Supplier;
 import org.convnet4j.tensor.Tensor;
 
 /**
- * Every SGEMM this build can run on a CUDA device, side by side, for SgemmBenchmark: the cuBLAS providers
+ * Every SGEMM this build can run on a CUDA device, side by side, for DenseBenchmark: the cuBLAS providers
  * ("jcublas" for CUDA 12 installs, "cublas13" for CUDA 13), our tiled kernel ("kernel", sgemm_tiled, the
  * provider {@link GemmProviders} falls back to) and the naive kernel kept beside it as an oracle and
  * baseline ("kernel-naive", sgemm_naive). Each that loads is opened once; {@link #unavailableReason}

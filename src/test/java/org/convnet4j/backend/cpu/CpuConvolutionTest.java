@@ -10,27 +10,13 @@ import org.convnet4j.backend.OutputRounding;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 import org.convnet4j.testing.RandomTensors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Convolution forward and both backward passes against the direct loops of {@link DirectConvolution}. */
-class CpuConvolutionTest {
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        cpu = new CpuBackend(2);
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
-
+class CpuConvolutionTest extends CpuFamilyTest {
     /** The worked example: 4x4 input, 3x3 filter, padding 1 ("Deep Learning from Scratch", ch. 7). */
     @Test
     void workedExampleWithPadding() {

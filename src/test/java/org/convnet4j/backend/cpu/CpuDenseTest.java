@@ -5,24 +5,10 @@ import static org.convnet4j.testing.Assertions.assertClose;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 import org.convnet4j.testing.RandomTensors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** gemm, the fully connected layer and the bias ops against direct sums. */
-class CpuDenseTest {
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        cpu = new CpuBackend(2);
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
-
+class CpuDenseTest extends CpuFamilyTest {
     @Test
     void gemmOnTensorsWithTransposes() {
         int m = 7;

@@ -10,27 +10,13 @@ import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 import org.convnet4j.testing.RandomTensors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Max and average pooling against direct window loops written here. */
-class CpuPoolingTest {
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        cpu = new CpuBackend(2);
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
-
+class CpuPoolingTest extends CpuFamilyTest {
     /** The worked example: 2x2 max pooling, stride 2. */
     @Test
     void workedExample() {
@@ -55,6 +41,34 @@ class CpuPoolingTest {
             cpu.maxPoolForward(tx, PoolSpec.of(2, 2), ty, ts);
             assertArrayEquals(new float[] {7, 2, 0, 3}, cpu.toFloatArray(ty));
             assertArrayEquals(new int[] {0, 3, 8, 10}, cpu.toIntArray(ts));
+        }
+    }
+
+    /**
+     * A NaN in a window is its maximum (as in PyTorch): y is NaN, the switch points at the first NaN in
+     * row-major window order, and backward routes dy there. Windows without a NaN are unaffected.
+     */
+    @Test
+    void maxPoolingPropagatesTheFirstNaN() {
+        float nan = Float.NaN;
+        // Window (0,0) holds NaNs at (0,1) and (1,0): the first, position 1, wins over the larger 9.
+        // Window (0,1) holds one NaN at (1,3), after a 5. Windows (1,0) and (1,1) hold none.
+        float[] x = {9, nan, 5, 1, nan, 2, 3, nan, 1, 2, 3, 4, 5, 6, 7, 8};
+        try (Tensor tx = cpu.tensor(Shape.of(1, 1, 4, 4), x);
+             Tensor ty = cpu.allocate(Shape.of(1, 1, 2, 2));
+             Tensor ts = cpu.allocate(Shape.of(1, 1, 2, 2), DataType.INT32);
+             Tensor tdy = cpu.tensor(Shape.of(1, 1, 2, 2), new float[] {1, 2, 4, 8});
+             Tensor tdx = cpu.allocate(Shape.of(1, 1, 4, 4))) {
+            cpu.maxPoolForward(tx, PoolSpec.of(2, 2), ty, ts);
+            assertArrayEquals(new float[] {nan, nan, 6, 8}, cpu.toFloatArray(ty));
+            assertArrayEquals(new int[] {1, 7, 13, 15}, cpu.toIntArray(ts));
+            cpu.maxPoolBackward(tdy, ts, PoolSpec.of(2, 2), tdx);
+            float[] expected = new float[16];
+            expected[1] = 1;
+            expected[7] = 2;
+            expected[13] = 4;
+            expected[15] = 8;
+            assertArrayEquals(expected, cpu.toFloatArray(tdx));
         }
     }
 

@@ -7,74 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.convnet4j.backend.Activation;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 import org.convnet4j.testing.RandomTensors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 
-/** Activations, softmax cross-entropy and argmax against their formulas. */
-class CpuActivationLossTest {
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        cpu = new CpuBackend(2);
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
-
-    private static double f(Activation a, double x) {
-        return switch (a) {
-            case RELU -> Math.max(0, x);
-            case SIGMOID -> 1 / (1 + Math.exp(-x));
-            case TANH -> Math.tanh(x);
-        };
-    }
-
-    private static double derivative(Activation a, double x) {
-        return switch (a) {
-            case RELU -> x > 0 ? 1 : 0;
-            case SIGMOID -> f(a, x) * (1 - f(a, x));
-            case TANH -> 1 - Math.tanh(x) * Math.tanh(x);
-        };
-    }
-
-    @ParameterizedTest
-    @EnumSource(Activation.class)
-    void activationForwardBackward(Activation a) {
-        // Large enough to take the multithreaded path.
-        Shape s = Shape.of(4, 8, 32, 40);
-        float[] x = RandomTensors.uniform(20 + a.ordinal(), s.size(), -4f, 4f);
-        float[] dy = RandomTensors.uniform(30 + a.ordinal(), s.size());
-        double[] y = new double[x.length];
-        double[] dx = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            y[i] = f(a, x[i]);
-            dx[i] = dy[i] * derivative(a, x[i]);
-        }
-        try (Tensor tx = cpu.tensor(s, x); Tensor ty = cpu.allocate(s); Tensor tdy = cpu.tensor(s, dy);
-             Tensor tdx = cpu.allocate(s)) {
-            cpu.activationForward(a, tx, ty);
-            assertClose(y, cpu.toFloatArray(ty), 1e-6, 1e-5, a + " forward");
-            cpu.activationBackward(a, ty, tdy, tdx);
-            assertClose(dx, cpu.toFloatArray(tdx), 1e-6, 1e-5, a + " backward");
-            // In place: y may be x, dx may be dy.
-            cpu.activationForward(a, tx, tx);
-            assertClose(y, cpu.toFloatArray(tx), 1e-6, 1e-5, a + " forward in place");
-            cpu.activationBackward(a, tx, tdy, tdy);
-            assertClose(dx, cpu.toFloatArray(tdy), 1e-6, 1e-5, a + " backward in place");
-        }
-    }
-
+/** Softmax cross-entropy (probabilities, mean loss, gradient) and argmax against their formulas. */
+class CpuSoftmaxLossTest extends CpuFamilyTest {
     @Test
     void softmaxCrossEntropyMatchesFormula() {
         int n = 5;
@@ -124,6 +64,28 @@ class CpuActivationLossTest {
             float[] g = cpu.toFloatArray(td);
             assertFinite(g, "gradient");
             assertClose(new float[] {0.5f, -0.5f, 0, 0, 0, 0}, g, 1e-6, 0, "extreme gradient");
+        }
+    }
+
+    /**
+     * A NaN logit makes its row's probabilities NaN and so the mean loss NaN (nothing hides it); the other
+     * rows' probabilities stay finite and sum to 1.
+     */
+    @Test
+    void nanLogitGivesNanLoss() {
+        float[] z = {0.5f, Float.NaN, -1, 1, 2, 3};
+        int[] labels = {0, 2};
+        try (Tensor tz = cpu.tensor(Shape.of(2, 3), z); Tensor tl = cpu.intTensor(Shape.of(2), labels);
+             Tensor tp = cpu.allocate(Shape.of(2, 3)); Tensor tloss = cpu.allocate(Shape.of(1))) {
+            cpu.softmaxCrossEntropyForward(tz, tl, tp, tloss);
+            assertTrue(Float.isNaN(cpu.toFloatArray(tloss)[0]), "loss of a batch with a NaN logit");
+            float[] p = cpu.toFloatArray(tp);
+            for (int j = 0; j < 3; j++) {
+                assertTrue(Float.isNaN(p[j]), "row 0 probability " + j + " is " + p[j]);
+            }
+            float[] row1 = {p[3], p[4], p[5]};
+            assertFinite(row1, "row 1 probabilities");
+            assertEquals(1f, row1[0] + row1[1] + row1[2], 1e-6f);
         }
     }
 

@@ -6,36 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 import org.convnet4j.testing.RandomTensors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** Each optimizer's update against its formula, computed here in double, for two steps. */
-class CpuOptimizerTest {
+class CpuOptimizersTest extends CpuFamilyTest {
     private static final int SIZE = 37;
     private static final float WD = 0.01f;
-    private static CpuBackend cpu;
-
-    @BeforeAll
-    static void open() {
-        cpu = new CpuBackend(2);
-    }
-
-    @AfterAll
-    static void close() {
-        cpu.close();
-    }
-
     private static float[] grad(int step) {
         return RandomTensors.uniform(100 + step, SIZE);
-    }
-
-    private static double[] toDouble(float[] a) {
-        double[] d = new double[a.length];
-        for (int i = 0; i < a.length; i++) {
-            d[i] = a[i];
-        }
-        return d;
     }
 
     @Test

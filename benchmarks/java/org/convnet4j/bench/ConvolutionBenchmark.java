@@ -1,0 +1,124 @@
+package org.convnet4j.bench;
+
+import org.convnet4j.backend.ConvSpec;
+import org.convnet4j.backend.cuda.CudaBackend;
+import org.convnet4j.backend.cuda.CudnnConvolution;
+import org.convnet4j.tensor.Tensor;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.Param;
+
+/**
+ * Convolution, each pass on its own: forward (y = conv(x, W)), backward data (dx from dy and W) and
+ * backward filter (dW += from x and dy), for every layer of {@link ConvLayerShape#ALL} (LeNet-5, AlexNet,
+ * AlexNet-OWT at bench_torch.py's batches), ours against cuDNN on the same card.
+ *
+ * <p>impl: "ours" is the backend's op (im2col + the GEMM provider it picked, col2im for backward data);
+ * "ours-kernel-gemm" the same with our own SGEMM kernel as provider (a second CUDA backend opened with
+ * -Dconvnet4j.gemm=kernel); "cudnn" runs the algorithm cudnnFind* chose once in setup (FMA math, no TF32),
+ * with the workspace it asked for. No bias on either side. Every call ends with a device synchronization,
+ * so the time is the op's, launch to finish.
+ *
+ * <p>Throughput (computed by the report from the JSON, not here): {@link ConvLayerShape#flops()} =
+ * 2 * N * FN * OH * OW * C * K * K FLOP per pass, divided by the time (GFLOP/s beside the ms).
+ */
+public class ConvolutionBenchmark extends OpBenchmark {
+
+    @Param({"lenet5/conv1", "lenet5/conv2", "alexnet/conv1", "alexnet/conv2", "alexnet/conv3", "alexnet/conv4",
+            "alexnet/conv5", "alexnet-owt/conv1", "alexnet-owt/conv2", "alexnet-owt/conv3", "alexnet-owt/conv4",
+            "alexnet-owt/conv5"})
+    public String layer;
+
+    @Param({"ours", "cudnn"})
+    public String impl;
+
+    private ConvSpec spec;
+    private Tensor x;
+    private Tensor w;
+    private Tensor y;
+    private Tensor dx;
+    private Tensor dw;
+    private CudnnConvolution cudnnConv;
+
+    @Override
+    protected String skipReason(String method) {
+        return switch (impl) {
+            case "cudnn" -> cudnnUnavailable();
+            case "ours-kernel-gemm" -> gpu() ? null : "our SGEMM kernel needs a GPU";
+            default -> null;
+        };
+    }
+
+    @Override
+    protected void setup(String method) {
+        String pass = switch (method) {
+            case "forward" -> "fwd";
+            case "backwardData" -> "bwd_data";
+            default -> "bwd_filter";
+        };
+        ConvLayerShape s = tiny ? ConvLayerShape.byName(layer).tiny() : ConvLayerShape.byName(layer);
+        if (impl.equals("ours-kernel-gemm")) {
+            backend = keep(openWithKernelGemm());
+        }
+        spec = s.spec();
+        x = random(s.inputShape(), 1);
+        w = random(s.weightShape(), 2);
+        y = random(s.outputShape(), 3); // dy for the backward passes
+        dx = zeros(s.inputShape());
+        dw = zeros(s.weightShape());
+        if (impl.equals("cudnn")) {
+            cudnnConv = keep(new CudnnConvolution(cudnn(), s.inputShape(), s.weightShape(), spec));
+            System.out.println("# cuDNN " + layer + " " + cudnnConv.prepare(pass));
+        } else if (gpu()) {
+            System.out.println("# ours " + layer + " " + pass + ": column workspace "
+                    + CudaBackend.convWorkspaceBytes(s.inputShape(), s.weightShape(), spec)
+                    + " bytes, GEMM " + ((CudaBackend) backend).gemmProvider().name());
+        }
+    }
+
+    private static CudaBackend openWithKernelGemm() {
+        String previous = System.getProperty("convnet4j.gemm");
+        System.setProperty("convnet4j.gemm", "kernel");
+        try {
+            return CudaBackend.open();
+        } finally {
+            if (previous == null) {
+                System.clearProperty("convnet4j.gemm");
+            } else {
+                System.setProperty("convnet4j.gemm", previous);
+            }
+        }
+    }
+
+    @Benchmark
+    public void forward(Skips skips) {
+        measure(skips, () -> {
+            if (cudnnConv != null) {
+                cudnnConv.forward(x, w, y);
+            } else {
+                backend.conv2dForward(x, w, null, spec, y);
+            }
+        });
+    }
+
+    @Benchmark
+    public void backwardData(Skips skips) {
+        measure(skips, () -> {
+            if (cudnnConv != null) {
+                cudnnConv.backwardData(y, w, dx);
+            } else {
+                backend.conv2dBackwardData(y, w, spec, dx);
+            }
+        });
+    }
+
+    @Benchmark
+    public void backwardFilter(Skips skips) {
+        measure(skips, () -> {
+            if (cudnnConv != null) {
+                cudnnConv.backwardFilter(x, y, dw);
+            } else {
+                backend.conv2dBackwardFilter(x, y, spec, dw, null);
+            }
+        });
+    }
+}
