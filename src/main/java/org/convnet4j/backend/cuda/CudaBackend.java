@@ -6,6 +6,7 @@ import org.convnet4j.backend.Activation;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.BackendUnavailableException;
 import org.convnet4j.backend.ChannelGeometry;
+import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.backend.GemmGeometry;
@@ -71,7 +72,7 @@ public final class CudaBackend implements Backend {
         CudaOpContext context = new CudaOpContext(launcher, gemm, device, workspace);
         this.memory = new CudaMemory(context);
         this.dense = new CudaDense(context);
-        this.convolution = new CudaConvolution(context);
+        this.convolution = new CudaConvolution(context, CudaConvolution.processFinder(device), ConvAlgorithms.requested());
         this.pooling = new CudaPooling(context);
         this.activation = new CudaActivation(context);
         this.softmaxLoss = new CudaSoftmaxLoss(context);
@@ -137,11 +138,33 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * The workspace a convolution with these shapes uses in any of its three passes, in bytes (for bench
-     * output): a chunk of images' columns plus their output (or dy) in the GEMM's channel-major layout.
+     * The workspace im2col + GEMM takes for a convolution with these shapes, in bytes (for bench output): a
+     * chunk of images' columns plus their output (or dy) in the GEMM's channel-major layout. The filter
+     * gradient adds its K slices' partial sums and the bias gradient's, which depend on the device's SMs.
      */
     public static long convWorkspaceBytes(Shape x, Shape w, ConvSpec spec) {
-        return CudaConvolution.workspaceBytes(ConvGeometry.of("conv2d", x, w, spec));
+        return Im2colGemm.workspaceBytes(ConvGeometry.of("conv2d", x, w, spec));
+    }
+
+    /**
+     * From now on run this convolution algorithm ({@link ConvAlgorithms#AUTO} or a name of
+     * {@link ConvAlgorithms#ALGORITHMS}) wherever it applies, im2col elsewhere; the backend starts with
+     * {@link ConvAlgorithms#requested()}. For benchmarks that compare algorithms in one process.
+     *
+     * @throws IllegalArgumentException for an unknown name
+     */
+    public void requestConvAlgorithm(String name) {
+        convolution.request(name);
+    }
+
+    /** The names of the convolution algorithms this backend implements, in the order auto tries them. */
+    public List<String> convAlgorithms() {
+        return convolution.names();
+    }
+
+    @Override
+    public List<String> convAlgorithmsUsed() {
+        return convolution.used();
     }
 
     @Override
@@ -261,14 +284,20 @@ public final class CudaBackend implements Backend {
         bound(convolution).backwardData(g, dy, w, dx);
     }
 
-    /** The filter gradient is the convolution family's; the bias gradient, summed after it, the dense family's. */
     @Override
     public void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias) {
         ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
-        bound(convolution).backwardFilter(g, x, dy, dw);
-        if (dbias != null) {
-            dense.biasGradient(new ChannelGeometry(g.n(), g.fn(), g.p()), dy, dbias);
+        bound(convolution).backwardFilter(g, x, dy, dw, dbias);
+    }
+
+    /** Both passes checked as the two calls check them; then one pass over dy's chunks where im2col runs both. */
+    @Override
+    public void conv2dBackward(Tensor x, Tensor dy, Tensor w, ConvSpec spec, Tensor dx, Tensor dw, Tensor dbias) {
+        ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
+        if (dx != null) {
+            checks.conv2dBackwardData(dy, w, spec, dx);
         }
+        bound(convolution).backward(g, x, dy, w, dx, dw, dbias);
     }
 
     // ---------------------------------------------------------------- pooling

@@ -2,6 +2,7 @@ package org.convnet4j.backend.cuda;
 
 import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
 import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT;
 
 import java.nio.charset.StandardCharsets;
 
@@ -26,6 +27,7 @@ final class CudaContext implements DeviceOps, AutoCloseable {
     private final int major;
     private final int minor;
     private final long totalBytes;
+    private final int multiprocessors;
     private boolean closed;
 
     private CudaContext(int ordinal) {
@@ -45,6 +47,7 @@ final class CudaContext implements DeviceOps, AutoCloseable {
         long[] total = new long[1];
         JCudaDriver.cuDeviceTotalMem(total, device);
         this.totalBytes = total[0];
+        this.multiprocessors = attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
     }
 
     /** Retains device ordinal's primary context and makes it current, or says why it cannot. */
@@ -156,6 +159,11 @@ final class CudaContext implements DeviceOps, AutoCloseable {
 
     long totalBytes() {
         return totalBytes;
+    }
+
+    @Override
+    public int multiprocessorCount() {
+        return multiprocessors;
     }
 
     /** "device 0: NVIDIA H100 80GB HBM3, compute capability 9.0, 79.1 GiB, CUDA driver 13.0". */

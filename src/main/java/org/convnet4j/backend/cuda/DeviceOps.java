@@ -27,6 +27,9 @@ interface DeviceOps {
     /** Waits for all work on the device. */
     void synchronize();
 
+    /** The device's streaming multiprocessors (132 on an H100 SXM): how many blocks run side by side. */
+    int multiprocessorCount();
+
     /** One line for people: the device, its compute capability, memory and driver. */
     String describe();
 }

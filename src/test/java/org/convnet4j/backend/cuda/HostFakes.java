@@ -62,9 +62,15 @@ final class HostFakes {
         }
     }
 
-    /** DeviceOps that do nothing (downloads leave the host array as it is). */
+    /** DeviceOps that do nothing (downloads leave the host array as it is), on a fake card of 132 SMs. */
     static final class Device implements DeviceOps {
         int synchronizations;
+        int multiprocessors = 132;
+
+        @Override
+        public int multiprocessorCount() {
+            return multiprocessors;
+        }
 
         @Override
         public void makeCurrent() {
@@ -112,8 +118,9 @@ final class HostFakes {
     /** Checks each launch against kernels/*.cu and the fake memory, and records it. */
     static final class CheckingRunner implements KernelRunner {
         /** Kernels whose fixed-size shared-memory trees or tiles need exactly 256 threads per block. */
-        private static final List<String> NEED_256 = List.of("bias_grad_f32", "softmax_xent_rows_f32", "mean_f32",
-                "batchnorm_forward_training_f32", "batchnorm_backward_f32", "sgemm_tiled", "sgemm_naive");
+        private static final List<String> NEED_256 = List.of("bias_grad_f32", "row_sum_slices_f32",
+                "softmax_xent_rows_f32", "mean_f32", "batchnorm_forward_training_f32", "batchnorm_backward_f32",
+                "sgemm_tiled", "sgemm_naive");
 
         final Map<String, List<String>> signatures = KernelSignatures.read();
         final Allocator memory;
