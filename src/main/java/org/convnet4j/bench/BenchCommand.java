@@ -4,14 +4,17 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import com.fasterxml.jackson.jr.ob.JSON;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.BackendUnavailableException;
 import org.convnet4j.backend.Backends;
+import org.convnet4j.backend.ConvAlgorithms;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -58,10 +61,14 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "also write the result as JSON to this file")
     Path json;
 
+    @Mixin
+    ConvAlgoOption convAlgo;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        convAlgo.apply();
         int n = batch != null ? batch : defaultBatch(model);
         NetworkBenchmark.Config config;
         try {
@@ -93,12 +100,27 @@ public final class BenchCommand implements Callable<Integer> {
                 return 1;
             }
             out.print(result.table());
+            printConvAlgorithms(out, backend);
             if (json != null) {
                 writeJson(result, json);
                 out.println("wrote " + json);
             }
             out.flush();
             return 0;
+        }
+    }
+
+    /** The algorithm each convolution pass ran, and why (the CPU backend: im2col, its only one). */
+    static void printConvAlgorithms(PrintWriter out, Backend backend) {
+        List<String> used = backend.convAlgorithmsUsed();
+        if (used.isEmpty()) {
+            out.println("convolution algorithm: " + ConvAlgorithms.IM2COL + " (the " + backend.name()
+                    + " backend's only one)");
+            return;
+        }
+        out.println("convolution algorithms (per distinct layer shape and pass):");
+        for (String line : used) {
+            out.println("  " + line);
         }
     }
 

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.Backends;
+import org.convnet4j.bench.ConvAlgoOption;
 import org.convnet4j.data.MnistFiles;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.optim.Optimizers;
@@ -20,6 +21,7 @@ import org.convnet4j.train.TrainConfig;
 import org.convnet4j.train.Trainer;
 import org.convnet4j.train.TrainingProgress;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code convnet4j train}: trains a model, writing a run directory (see {@link Trainer}). */
@@ -80,8 +82,12 @@ final class TrainCommand extends BaseCommand {
             + " the latest checkpoint in a run directory; model, optimizer, lr, batch and seed come from it.")
     Path resume;
 
+    @Mixin
+    ConvAlgoOption convAlgo;
+
     @Override
     public Integer call() {
+        convAlgo.apply();
         TrainConfig config;
         Path resumeFile = null;
         Path runDir = out;
