@@ -82,7 +82,7 @@ final class CudaConvolution {
     private ConvAlgorithm choose(ConvGeometry g, ConvPass pass, Consumer<ConvAlgorithm> run) {
         ConvAlgorithmFinder.Key key = new ConvAlgorithmFinder.Key(g, pass, device);
         ConvAlgorithmFinder.Choice choice = finder.choose(key, registry, requested, run);
-        used.putIfAbsent(key, choice);
+        used.put(key, choice); // the latest choice, in first-use order
         return registry.stream().filter(a -> a.name().equals(choice.algorithm())).findFirst().orElseThrow();
     }
 
