@@ -2,12 +2,13 @@ package org.convnet4j.backend.cuda;
 
 import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvPass;
+import org.convnet4j.tensor.Tensor;
 
 /**
  * One way to compute a convolution's passes on the GPU, the way cuDNN's algorithms are (an entry of
  * {@link CudaConvolution}'s registry, named as in {@link org.convnet4j.backend.ConvAlgorithms}). Arguments are
- * device addresses of dense NCHW float32 arrays whose shapes {@link ConvGeometry} gives, already checked; a
- * bias or dbias address of 0 means none. Scratch memory comes from the backend's shared workspace, at most
+ * the backend's tensors, NCHW float32, with the shapes {@link ConvGeometry} gives, already checked; a null bias
+ * or dbias means none. Scratch memory comes from the backend's shared workspace, at most
  * {@link #workspaceBytes} of it, from its start.
  */
 interface ConvAlgorithm {
@@ -28,11 +29,11 @@ interface ConvAlgorithm {
     long workspaceBytes(ConvGeometry g, ConvPass pass);
 
     /** y [N, FN, OH, OW] = conv(x, w) + bias. */
-    void forward(ConvGeometry g, long x, long w, long bias, long y);
+    void forward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y);
 
     /** dx [N, C, H, W] = the gradient with respect to the input, overwritten. */
-    void backwardData(ConvGeometry g, long dy, long w, long dx);
+    void backwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx);
 
     /** dw [FN, C, FH, FW] += the filter gradient, dbias [FN] += the sums of dy per channel. */
-    void backwardFilter(ConvGeometry g, long x, long dy, long dw, long dbias);
+    void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias);
 }

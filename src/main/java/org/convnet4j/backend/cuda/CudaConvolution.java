@@ -29,7 +29,8 @@ final class CudaConvolution {
     private final List<ConvAlgorithm> registry;
     private final ConvAlgorithmFinder finder;
     private final Workspace workspace;
-    private final String device;
+    private final DeviceOps device;
+    private final String deviceName;
     private final Map<ConvAlgorithmFinder.Key, ConvAlgorithmFinder.Choice> used = new LinkedHashMap<>();
     private String requested;
 
@@ -38,7 +39,8 @@ final class CudaConvolution {
         this.registry = List.of(im2col);
         this.finder = finder;
         this.workspace = context.workspace();
-        this.device = context.device().describe();
+        this.device = context.device();
+        this.deviceName = device.describe();
         request(requested);
     }
 
@@ -80,7 +82,7 @@ final class CudaConvolution {
     }
 
     private ConvAlgorithm choose(ConvGeometry g, ConvPass pass, Consumer<ConvAlgorithm> run) {
-        ConvAlgorithmFinder.Key key = new ConvAlgorithmFinder.Key(g, pass, device);
+        ConvAlgorithmFinder.Key key = new ConvAlgorithmFinder.Key(g, pass, deviceName);
         ConvAlgorithmFinder.Choice choice = finder.choose(key, registry, requested, run);
         used.put(key, choice); // the latest choice, in first-use order
         return registry.stream().filter(a -> a.name().equals(choice.algorithm())).findFirst().orElseThrow();
@@ -88,11 +90,7 @@ final class CudaConvolution {
 
     /** y = conv(x, w) + bias (bias may be null). */
     void forward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        long xa = addressOf(x);
-        long wa = addressOf(w);
-        long ba = bias == null ? 0 : addressOf(bias);
-        long ya = addressOf(y);
-        choose(g, ConvPass.FORWARD, a -> a.forward(g, xa, wa, ba, ya)).forward(g, xa, wa, ba, ya);
+        choose(g, ConvPass.FORWARD, a -> a.forward(g, x, w, bias, y)).forward(g, x, w, bias, y);
     }
 
     /** dx = the gradient of the convolution with respect to its input. */
@@ -110,38 +108,40 @@ final class CudaConvolution {
      * both, one pass over dy's chunks serves them.
      */
     void backward(ConvGeometry g, Tensor x, Tensor dy, Tensor w, Tensor dx, Tensor dw, Tensor dbias) {
-        long xa = x == null ? 0 : addressOf(x);
-        long dya = addressOf(dy);
-        long wa = w == null ? 0 : addressOf(w);
-        long dxa = dx == null ? 0 : addressOf(dx);
-        long dwa = dw == null ? 0 : addressOf(dw);
-        long dba = dbias == null ? 0 : addressOf(dbias);
-        ConvAlgorithm filter = dw == null ? null : choose(g, ConvPass.BACKWARD_FILTER, a -> filterTrial(g, a, xa, dya,
-                dbias != null));
-        ConvAlgorithm data = dx == null ? null : choose(g, ConvPass.BACKWARD_DATA, a -> a.backwardData(g, dya, wa, dxa));
+        ConvAlgorithm filter = dw == null ? null
+                : choose(g, ConvPass.BACKWARD_FILTER, a -> filterTrial(g, a, x, dy, dw, dbias));
+        ConvAlgorithm data = dx == null ? null : choose(g, ConvPass.BACKWARD_DATA, a -> a.backwardData(g, dy, w, dx));
         if ((filter == null || filter == im2col) && (data == null || data == im2col)) {
-            im2col.backward(g, xa, dya, wa, dxa, dwa, dba);
+            im2col.backward(g, x, dy, w, dx, dw, dbias);
             return;
         }
         if (filter != null) {
-            filter.backwardFilter(g, xa, dya, dwa, dba);
+            filter.backwardFilter(g, x, dy, dw, dbias);
         }
         if (data != null) {
-            data.backwardData(g, dya, wa, dxa);
+            data.backwardData(g, dy, w, dx);
         }
     }
 
     /**
-     * A timing run of the filter gradient that leaves dw and dbias alone (they accumulate): the algorithm writes
-     * into scratch placed after the largest workspace any candidate takes, in the same workspace block, which the
-     * candidates then find big enough and do not move.
+     * A run of the filter gradient for the find step that leaves dw and dbias as they were (they accumulate):
+     * saved before and restored after, into workspace placed after the largest workspace any candidate takes, in
+     * the same block, which the candidates then find big enough and do not move.
      */
-    private void filterTrial(ConvGeometry g, ConvAlgorithm a, long x, long dy, boolean bias) {
+    private void filterTrial(ConvGeometry g, ConvAlgorithm a, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
         long most = registry.stream().filter(r -> r.applies(g, ConvPass.BACKWARD_FILTER))
                 .mapToLong(r -> r.workspaceBytes(g, ConvPass.BACKWARD_FILTER)).max().orElse(0);
-        long scratchAt = KernelLauncher.ceilDiv(most, 256) * 256;
-        long dwBytes = 4L * g.fn() * g.ck();
-        long scratch = workspace.address(scratchAt + dwBytes + 4L * g.fn()) + scratchAt;
-        a.backwardFilter(g, x, dy, scratch, bias ? scratch + dwBytes : 0);
+        long savedAt = KernelLauncher.ceilDiv(most, 256) * 256;
+        long dwBytes = 4L * dw.size();
+        long saved = workspace.address(savedAt + dwBytes + 4L * g.fn()) + savedAt;
+        device.copy(addressOf(dw), saved, dwBytes);
+        if (dbias != null) {
+            device.copy(addressOf(dbias), saved + dwBytes, 4L * g.fn());
+        }
+        a.backwardFilter(g, x, dy, dw, dbias);
+        device.copy(saved, addressOf(dw), dwBytes);
+        if (dbias != null) {
+            device.copy(saved + dwBytes, addressOf(dbias), 4L * g.fn());
+        }
     }
 }

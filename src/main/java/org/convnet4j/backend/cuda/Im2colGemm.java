@@ -1,9 +1,12 @@
 package org.convnet4j.backend.cuda;
 
+import static org.convnet4j.backend.cuda.CudaTensor.addressOf;
+
 import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvPass;
 import org.convnet4j.backend.ConvSpec;
+import org.convnet4j.tensor.Tensor;
 
 /**
  * The general convolution algorithm ({@value ConvAlgorithms#IM2COL}): the kernels of kernels/convolution.cu
@@ -136,7 +139,11 @@ final class Im2colGemm implements ConvAlgorithm {
     }
 
     @Override
-    public void forward(ConvGeometry g, long x, long w, long bias, long y) {
+    public void forward(ConvGeometry g, Tensor xt, Tensor wt, Tensor biast, Tensor yt) {
+        long x = addressOf(xt);
+        long w = addressOf(wt);
+        long bias = address(biast);
+        long y = addressOf(yt);
         Plan plan = plan(g);
         int p = g.p();
         int ld = plan.ld();
@@ -157,20 +164,32 @@ final class Im2colGemm implements ConvAlgorithm {
     }
 
     @Override
-    public void backwardData(ConvGeometry g, long dy, long w, long dx) {
-        backward(g, 0, dy, w, dx, 0, 0);
+    public void backwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
+        backward(g, null, dy, w, dx, null, null);
     }
 
     @Override
-    public void backwardFilter(ConvGeometry g, long x, long dy, long dw, long dbias) {
-        backward(g, x, dy, 0, 0, dw, dbias);
+    public void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        backward(g, x, dy, null, null, dw, dbias);
+    }
+
+    /** The device address of t, 0 for null. */
+    private static long address(Tensor t) {
+        return t == null ? 0 : addressOf(t);
     }
 
     /**
-     * Both backward passes over one pass of dy's chunks: the filter gradient when dw is not 0, then the data
-     * gradient when dx is not 0, each chunk's dy copied to the channel-major layout once for both.
+     * Both backward passes over one pass of dy's chunks: the filter gradient (and the bias's, when dbias is not
+     * null) when dw is not null, then the data gradient when dx is not null, each chunk's dy copied to the
+     * channel-major layout once for both.
      */
-    void backward(ConvGeometry g, long x, long dy, long w, long dx, long dw, long dbias) {
+    void backward(ConvGeometry g, Tensor xt, Tensor dyt, Tensor wt, Tensor dxt, Tensor dwt, Tensor dbiast) {
+        long x = address(xt);
+        long dy = addressOf(dyt);
+        long w = address(wt);
+        long dx = address(dxt);
+        long dw = address(dwt);
+        long dbias = address(dbiast);
         Plan plan = plan(g);
         int p = g.p();
         int fn = g.fn();

@@ -14,6 +14,7 @@ import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvPass;
 import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.tensor.Shape;
+import org.convnet4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -46,15 +47,15 @@ class ConvAlgorithmFinderTest {
         }
 
         @Override
-        public void forward(ConvGeometry g, long x, long w, long bias, long y) {
+        public void forward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
         }
 
         @Override
-        public void backwardData(ConvGeometry g, long dy, long w, long dx) {
+        public void backwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
         }
 
         @Override
-        public void backwardFilter(ConvGeometry g, long x, long dy, long dw, long dbias) {
+        public void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
         }
     }
 
