@@ -66,10 +66,14 @@ final class CudaConvolutionWinograd {
         return 4L * points * tilesPerImage(g, pass) * (g.c() + g.fn());
     }
 
-    /** Images per chunk: as many as fit under MAX_WORKSPACE_BYTES next to the filters, at least 1, at most N. */
+    /**
+     * Images per chunk: at most as many as fit under MAX_WORKSPACE_BYTES next to the filters (at least 1), and
+     * balanced, ceil(N / ceil(N / most)), so the last chunk is not a small remainder.
+     */
     private int chunk(ConvGeometry g, Pass pass) {
         long room = CudaConvolution.MAX_WORKSPACE_BYTES - filterBytes(g);
-        return (int) Math.max(1, Math.min(g.n(), room / bytesPerImage(g, pass)));
+        long most = Math.max(1, Math.min(g.n(), room / bytesPerImage(g, pass)));
+        return (int) KernelLauncher.ceilDiv(g.n(), KernelLauncher.ceilDiv(g.n(), most));
     }
 
     /** The transformed filters U, or the filter gradient's S: T * K * C floats. */
