@@ -24,7 +24,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * emulation, max|Winograd - float64| / max|float64| was at most 9.0e-7 for F(2x2,3x3) and 1.33e-5 for F(4x4,3x3),
  * every pass; a float32 direct sum's was at most 3.0e-6. The CPU-GPU difference is bounded by the sum of the
  * two, and the Winograd error is spread over a tile (a transform mixes every element of it), so it is bounded
- * relative to the tensor's largest magnitude: floor 1e-5 (F(2x2,3x3)) and 5e-5 (F(4x4,3x3)), about 2.5x the
+ * relative to the tensor's largest magnitude: floor 1e-5 (F(2x2,3x3)) and 5e-5 (F(4x4,3x3)), 2.5-3x the
  * measured sum, both tighter than the im2col GEMM's 1e-4.
  */
 class WinogradOpsTest extends NativeOpTest {
