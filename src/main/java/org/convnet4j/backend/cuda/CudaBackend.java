@@ -42,6 +42,7 @@ public final class CudaBackend implements Backend {
     private final String kernelTargets;
     private final Runnable releaseDevice;
     private final Workspace workspace;
+    private final CudaOpContext context;
     private final CudaMemory memory;
     private final CudaDense dense;
     private final CudaConvolution convolution;
@@ -69,7 +70,7 @@ public final class CudaBackend implements Backend {
         this.kernelTargets = kernelTargets;
         this.releaseDevice = releaseDevice;
         this.workspace = new Workspace(pool);
-        CudaOpContext context = new CudaOpContext(launcher, gemm, device, workspace);
+        this.context = new CudaOpContext(launcher, gemm, device, workspace);
         this.memory = new CudaMemory(context);
         this.dense = new CudaDense(context);
         this.convolution = new CudaConvolution(context, CudaConvolution.processFinder(device), ConvAlgorithms.requested());
@@ -120,6 +121,11 @@ public final class CudaBackend implements Backend {
     /** The launcher of every kernel (the native tests build extra GEMM providers on it). */
     KernelLauncher launcher() {
         return launcher;
+    }
+
+    /** What the family classes get (the native tests run a convolution algorithm on it directly). */
+    CudaOpContext opContext() {
+        return context;
     }
 
     /** The GEMM provider in use. */
