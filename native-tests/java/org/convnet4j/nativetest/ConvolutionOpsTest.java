@@ -225,7 +225,11 @@ class ConvolutionOpsTest extends NativeOpTest {
 
     /** How far an algorithm's results may be from the CPU's direct im2col + GEMM. */
     private static Tolerance tolerance(String algorithm) {
-        return Tolerance.GEMM;
+        return switch (algorithm) {
+            case "winograd2x2" -> WinogradOpsTest.F2;
+            case "winograd4x4" -> WinogradOpsTest.F4;
+            default -> Tolerance.GEMM;
+        };
     }
 
     @Test

@@ -26,7 +26,11 @@ public final class ConvAlgorithms {
 
     /** The registry, in the order {@code auto} tries them. */
     public static final List<Algorithm> ALGORITHMS = List.of(
-            new Algorithm(IM2COL, "im2col + one GEMM per chunk of images; every shape, every pass; deterministic"));
+            new Algorithm(IM2COL, "im2col + one GEMM per chunk of images; every shape, every pass; deterministic"),
+            new Algorithm("winograd2x2", "Winograd F(2x2,3x3), non-fused, 16 transform points; 3x3 filters, stride 1,"
+                    + " dilation 1; deterministic; error about 1e-6 of the largest output"),
+            new Algorithm("winograd4x4", "Winograd F(4x4,3x3), non-fused, 36 transform points; 3x3 filters, stride 1,"
+                    + " dilation 1; deterministic; error about 1e-5 of the largest output"));
 
     private ConvAlgorithms() {
     }

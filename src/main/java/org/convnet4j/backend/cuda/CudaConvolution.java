@@ -16,7 +16,7 @@ import org.convnet4j.tensor.Tensor;
 
 /**
  * The convolution family on the GPU: a registry of {@link ConvAlgorithm}s ({@link Im2colGemm}, the general
- * one, first) and, per pass, the one {@link ConvAlgorithmFinder} chooses: the fastest deterministic applicable
+ * one, first; Winograd F(2x2,3x3) and F(4x4,3x3) for 3x3 stride-1 layers, {@link WinogradConvAlgorithm}) and, per pass, the one {@link ConvAlgorithmFinder} chooses: the fastest deterministic applicable
  * one ({@value ConvAlgorithms#AUTO}) or the one asked for ({@value ConvAlgorithms#PROPERTY}, or
  * {@link #request}). Every choice is recorded for {@link #used()}. A layer's two backward passes go through
  * {@link #backward}, which lets im2col copy dy to its GEMM layout once for both.
@@ -36,7 +36,7 @@ final class CudaConvolution {
 
     CudaConvolution(CudaOpContext context, ConvAlgorithmFinder finder, String requested) {
         this.im2col = new Im2colGemm(context);
-        this.registry = List.of(im2col);
+        this.registry = List.of(im2col, new WinogradConvAlgorithm(context, 2), new WinogradConvAlgorithm(context, 4));
         this.finder = finder;
         this.workspace = context.workspace();
         this.device = context.device();
