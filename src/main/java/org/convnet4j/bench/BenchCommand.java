@@ -33,10 +33,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", defaultValue = "lenet5", description = "lenet5, alexnet or alexnet-owt (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", defaultValue = "lenet5", description = "lenet5, alexnet, alexnet-owt, vgg11 or vgg16 (default: ${DEFAULT-VALUE})")
     String model;
 
-    @Option(names = "--batch", description = "images per step (default: 64 for lenet5, 128 for the AlexNets, as bench_torch.py)")
+    @Option(names = "--batch", description = "images per step (default: 64 for lenet5 and the VGGs, 128 for the AlexNets)")
     Integer batch;
 
     @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu or auto (the GPU when one works; default: ${DEFAULT-VALUE})")
@@ -125,7 +125,8 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     static int defaultBatch(String model) {
-        return model != null && model.toLowerCase(Locale.ROOT).equals("lenet5") ? 64 : 128;
+        String m = model == null ? "" : model.toLowerCase(Locale.ROOT);
+        return m.equals("lenet5") || m.startsWith("vgg") ? 64 : 128;
     }
 
     /** Writes result.toJson(), pretty-printed, creating parent directories. */

@@ -6,13 +6,13 @@ import org.convnet4j.nn.Sequential;
 import org.convnet4j.tensor.Shape;
 
 /**
- * The models by name: "lenet5" ({@link LeNet5}), "alexnet" ({@link AlexNet#original}) and "alexnet-owt"
- * ({@link AlexNet#oneWeirdTrick}). Networks come back uninitialized: call
+ * The models by name: "lenet5" ({@link LeNet5}), "alexnet" ({@link AlexNet#original}), "alexnet-owt"
+ * ({@link AlexNet#oneWeirdTrick}), "vgg11" ({@link Vgg#vgg11}) and "vgg16" ({@link Vgg#vgg16}). Networks come back uninitialized: call
  * {@link Sequential#initialize(org.convnet4j.backend.Backend, Shape, long)} with
  * {@code inputShape(name)} and a batch size in front.
  */
 public final class Models {
-    private static final List<String> NAMES = List.of("lenet5", "alexnet", "alexnet-owt");
+    private static final List<String> NAMES = List.of("lenet5", "alexnet", "alexnet-owt", "vgg11", "vgg16");
 
     private Models() {
     }
@@ -26,15 +26,21 @@ public final class Models {
         return switch (normalize(name)) {
             case "lenet5" -> LeNet5.create(numClasses);
             case "alexnet" -> AlexNet.original(numClasses);
+            case "vgg11" -> Vgg.vgg11(numClasses);
+            case "vgg16" -> Vgg.vgg16(numClasses);
             default -> AlexNet.oneWeirdTrick(numClasses);
         };
     }
 
-    /** Per-item input shape [C, H, W]: lenet5 [1, 28, 28], alexnet [3, 227, 227], alexnet-owt [3, 224, 224]. */
+    /**
+     * Per-item input shape [C, H, W]: lenet5 [1, 28, 28], alexnet [3, 227, 227], alexnet-owt and the VGGs
+     * [3, 224, 224].
+     */
     public static Shape inputShape(String name) {
         return switch (normalize(name)) {
             case "lenet5" -> LeNet5.INPUT;
             case "alexnet" -> AlexNet.INPUT_ORIGINAL;
+            case "vgg11", "vgg16" -> Vgg.INPUT;
             default -> AlexNet.INPUT_OWT;
         };
     }
