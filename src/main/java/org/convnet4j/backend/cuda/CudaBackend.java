@@ -8,6 +8,7 @@ import org.convnet4j.backend.BackendUnavailableException;
 import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.ConvGeometry;
+import org.convnet4j.backend.ConvPass;
 import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.backend.GemmGeometry;
 import org.convnet4j.backend.LinearGeometry;
@@ -161,6 +162,16 @@ public final class CudaBackend implements Backend {
      */
     public void requestConvAlgorithm(String name) {
         convolution.request(name);
+    }
+
+    /**
+     * Why the named algorithm cannot run this convolution pass (null when it can), e.g. for a benchmark that
+     * skips it.
+     *
+     * @throws IllegalArgumentException for an unknown name or shapes that do not fit the spec
+     */
+    public String convAlgorithmDoesNotApply(String name, Shape x, Shape w, ConvSpec spec, ConvPass pass) {
+        return convolution.whyNot(name, ConvGeometry.of("conv2d", x, w, spec), pass);
     }
 
     /** The names of the convolution algorithms this backend implements, in the order auto tries them. */

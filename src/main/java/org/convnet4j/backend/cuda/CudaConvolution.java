@@ -60,6 +60,13 @@ final class CudaConvolution {
         this.requested = ConvAlgorithms.parse(name, "convolution algorithm");
     }
 
+    /** Why the named algorithm cannot run pass of g, or null when it can. */
+    String whyNot(String name, ConvGeometry g, ConvPass pass) {
+        String n = ConvAlgorithms.parse(name, "convolution algorithm");
+        return n.equals(ConvAlgorithms.AUTO) ? null : registry.stream().filter(a -> a.name().equals(n)).findFirst()
+                .orElseThrow().whyNot(g, pass);
+    }
+
     /** The registry's names, in order. */
     List<String> names() {
         return registry.stream().map(ConvAlgorithm::name).toList();
