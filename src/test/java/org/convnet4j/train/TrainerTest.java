@@ -176,7 +176,7 @@ class TrainerTest {
 
         List<EpochMetrics> sm = new MetricsLog(straight.resolve(Trainer.METRICS)).read(9);
         List<EpochMetrics> rm = new MetricsLog(resumed.resolve(Trainer.METRICS)).read(9);
-        assertEquals(2, rm.size(), "metrics.csv appended on resume, not truncated");
+        assertEquals(2, rm.size(), "one row per epoch after the resume");
         for (int i = 0; i < 2; i++) {
             assertEquals(sm.get(i).trainLoss(), rm.get(i).trainLoss(), 0.0);
             assertEquals(sm.get(i).testAccuracy(), rm.get(i).testAccuracy(), 0.0);
