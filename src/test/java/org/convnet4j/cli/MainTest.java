@@ -180,6 +180,22 @@ class MainTest {
     }
 
     @Test
+    void aCheckpointWrittenBeforeEpochTargetsWereRecordedResumesWithEpochs() throws Exception {
+        Path out = tmp.resolve("old");
+        assertEquals(0, run(trainSynthetic(out, "--epochs", "1")).status());
+        Path ckpt = CheckpointFiles.forEpoch(out, 1);
+        org.convnet4j.train.LegacyCheckpoints.withoutNewHeaderKeys(ckpt, ckpt);
+
+        Run bare = run("train", "--resume", out.toString(), "--device", "cpu", "--threads", "1");
+        assertEquals(2, bare.status(), bare.err());
+        assertTrue(bare.err().contains("written before checkpoints recorded their run's --epochs; pass --epochs"),
+                bare.err());
+        Run withEpochs = run("train", "--resume", out.toString(), "--epochs", "2", "--device", "cpu", "--threads", "1");
+        assertEquals(0, withEpochs.status(), withEpochs.err());
+        assertEquals(3, Files.readAllLines(out.resolve("metrics.csv")).size(), "header + 2 epochs");
+    }
+
+    @Test
     void resumingIntoTheDirectoryOfAnotherRunIsAUsageErrorAndChangesNothing() throws Exception {
         Path a = tmp.resolve("a");
         Path b = tmp.resolve("b");

@@ -17,14 +17,14 @@ import java.util.zip.CRC32;
  * Built from a current checkpoint by swapping its header, written with the layout of the
  * {@link Checkpoint} class comment (independently of its writer).
  */
-final class LegacyCheckpoints {
+public final class LegacyCheckpoints {
     private static final int PREAMBLE = 8 + 4 + 8;
 
     private LegacyCheckpoints() {
     }
 
     /** Writes to out the checkpoint file current with its header cut down to the first release's keys. */
-    static Path withoutNewHeaderKeys(Path current, Path out) throws IOException {
+    public static Path withoutNewHeaderKeys(Path current, Path out) throws IOException {
         byte[] bytes = Files.readAllBytes(current);
         ByteBuffer b = ByteBuffer.wrap(bytes);
         int headerLength = b.getInt(PREAMBLE);

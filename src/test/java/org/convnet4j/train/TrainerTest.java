@@ -83,6 +83,54 @@ class TrainerTest {
         return files;
     }
 
+    /** Something a test does to the run directory at an epoch's start or end. */
+    interface EpochAction {
+        void at(int epoch) throws IOException;
+    }
+
+    /** Progress that records its lines and runs a test's actions as epochs start and finish. */
+    static final class Hooks implements TrainingProgress {
+        final List<String> lines = new ArrayList<>();
+        private final EpochAction onStart;
+        private final EpochAction onFinish;
+
+        Hooks(EpochAction onStart, EpochAction onFinish) {
+            this.onStart = onStart;
+            this.onFinish = onFinish;
+        }
+
+        private static void run(EpochAction action, int epoch) {
+            try {
+                action.at(epoch);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void epochStarted(int epoch, int epochs, int steps) {
+            run(onStart, epoch);
+        }
+
+        @Override
+        public void stepDone(int step, double meanLoss, double imagesPerSecond) {
+        }
+
+        @Override
+        public void epochFinished(EpochMetrics m, int epochs) {
+            run(onFinish, m.epoch());
+        }
+
+        @Override
+        public void info(String line) {
+            lines.add(line);
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
     @Test
     void smokeRunWritesMetricsSummaryPlotsAndCheckpoints() throws Exception {
         Path dir = tmp.resolve("run");
@@ -223,6 +271,35 @@ class TrainerTest {
     }
 
     @Test
+    void aFullDiskAfterTheCheckpointStopsTheRunAndTheResumeWritesTheMissingRow() throws Exception {
+        Path straight = tmp.resolve("straight");
+        train(straight, 3, null);
+
+        Path dir = tmp.resolve("full");
+        Path metrics = dir.resolve(Trainer.METRICS);
+        // During epoch 2 metrics.csv becomes impossible to replace (as on a full disk): a directory in its way.
+        RunDirectoryException e;
+        try (CpuBackend backend = new CpuBackend(2)) {
+            TrainingProgress progress = new Hooks(epoch -> {
+                if (epoch == 2) {
+                    Files.delete(metrics);
+                    Files.createDirectories(metrics.resolve("in-the-way"));
+                }
+            }, epoch -> { });
+            Trainer t = new Trainer(backend, config(3), train, test, dir, progress);
+            e = assertThrows(RunDirectoryException.class, () -> t.run(null));
+        }
+        assertTrue(e.getMessage().startsWith("Could not write " + metrics), e.getMessage());
+        assertTrue(e.getMessage().contains("--resume writes them again"), e.getMessage());
+        assertTrue(Files.exists(CheckpointFiles.forEpoch(dir, 2)), "the checkpoint was written first");
+
+        Files.delete(metrics.resolve("in-the-way")); // room again
+        Files.delete(metrics);
+        train(dir, 3, CheckpointFiles.resolve(dir));
+        assertEquals(rowsWithoutTiming(straight), rowsWithoutTiming(dir), "epoch 2's row is back, once");
+    }
+
+    @Test
     void resumingFromAnOlderCheckpointWritesEachLaterRowOnce() throws Exception {
         Path dir = tmp.resolve("older");
         train(dir, 3, null);
@@ -345,43 +422,17 @@ class TrainerTest {
     void aPictureThatCannotBeWrittenIsWarnedAboutWithItsCauseAndTriedAgain() throws Exception {
         Path dir = tmp.resolve("plots");
         Path blocker = Files.createDirectories(dir.resolve(Trainer.CURVES).resolve("in-the-way"));
-        List<String> lines = new ArrayList<>();
-        TrainingProgress progress = new TrainingProgress() {
-            @Override
-            public void epochStarted(int epoch, int epochs, int steps) {
+        Hooks progress = new Hooks(epoch -> { }, epoch -> {
+            if (epoch == 1) { // the disk has room again
+                Files.delete(blocker);
+                Files.delete(blocker.getParent());
             }
-
-            @Override
-            public void stepDone(int step, double meanLoss, double imagesPerSecond) {
-            }
-
-            @Override
-            public void epochFinished(EpochMetrics m, int epochs) {
-                try {
-                    if (m.epoch() > 1) {
-                        return;
-                    }
-                    Files.deleteIfExists(blocker); // the disk has room again
-                    Files.deleteIfExists(blocker.getParent());
-                } catch (IOException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-
-            @Override
-            public void info(String line) {
-                lines.add(line);
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        });
         try (CpuBackend backend = new CpuBackend(2)) {
             new Trainer(backend, config(2), train, test, dir, progress).run(null);
         }
-        List<String> warnings = lines.stream().filter(l -> l.startsWith("warning:")).toList();
-        assertEquals(1, warnings.size(), "one failure, one warning: " + lines);
+        List<String> warnings = progress.lines.stream().filter(l -> l.startsWith("warning:")).toList();
+        assertEquals(1, warnings.size(), "one failure, one warning: " + progress.lines);
         assertTrue(warnings.get(0).startsWith("warning: curves.png not written (java.nio.file."), warnings.get(0));
         assertTrue(warnings.get(0).contains("trying again after the next epoch"), warnings.get(0));
         assertFalse(warnings.get(0).contains("cannot draw"), "an I/O error is not a font problem");
