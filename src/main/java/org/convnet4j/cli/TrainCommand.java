@@ -99,7 +99,6 @@ final class TrainCommand extends BaseCommand {
             if (runDir == null) {
                 runDir = resumeFile.toAbsolutePath().getParent();
             }
-            checkOut(runDir);
             try {
                 RunDirectory.checkResumable(runDir, resumeFile, h);
             } catch (IllegalArgumentException e) {
@@ -114,9 +113,7 @@ final class TrainCommand extends BaseCommand {
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             }
         }
-        if (resumeFile == null) {
-            checkOut(runDir);
-        }
+        checkOut(runDir);
         if (resumeFile == null && RunDirectory.holdsARun(runDir)) {
             throw usage("--out " + runDir + " already holds a run (metrics.csv or checkpoints); continue it with"
                     + " --resume " + runDir + ", or choose another --out");

@@ -40,9 +40,10 @@ import org.convnet4j.tensor.Tensor;
  * Written to a temporary file in the target directory, forced to disk, then renamed over the target
  * atomically and the directory forced ({@link RunDirectory}), so a crash never leaves a half-written
  * checkpoint under the real name. The header's fields added since version 1 first appeared (the epoch
- * target, the run id, the metrics history) are optional, so older checkpoints still load. Reading checks, in order: length,
- * magic, version, the recorded length (truncation), the CRC32 (corruption), then the structure; restoring
- * checks the model name, and each tensor's name and shape against the model and optimizer.
+ * target, the run id, the metrics history) are optional, so older checkpoints still load.
+ * Reading checks, in order: length, magic, version, the recorded length (truncation), the CRC32
+ * (corruption), then the structure; restoring checks the model name, and each tensor's name and shape
+ * against the model and optimizer.
  */
 public record Checkpoint(CheckpointHeader header, Map<String, HostTensor> parameters,
                          Map<String, HostTensor> optimizerState) {
