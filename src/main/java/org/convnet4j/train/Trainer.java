@@ -166,7 +166,11 @@ public final class Trainer {
                 lastCheckpoint = resumeFrom;
                 progress.info("Resumed from " + resumeFrom + " after epoch " + h.epoch() + " (" + optimizer.steps()
                         + " optimizer steps).");
-                writeReports(history, lastCheckpoint, params);
+                if (RunDirectory.latestCheckpoint(runDir) != null) {
+                    // Repairs files a crash left behind the checkpoint. A new directory gets them with its
+                    // first checkpoint, so one the run fails in early stays empty and is removed.
+                    writeReports(history, lastCheckpoint, params);
+                }
             }
             progress.info(String.format(Locale.ROOT, "Training %s (%,d parameters) on %s (%,d items), testing on %s"
                             + " (%,d items); %s lr %s (x %s per epoch), batch %d, seed %d; %s", config.model(),

@@ -384,32 +384,38 @@ class TrainerTest {
                 });
     }
 
-    private TrainingOutOfMemoryException outOfMemory(Path dir, RuntimeException failure, Error error) {
+    private TrainingOutOfMemoryException outOfMemory(Path dir, Path resume, RuntimeException failure, Error error) {
         try (CpuBackend cpu = new CpuBackend(1);
              PlainProgress progress = new PlainProgress(new PrintWriter(new StringWriter()), 0)) {
             // LeNet-5's parameters are at most 48,000 floats; conv1's output at batch 32 is 150,528.
-            Trainer t = new Trainer(failingLargeAllocations(cpu, 100_000, failure, error), config(1), train, test, dir,
+            Trainer t = new Trainer(failingLargeAllocations(cpu, 100_000, failure, error), config(2), train, test, dir,
                     progress);
-            return assertThrows(TrainingOutOfMemoryException.class, () -> t.run(null));
+            return assertThrows(TrainingOutOfMemoryException.class, () -> t.run(resume));
         }
     }
 
     @Test
     void aBatchTooLargeForTheHeapSaysSoInOneSentenceAndLeavesNoEmptyRunDirectory() {
         Path dir = tmp.resolve("heap");
-        TrainingOutOfMemoryException e = outOfMemory(dir, null, new OutOfMemoryError("Java heap space"));
+        TrainingOutOfMemoryException e = outOfMemory(dir, null, null, new OutOfMemoryError("Java heap space"));
         String expectedHeap = String.format(java.util.Locale.ROOT, "%,d MiB", Runtime.getRuntime().maxMemory() >> 20);
         for (String part : new String[] {"lenet5 at batch 32", "Java heap (" + expectedHeap, "Java heap space",
                 "--batch", "JAVA_OPTS=-Xmx"}) {
             assertTrue(e.getMessage().contains(part), "'" + part + "' in: " + e.getMessage());
         }
         assertFalse(Files.exists(dir), "the run directory it created is removed again");
+
+        Path first = tmp.resolve("first");
+        train(first, 1, null);
+        Path into = tmp.resolve("resumed-into");
+        outOfMemory(into, CheckpointFiles.forEpoch(first, 1), null, new OutOfMemoryError("Java heap space"));
+        assertFalse(Files.exists(into), "a resume into a new directory leaves none behind either");
     }
 
     @Test
     void aBatchTooLargeForTheGpuSaysSoTheSameWay() {
         Path dir = tmp.resolve("device");
-        TrainingOutOfMemoryException e = outOfMemory(dir, new DeviceOutOfMemoryException("device out of memory: asked"
+        TrainingOutOfMemoryException e = outOfMemory(dir, null, new DeviceOutOfMemoryException("device out of memory: asked"
                 + " for 602112 bytes (size class 1048576), the pool has 0 bytes in use, the device has 0 bytes free"),
                 null);
         assertTrue(e.getMessage().startsWith("lenet5 at batch 32 does not fit in memory: the GPU is out of memory"
