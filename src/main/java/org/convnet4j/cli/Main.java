@@ -72,6 +72,8 @@ public final class Main implements Runnable {
         boolean ours = e instanceof org.convnet4j.data.DataFormatException
                 || e instanceof org.convnet4j.train.CheckpointException
                 || e instanceof org.convnet4j.train.TrainingDivergedException
+                || e instanceof org.convnet4j.train.TrainingOutOfMemoryException
+                || e instanceof org.convnet4j.train.RunDirectoryException
                 || e instanceof org.convnet4j.backend.BackendUnavailableException;
         if (ours && m != null) {
             return m;

@@ -1,5 +1,6 @@
 package org.convnet4j.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -16,6 +17,7 @@ import org.convnet4j.train.CheckpointFiles;
 import org.convnet4j.train.CheckpointHeader;
 import org.convnet4j.train.ConsoleProgress;
 import org.convnet4j.train.PlainProgress;
+import org.convnet4j.train.RunDirectory;
 import org.convnet4j.train.TrainConfig;
 import org.convnet4j.train.Trainer;
 import org.convnet4j.train.TrainingProgress;
@@ -36,7 +38,8 @@ final class TrainCommand extends BaseCommand {
     @Option(names = "--dataset", defaultValue = "mnist", description = "mnist or synthetic. Default: ${DEFAULT-VALUE}.")
     String dataset;
 
-    @Option(names = "--epochs", defaultValue = "10", description = "Epochs to reach (with --resume: in total). Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--epochs", defaultValue = "10", description = "Epochs to reach (with --resume: in total; without"
+            + " it a resumed run trains to its own target). Default: ${DEFAULT-VALUE}.")
     int epochs;
 
     @Option(names = "--batch", defaultValue = "64", description = "Mini-batch size. Default: ${DEFAULT-VALUE}.")
@@ -77,7 +80,8 @@ final class TrainCommand extends BaseCommand {
     Path out;
 
     @Option(names = "--resume", paramLabel = "DIR_OR_FILE", description = "Continue from a checkpoint file, or"
-            + " the latest checkpoint in a run directory; model, optimizer, lr, batch and seed come from it.")
+            + " the latest checkpoint in a run directory, up to the run's own --epochs; model, optimizer, lr, batch"
+            + " and seed come from it. Refuses an --out that holds another run.")
     Path resume;
 
     @Override
@@ -87,16 +91,18 @@ final class TrainCommand extends BaseCommand {
         Path runDir = out;
         if (resume != null) {
             resumeFile = CheckpointFiles.resolve(resume);
-            CheckpointHeader h = Checkpoint.read(resumeFile).header();
+            CheckpointHeader h = Checkpoint.readHeader(resumeFile);
             checkNoConflict(h);
-            if (epochs <= h.epoch()) {
-                throw usage(resumeFile + " has already completed " + h.epoch() + " epoch(s); pass --epochs with a"
-                        + " larger total to train further");
-            }
-            config = new TrainConfig(h.model(), h.dataset(), epochs, h.batch(), h.lr(), h.lrDecay(), h.optimizer(), h.weightDecay(),
+            int target = resumeTarget(resumeFile, h);
+            config = new TrainConfig(h.model(), h.dataset(), target, h.batch(), h.lr(), h.lrDecay(), h.optimizer(), h.weightDecay(),
                     h.seed(), h.limitTrain());
             if (runDir == null) {
                 runDir = resumeFile.toAbsolutePath().getParent();
+            }
+            try {
+                RunDirectory.checkResumable(runDir, resumeFile, h);
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
             }
         } else {
             validate();
@@ -107,7 +113,8 @@ final class TrainCommand extends BaseCommand {
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             }
         }
-        if (resumeFile == null && Trainer.holdsARun(runDir)) {
+        checkOut(runDir);
+        if (resumeFile == null && RunDirectory.holdsARun(runDir)) {
             throw usage("--out " + runDir + " already holds a run (metrics.csv or checkpoints); continue it with"
                     + " --resume " + runDir + ", or choose another --out");
         }
@@ -130,6 +137,28 @@ final class TrainCommand extends BaseCommand {
                     r.runDir());
         }
         return 0;
+    }
+
+    /** The epochs a resumed run trains to: --epochs when given, else the run's own target. */
+    private int resumeTarget(Path resumeFile, CheckpointHeader h) {
+        if (!given("--epochs") && h.epochs() == 0) {
+            throw usage(resumeFile + " was written before checkpoints recorded their run's --epochs; pass --epochs"
+                    + " with the total to reach (it has completed " + h.epoch() + ")");
+        }
+        int target = given("--epochs") ? epochs : h.epochs();
+        if (target <= h.epoch()) {
+            throw usage(resumeFile + " has already completed " + h.epoch() + " epoch(s)"
+                    + (given("--epochs") ? "" : ", its run's target") + "; pass --epochs with a larger total to"
+                    + " train further");
+        }
+        return target;
+    }
+
+    private void checkOut(Path runDir) {
+        if (Files.exists(runDir) && !Files.isDirectory(runDir)) {
+            throw usage("--out " + runDir + " is a file; the run directory must be a directory (new or empty for a"
+                    + " new run)");
+        }
     }
 
     private void validate() {
