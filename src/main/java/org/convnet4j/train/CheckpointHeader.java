@@ -18,10 +18,19 @@ import java.util.Map;
  * @param batch          mini-batch size
  * @param dataset        training data set ("mnist" or "synthetic")
  * @param limitTrain     training items used (0: all)
+ * @param data           what the training set recorded about itself ({@code Dataset.describe()}: an image
+ *                       folder's class names in label order and its transforms); empty for MNIST and synthetic
  */
 public record CheckpointHeader(String model, int numClasses, int epoch, String optimizer, float lr,
                                float lrDecay, float weightDecay, int optimizerSteps, long seed, int batch, String dataset,
-                               int limitTrain) {
+                               int limitTrain, Map<String, Object> data) {
+
+    /** A header with no data set description. */
+    public CheckpointHeader(String model, int numClasses, int epoch, String optimizer, float lr, float lrDecay,
+                            float weightDecay, int optimizerSteps, long seed, int batch, String dataset, int limitTrain) {
+        this(model, numClasses, epoch, optimizer, lr, lrDecay, weightDecay, optimizerSteps, seed, batch, dataset,
+                limitTrain, Map.of());
+    }
 
     Map<String, Object> toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -37,9 +46,13 @@ public record CheckpointHeader(String model, int numClasses, int epoch, String o
         m.put("batch", batch);
         m.put("dataset", dataset);
         m.put("limit_train", limitTrain);
+        if (!data.isEmpty()) {
+            m.put("data", data);
+        }
         return m;
     }
 
+    @SuppressWarnings("unchecked")
     static CheckpointHeader fromJson(Map<String, Object> m) {
         return new CheckpointHeader(
                 (String) require(m, "model"),
@@ -53,7 +66,8 @@ public record CheckpointHeader(String model, int numClasses, int epoch, String o
                 ((Number) require(m, "seed")).longValue(),
                 ((Number) require(m, "batch")).intValue(),
                 (String) m.getOrDefault("dataset", "mnist"),
-                ((Number) m.getOrDefault("limit_train", 0)).intValue());
+                ((Number) m.getOrDefault("limit_train", 0)).intValue(),
+                (Map<String, Object>) m.getOrDefault("data", Map.of()));
     }
 
     private static Object require(Map<String, Object> m, String key) {

@@ -26,7 +26,8 @@ import org.convnet4j.tensor.Shape;
  *   <li>curves.png (loss and accuracy per epoch) and filters.png (the first convolution's filters).</li>
  * </ul>
  * Epoch e visits the training items in {@link EpochOrder#permutation}(seed, e) order, in mini-batches of
- * config.batch() (the last partial batch is dropped), and evaluates every test item afterwards. The
+ * config.batch() (the last partial batch is dropped; the batches come from {@code train.forEpoch}, which
+ * lets an image folder augment per epoch and decode ahead), and evaluates every test item afterwards. The
  * model is initialized from the seed; a resumed run loads the parameters, the optimizer state and step
  * count, and the dropout counters from the checkpoint, so it continues exactly as an uninterrupted run
  * would. A loss that is NaN or infinite stops training with {@link TrainingDivergedException}, leaving
@@ -121,10 +122,11 @@ public final class Trainer {
                 int[] order = EpochOrder.permutation(config.seed(), epoch, train.size());
                 optimizer.setLearningRate(config.learningRate(epoch));
                 progress.epochStarted(epoch, config.epochs(), steps);
+                Dataset epochData = train.forEpoch(epoch, order, batch);
                 double lossSum = 0;
                 long correct = 0;
                 for (int s = 0; s < steps; s++) {
-                    loader.load(train, order, s * batch);
+                    loader.load(epochData, order, s * batch);
                     net.zeroGrad();
                     var logits = net.forward(loader.images(), true);
                     float l = loss.forward(logits, loader.labels());
@@ -171,7 +173,7 @@ public final class Trainer {
     private CheckpointHeader header(int epoch, int optimizerSteps, int numClasses) {
         return new CheckpointHeader(config.model(), numClasses, epoch, config.optimizer(), config.lr(),
                 config.lrDecay(), config.weightDecay(), optimizerSteps, config.seed(), config.batch(), config.dataset(),
-                config.limitTrain());
+                config.limitTrain(), train.describe());
     }
 
     /** Loads file into net and optimizer; returns the epochs it had completed. */
@@ -217,8 +219,11 @@ public final class Trainer {
     private String curvesUnavailable;
 
     private void writeReports(List<EpochMetrics> history, Path lastCheckpoint, List<Parameter> params) {
-        RunSummary.write(runDir.resolve(SUMMARY), RunSummary.toMap(config, backend.name(), backend.description(),
-                history, lastCheckpoint));
+        var summary = RunSummary.toMap(config, backend.name(), backend.description(), history, lastCheckpoint);
+        if (!train.describe().isEmpty()) {
+            summary.put("data", train.describe());
+        }
+        RunSummary.write(runDir.resolve(SUMMARY), summary);
         writeCurves(history);
         for (Parameter p : params) {
             if (p.isTrainable() && p.shape().rank() == 4) {
