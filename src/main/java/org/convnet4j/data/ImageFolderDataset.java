@@ -25,6 +25,8 @@ import org.convnet4j.tensor.Shape;
  * the run when its batch comes, naming the file.
  */
 public final class ImageFolderDataset implements Dataset {
+    private static final int HEADER_CHUNK = 256;
+
     private final String name;
     private final ImageFolder folder;
     private final ImageTransform transform;
@@ -158,28 +160,39 @@ public final class ImageFolderDataset implements Dataset {
         }
     }
 
+    /** Reads every file's header, HEADER_CHUNK files per task; throws for the first bad file in item order. */
     private void checkHeaders() {
-        List<CompletableFuture<Void>> checks = new ArrayList<>();
-        for (Path file : folder.files()) {
-            checks.add(CompletableFuture.runAsync(() -> {
-                int[] wh = ImageDecoder.size(file);
-                int[] r = transform.resized(wh[0], wh[1]);
-                if (r[0] < transform.size() || r[1] < transform.size()) {
-                    throw new DataFormatException(file + " is " + wh[0] + "x" + wh[1] + " pixels, smaller than the"
-                            + " model's input " + transform.size() + "x" + transform.size() + " with --resize 0;"
-                            + " resize the images (give --resize) or remove this one");
+        List<Path> files = folder.files();
+        List<CompletableFuture<List<RuntimeException>>> chunks = new ArrayList<>();
+        for (int from = 0; from < files.size(); from += HEADER_CHUNK) {
+            List<Path> part = files.subList(from, Math.min(files.size(), from + HEADER_CHUNK));
+            chunks.add(CompletableFuture.supplyAsync(() -> {
+                List<RuntimeException> bad = new ArrayList<>();
+                for (Path file : part) {
+                    try {
+                        checkHeader(file);
+                    } catch (RuntimeException e) {
+                        bad.add(e);
+                    }
                 }
+                return bad;
             }, pool.executor()));
         }
-        CompletableFuture.allOf(checks.toArray(CompletableFuture<?>[]::new)).handle((v, e) -> null).join();
-        List<Throwable> failures = new ArrayList<>();
-        for (CompletableFuture<Void> c : checks) {
-            c.handle((v, e) -> e == null ? null : failures.add(e instanceof CompletionException ce ? ce.getCause() : e));
-        }
+        List<RuntimeException> failures = chunks.stream().flatMap(c -> c.join().stream()).toList();
         if (!failures.isEmpty()) {
-            RuntimeException first = (RuntimeException) failures.get(0);
+            RuntimeException first = failures.get(0);
             throw failures.size() == 1 ? first : new DataFormatException(first.getMessage() + " (and "
                     + (failures.size() - 1) + " more bad file(s) in " + folder.root() + ")", first);
+        }
+    }
+
+    private void checkHeader(Path file) {
+        int[] wh = ImageDecoder.size(file);
+        int[] r = transform.resized(wh[0], wh[1]);
+        if (r[0] < transform.size() || r[1] < transform.size()) {
+            throw new DataFormatException(file + " is " + wh[0] + "x" + wh[1] + " pixels, smaller than the"
+                    + " model's input " + transform.size() + "x" + transform.size() + " with --resize 0;"
+                    + " resize the images (give --resize) or remove this one");
         }
     }
 }

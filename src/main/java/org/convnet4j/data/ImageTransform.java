@@ -120,6 +120,10 @@ public record ImageTransform(int channels, int size, int resize, boolean randomC
         for (int y = 0; y < size; y++) {
             sample(top + y, h, rh, y0, y1, fy, y);
         }
+        for (int x = 0; x < size; x++) { // byte offsets of the source columns
+            x0[x] *= channels;
+            x1[x] *= channels;
+        }
         byte[] p = img.pixels();
         int plane = size * size;
         for (int c = 0; c < channels; c++) {
@@ -127,14 +131,14 @@ public record ImageTransform(int channels, int size, int resize, boolean randomC
             float s = std[c];
             int dst = offset + c * plane;
             for (int y = 0; y < size; y++) {
-                int row0 = y0[y] * w;
-                int row1 = y1[y] * w;
+                int row0 = y0[y] * w * channels + c;
+                int row1 = y1[y] * w * channels + c;
                 float wy = fy[y];
                 for (int x = 0; x < size; x++) {
-                    float a = p[(row0 + x0[x]) * channels + c] & 0xFF;
-                    float b = p[(row0 + x1[x]) * channels + c] & 0xFF;
-                    float d = p[(row1 + x0[x]) * channels + c] & 0xFF;
-                    float e = p[(row1 + x1[x]) * channels + c] & 0xFF;
+                    float a = p[row0 + x0[x]] & 0xFF;
+                    float b = p[row0 + x1[x]] & 0xFF;
+                    float d = p[row1 + x0[x]] & 0xFF;
+                    float e = p[row1 + x1[x]] & 0xFF;
                     float wx = fx[x];
                     float top2 = a + (b - a) * wx;
                     float v = top2 + (d + (e - d) * wx - top2) * wy;

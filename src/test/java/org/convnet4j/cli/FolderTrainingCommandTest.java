@@ -16,7 +16,7 @@ import org.convnet4j.train.RunSummary;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** train, resume and eval with --dataset folder:DIR from the command line, and its errors. */
+/** train, resume and eval with --dataset folder:DIR from the command line, its errors, and bench-loader. */
 class FolderTrainingCommandTest {
     @TempDir
     Path tmp;
@@ -82,5 +82,14 @@ class FolderTrainingCommandTest {
         assertEquals(1, r.status(), r.err());
         assertTrue(r.err().contains(bad.toString()), r.err());
         assertFalse(Files.exists(run.resolve("metrics.csv")), "nothing trained");
+    }
+
+    @Test
+    void benchLoaderPrintsATableAtTinySize() {
+        Run r = MainTest.run("bench-loader", "--sizes", "40x30", "--images", "4", "--batch", "2", "--min-images", "2",
+                "--threads", "1,2", "--model", "lenet5");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("| 40x30 | ") && r.out().lines().filter(l -> l.startsWith("| 40x30")).count() == 2,
+                r.out());
     }
 }
