@@ -44,6 +44,11 @@ record DataSources(Dataset train, Dataset test, ImageFolderSets folders) impleme
     /** Both sets; IllegalArgumentException when the model's input shape cannot take MNIST digits. */
     static DataSources load(String dataset, String model, Path dataDir, int limitTrain, long seed,
                            FolderOptions folder) {
+        return load(dataset, model, dataDir, limitTrain, seed, folder, true);
+    }
+
+    private static DataSources load(String dataset, String model, Path dataDir, int limitTrain, long seed,
+                                    FolderOptions folder, boolean withTrain) {
         Shape input = Models.inputShape(model);
         if ("synthetic".equals(dataset)) {
             int n = limitTrain > 0 ? limitTrain : SYNTHETIC_TRAIN;
@@ -59,8 +64,8 @@ record DataSources(Dataset train, Dataset test, ImageFolderSets folders) impleme
             Path root = Path.of(dataset.substring(FOLDER.length()));
             ImageFolderSets sets = folder.record().isEmpty()
                     ? ImageFolderSets.open(root, folder.testDir(), folder.testSplit(), folder.transform(), seed,
-                    folder.threads())
-                    : ImageFolderSets.fromRecord(root, folder.record(), seed, folder.threads());
+                    folder.threads(), withTrain)
+                    : ImageFolderSets.fromRecord(root, folder.record(), seed, folder.threads(), withTrain);
             return new DataSources(sets.train(), sets.test(), sets);
         }
         checkMnistFits(model, input);
@@ -71,7 +76,7 @@ record DataSources(Dataset train, Dataset test, ImageFolderSets folders) impleme
     static DataSources test(String dataset, String model, Path dataDir, int limitTrain, long seed,
                             Map<String, Object> record) {
         if ("synthetic".equals(dataset) || dataset.startsWith(FOLDER)) {
-            return load(dataset, model, dataDir, limitTrain, seed, new FolderOptions(null, 0, null, 0, record));
+            return load(dataset, model, dataDir, limitTrain, seed, new FolderOptions(null, 0, null, 0, record), false);
         }
         Shape input = Models.inputShape(model);
         checkMnistFits(model, input);

@@ -12,7 +12,7 @@ import java.util.Map;
  * set takes centre crops. Both record, through {@link Dataset#describe}, where the test set came from, so
  * a checkpoint can be resumed or evaluated with the same sets ({@link #fromRecord}).
  *
- * @param train the training set
+ * @param train the training set (null when opened for evaluation only)
  * @param test  the test set
  * @param pool  the decoding threads
  */
@@ -21,10 +21,11 @@ public record ImageFolderSets(ImageFolderDataset train, ImageFolderDataset test,
 
     /**
      * Scans trainDir and testDir (or splits testSplit of trainDir off when testDir is null) and opens both
-     * sets with transform, decoding on threads threads (0: all processors).
+     * sets with transform, decoding on threads threads (0: all processors). withTrain false: the test set
+     * only (the training images' headers are not read).
      */
     public static ImageFolderSets open(Path trainDir, Path testDir, double testSplit, ImageTransform transform,
-                                       long seed, int threads) {
+                                       long seed, int threads, boolean withTrain) {
         ImageFolder all = ImageFolder.scan(trainDir);
         ImageFolder trainFolder;
         ImageFolder testFolder;
@@ -49,8 +50,9 @@ public record ImageFolderSets(ImageFolderDataset train, ImageFolderDataset test,
         }
         DecodePool pool = new DecodePool(threads, DecodePool.DEFAULT_READ_AHEAD);
         try {
-            return new ImageFolderSets(
-                    new ImageFolderDataset(name(trainDir, "train"), trainFolder, transform, true, seed, pool, source),
+            return new ImageFolderSets(withTrain
+                    ? new ImageFolderDataset(name(trainDir, "train"), trainFolder, transform, true, seed, pool, source)
+                    : null,
                     new ImageFolderDataset(name(testDir != null ? testDir : trainDir, "test"), testFolder, transform,
                             false, seed, pool, source),
                     pool);
@@ -65,22 +67,23 @@ public record ImageFolderSets(ImageFolderDataset train, ImageFolderDataset test,
      * same transform and test set; fails when the folder's classes are no longer the recorded ones.
      */
     @SuppressWarnings("unchecked")
-    public static ImageFolderSets fromRecord(Path trainDir, Map<String, Object> record, long seed, int threads) {
+    public static ImageFolderSets fromRecord(Path trainDir, Map<String, Object> record, long seed, int threads,
+                                             boolean withTrain) {
         Object testDir = record.get("test_dir");
         Number split = (Number) record.get("test_split");
         ImageFolderSets sets = open(trainDir, testDir == null ? null : Path.of((String) testDir),
                 split == null ? 0 : split.doubleValue(), ImageTransform.fromMap((Map<String, Object>) record.get("transform")),
-                seed, threads);
+                seed, threads, withTrain);
         List<?> classes = (List<?>) record.get("classes");
-        if (!sets.train.folder().classes().equals(classes)) {
+        if (!sets.test.folder().classes().equals(classes)) {
             sets.close();
-            throw new DataFormatException("image folder " + trainDir + " now has classes " + sets.train.folder().classes()
+            throw new DataFormatException("image folder " + trainDir + " now has classes " + sets.test.folder().classes()
                     + " but the run was trained on " + classes + "; the labels would not mean the same");
         }
         return sets;
     }
 
-    /** One line for people: classes, images, files skipped (and the first of them). */
+    /** One line for people, of sets opened with their training set: classes, images, files skipped (and the first). */
     public String report() {
         List<Path> skipped = train.folder().skipped();
         return String.format(java.util.Locale.ROOT, "image folder: %d classes, %,d training and %,d test images (%s),"

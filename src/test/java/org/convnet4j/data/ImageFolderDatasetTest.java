@@ -303,7 +303,7 @@ class ImageFolderDatasetTest {
         write(pattern(8, 8, BufferedImage.TYPE_BYTE_GRAY, 0), tmp.resolve("test/c/1.png"));
         ImageTransform t = new ImageTransform(1, 8, 0, false, false, HALF, QUARTER);
         DataFormatException e = assertThrows(DataFormatException.class,
-                () -> ImageFolderSets.open(tmp.resolve("train"), tmp.resolve("test"), 0, t, 1, 1));
+                () -> ImageFolderSets.open(tmp.resolve("train"), tmp.resolve("test"), 0, t, 1, 1, true));
         assertTrue(e.getMessage().contains("[a, c]") && e.getMessage().contains("[a, b]"), e.getMessage());
     }
 

@@ -86,7 +86,7 @@ class MnistFolderEquivalenceTest {
         MnistDataset idxTrain = MnistDataset.train(idx, 0, input);
         MnistDataset idxTest = MnistDataset.test(idx, input);
         try (ImageFolderSets sets = ImageFolderSets.open(folder.resolve("train"), folder.resolve("test"), 0,
-                ImageTransform.defaults(input), 11, 2)) {
+                ImageTransform.defaults(input), 11, 2, true)) {
             int[] all = java.util.stream.IntStream.range(0, TRAIN).toArray();
             float[] a = new float[TRAIN * 784];
             float[] b = new float[TRAIN * 784];
