@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.Backends;
+import org.convnet4j.data.ImageTransform;
 import org.convnet4j.data.MnistFiles;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.optim.Optimizers;
@@ -19,7 +20,6 @@ import org.convnet4j.train.PlainProgress;
 import org.convnet4j.train.TrainConfig;
 import org.convnet4j.train.Trainer;
 import org.convnet4j.train.TrainingProgress;
-import org.convnet4j.data.ImageTransform;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -90,10 +90,12 @@ final class TrainCommand extends BaseCommand {
     public Integer call() {
         TrainConfig config;
         Path resumeFile = null;
+        DataSources.FolderOptions folderOptions = null;
         Path runDir = out;
         if (resume != null) {
             resumeFile = CheckpointFiles.resolve(resume);
             CheckpointHeader h = Checkpoint.read(resumeFile).header();
+            folderOptions = new DataSources.FolderOptions(null, 0, null, folder.loaderThreads, h.data());
             checkNoConflict(h);
             if (epochs <= h.epoch()) {
                 throw usage(resumeFile + " has already completed " + h.epoch() + " epoch(s); pass --epochs with a"
@@ -120,8 +122,7 @@ final class TrainCommand extends BaseCommand {
         DataSources data;
         try {
             data = DataSources.load(config.dataset(), config.model(), dataDir, config.limitTrain(), config.seed(),
-                    resumeFile == null ? folder.options(config) : new DataSources.FolderOptions(null, 0, null,
-                            folder.loaderThreads, Checkpoint.read(resumeFile).header().data()));
+                    resumeFile == null ? folder.options(config) : folderOptions);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
@@ -129,6 +130,7 @@ final class TrainCommand extends BaseCommand {
             out().println(data.folders().report());
         }
         if (data.train().size() < config.batch()) {
+            data.close();
             throw usage("--batch " + config.batch() + " is larger than the training set (" + data.train().size()
                     + " items)");
         }
