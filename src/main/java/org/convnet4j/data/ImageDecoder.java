@@ -7,7 +7,9 @@ import java.awt.image.DataBuffer;
 import java.awt.image.Raster;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -36,6 +38,34 @@ final class ImageDecoder {
 
     /** Width and height from the file's header, without decoding pixels: {width, height}. */
     static int[] size(Path file) {
+        return read(file, reader -> new int[] {reader.getWidth(0), reader.getHeight(0)});
+    }
+
+    /**
+     * The file's pixels with channels (1 or 3) channels. A reader warning (ImageIO's JPEG reader warns, and
+     * fills the rest with gray, when a file ends early) is an error: a damaged image is not trained on.
+     */
+    static DecodedImage decode(Path file, int channels) {
+        BufferedImage img = read(file, reader -> {
+            List<String> warnings = new ArrayList<>();
+            reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+            BufferedImage read = reader.read(0);
+            if (!warnings.isEmpty()) {
+                throw new DataFormatException(file + " is damaged (ImageIO: " + String.join("; ", warnings)
+                        + "): replace or remove it");
+            }
+            return read;
+        });
+        return convert(img, channels);
+    }
+
+    /** What a step reading from an ImageIO reader set on file returns. */
+    private interface ReaderStep<T> {
+        T apply(ImageReader reader) throws IOException;
+    }
+
+    /** Runs step with the reader ImageIO picks for file's contents; any failure names the file. */
+    private static <T> T read(Path file, ReaderStep<T> step) {
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             Iterator<ImageReader> readers = in == null ? null : ImageIO.getImageReaders(in);
             if (readers == null || !readers.hasNext()) {
@@ -44,27 +74,13 @@ final class ImageDecoder {
             ImageReader reader = readers.next();
             try {
                 reader.setInput(in, true, true);
-                return new int[] {reader.getWidth(0), reader.getHeight(0)};
+                return step.apply(reader);
             } finally {
                 reader.dispose();
             }
         } catch (IOException | RuntimeException e) {
             throw e instanceof DataFormatException d ? d : notAnImage(file, e);
         }
-    }
-
-    /** The file's pixels with channels (1 or 3) channels. */
-    static DecodedImage decode(Path file, int channels) {
-        BufferedImage img;
-        try {
-            img = ImageIO.read(file.toFile());
-        } catch (IOException | RuntimeException e) {
-            throw notAnImage(file, e);
-        }
-        if (img == null) {
-            throw notAnImage(file, null);
-        }
-        return convert(img, channels);
     }
 
     static DecodedImage convert(BufferedImage img, int channels) {

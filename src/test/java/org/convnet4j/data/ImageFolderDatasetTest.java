@@ -263,6 +263,19 @@ class ImageFolderDatasetTest {
     }
 
     @Test
+    void aTruncatedJpegIsNamedWhenItsBatchIsDecoded() throws IOException {
+        Path jpeg = write(pattern(64, 64, BufferedImage.TYPE_3BYTE_BGR, 0), tmp.resolve("a/cut.jpg"));
+        byte[] whole = Files.readAllBytes(jpeg);
+        Files.write(jpeg, Arrays.copyOf(whole, whole.length * 2 / 3));
+        ImageTransform t = new ImageTransform(3, 32, 0, false, false, ImageTransform.IMAGENET_MEAN, ImageTransform.IMAGENET_STD);
+        try (DecodePool pool = new DecodePool(2, 1)) {
+            ImageFolderDataset d = new ImageFolderDataset("t", ImageFolder.scan(tmp), t, true, 1, pool, Map.of());
+            DataFormatException e = assertThrows(DataFormatException.class, () -> items(d.forEpoch(1, new int[] {0}, 1), 0));
+            assertTrue(e.getMessage().startsWith(jpeg + " is damaged"), e.getMessage());
+        }
+    }
+
+    @Test
     void anEmptyClassFolderIsNamed() throws IOException {
         write(pattern(8, 8, BufferedImage.TYPE_BYTE_GRAY, 0), tmp.resolve("a/ok.png"));
         Files.createDirectories(tmp.resolve("b"));
