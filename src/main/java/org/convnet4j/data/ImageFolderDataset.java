@@ -118,11 +118,13 @@ public final class ImageFolderDataset implements Dataset {
         int itemSize = transform.itemSize();
         CompletableFuture<?>[] items = new CompletableFuture<?>[count];
         Executor executor = pool.executor();
+        for (int b = 0; b < count; b++) { // all checked before any task writes into images
+            if (indices[from + b] < 0 || indices[from + b] >= size()) {
+                throw new IndexOutOfBoundsException(name + ": item " + indices[from + b] + " outside [0, " + size() + ")");
+            }
+        }
         for (int b = 0; b < count; b++) {
             int index = indices[from + b];
-            if (index < 0 || index >= size()) {
-                throw new IndexOutOfBoundsException(name + ": item " + index + " outside [0, " + size() + ")");
-            }
             int offset = b * itemSize;
             labels[b] = label(index);
             items[b] = CompletableFuture.runAsync(() -> decodeItem(epoch, index, images, offset), executor);
