@@ -27,13 +27,17 @@ import java.util.Objects;
  *                       written before it was recorded
  * @param history        the metrics of epochs 1..epoch, the one source metrics.csv, summary.json and
  *                       curves.png are written from; null in checkpoints written before it was recorded
+ * @param data           what the training set recorded about itself ({@code Dataset.describe()}: an image
+ *                       folder's class names in label order and its transforms); empty for MNIST and synthetic
  */
 public record CheckpointHeader(String model, int numClasses, int epoch, String optimizer, float lr,
                                float lrDecay, float weightDecay, int optimizerSteps, long seed, int batch, String dataset,
-                               int limitTrain, int epochs, String runId, List<EpochMetrics> history) {
+                               int limitTrain, int epochs, String runId, List<EpochMetrics> history,
+                               Map<String, Object> data) {
 
     public CheckpointHeader {
         history = history == null ? null : List.copyOf(history);
+        data = data == null ? Map.of() : data;
     }
 
     /**
@@ -105,6 +109,9 @@ public record CheckpointHeader(String model, int numClasses, int epoch, String o
             rows.add(row);
         }
         m.put("history", history == null ? null : rows);
+        if (!data.isEmpty()) {
+            m.put("data", data);
+        }
         return m;
     }
 
@@ -135,7 +142,8 @@ public record CheckpointHeader(String model, int numClasses, int epoch, String o
                 ((Number) m.getOrDefault("limit_train", 0)).intValue(),
                 ((Number) m.getOrDefault("epochs", 0)).intValue(),
                 (String) m.get("run_id"),
-                history);
+                history,
+                (Map<String, Object>) m.getOrDefault("data", Map.of()));
     }
 
     private static Number number(Map<String, Object> m, String key) {

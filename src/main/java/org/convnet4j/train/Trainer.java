@@ -35,7 +35,8 @@ import org.convnet4j.tensor.Shape;
  *       and when a run resumes, so a crash between two writes leaves no epoch missing or doubled.</li>
  * </ul>
  * Epoch e visits the training items in {@link EpochOrder#permutation}(seed, e) order, in mini-batches of
- * config.batch() (the last partial batch is dropped), and evaluates every test item afterwards. The
+ * config.batch() (the last partial batch is dropped; the batches come from {@code train.forEpoch}, which
+ * lets an image folder augment per epoch and decode ahead), and evaluates every test item afterwards. The
  * model is initialized from the seed; a resumed run loads the parameters, the optimizer state and step
  * count, and the dropout counters from the checkpoint, so it continues exactly as an uninterrupted run
  * would. A new run refuses a directory that already holds one, a resumed run one that holds another run,
@@ -186,10 +187,11 @@ public final class Trainer {
                 int[] order = EpochOrder.permutation(config.seed(), epoch, train.size());
                 optimizer.setLearningRate(config.learningRate(epoch));
                 progress.epochStarted(epoch, config.epochs(), steps);
+                Dataset epochData = train.forEpoch(epoch, order, batch);
                 double lossSum = 0;
                 long correct = 0;
                 for (int s = 0; s < steps; s++) {
-                    loader.load(train, order, s * batch);
+                    loader.load(epochData, order, s * batch);
                     var logits = net.forward(loader.images(), true);
                     float l = loss.forward(logits, loader.labels());
                     if (!Float.isFinite(l)) {
@@ -233,7 +235,7 @@ public final class Trainer {
     private CheckpointHeader header(int epoch, int optimizerSteps, String runId, List<EpochMetrics> history) {
         return new CheckpointHeader(config.model(), train.numClasses(), epoch, config.optimizer(), config.lr(),
                 config.lrDecay(), config.weightDecay(), optimizerSteps, config.seed(), config.batch(), config.dataset(),
-                config.limitTrain(), config.epochs(), runId, history);
+                config.limitTrain(), config.epochs(), runId, history, train.describe());
     }
 
     /** Loads ckpt (read from file) into net and optimizer; returns its header. */
@@ -303,8 +305,11 @@ public final class Trainer {
     /** metrics.csv, summary.json and the two pictures, all from history. */
     private void writeReports(List<EpochMetrics> history, Path lastCheckpoint, List<Parameter> params) {
         new MetricsLog(runDir.resolve(METRICS)).write(history);
-        RunSummary.write(runDir.resolve(SUMMARY), RunSummary.toMap(config, backend.name(), backend.description(),
-                history, lastCheckpoint));
+        var summary = RunSummary.toMap(config, backend.name(), backend.description(), history, lastCheckpoint);
+        if (!train.describe().isEmpty()) {
+            summary.put("data", train.describe());
+        }
+        RunSummary.write(runDir.resolve(SUMMARY), summary);
         if (!history.isEmpty()) {
             writePicture(CURVES, () -> TrainingPlot.png(config.model() + " on " + config.dataset(), history));
         }
