@@ -229,9 +229,10 @@ public final class Trainer {
     }
 
     /**
-     * The curves need a font to draw their labels; a host without the native font libraries (seen on a
-     * GPU host with no JDK and no fonts) cannot draw one. That must not stop training: say so once and
-     * go on, the numbers are in metrics.csv.
+     * The curves need XChart (an optional dependency: an embedder may leave it out) and a font to draw
+     * their labels; a host without the native font libraries (seen on a GPU host with no JDK and no
+     * fonts) cannot draw one. Neither must stop training: say so once and go on, the numbers are in
+     * metrics.csv.
      */
     private void writeCurves(List<EpochMetrics> history) {
         if (curvesUnavailable != null) {
@@ -246,8 +247,13 @@ public final class Trainer {
             } catch (java.io.IOException ignored) {
                 // the warning below says the file is not valid either way
             }
-            System.err.println("warning: " + CURVES + " not written, this Java runtime cannot draw text ("
-                    + curvesUnavailable + "); the same numbers are in " + METRICS);
+            if (e instanceof NoClassDefFoundError && String.valueOf(e.getMessage()).startsWith("org/knowm/xchart")) {
+                System.err.println(CURVES + " skipped: XChart (org.knowm.xchart:xchart, an optional dependency) is"
+                        + " not on the class path; the same numbers are in " + METRICS);
+            } else {
+                System.err.println("warning: " + CURVES + " not written, this Java runtime cannot draw text ("
+                        + curvesUnavailable + "); the same numbers are in " + METRICS);
+            }
         }
     }
 }
