@@ -24,7 +24,8 @@ mvn -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-stan
 # standalone launcher already contains.
 rm -f "$out"/lib/jmh-generator-annprocess-*.jar "$out"/lib/junit-jupiter-*.jar \
       "$out"/lib/junit-platform-commons-*.jar "$out"/lib/junit-platform-engine-*.jar "$out"/lib/opentest4j-*.jar "$out"/lib/apiguardian-*.jar
-cp target/convnet4j-*.jar "$out/lib/"
+# The library and its test jar; not the sources and javadoc jars the build attaches for Maven.
+ls target/convnet4j-*.jar | grep -v -e '-sources\.jar$' -e '-javadoc\.jar$' | xargs -I{} cp {} "$out/lib/"
 
 # Native-library jars: keep only what convnet4j loads (the JCuda driver binding; cudart, cuBLAS and
 # cuDNN from the bytedeco CUDA 13 bindings). The rest (NVPTX compiler, NPP, cuFFT...) is 50 MB.
