@@ -64,6 +64,8 @@ public class CpuGemmBenchmark {
     private float[] b;
     private float[] c;
     private CpuGemm gemm;
+    private long calls;
+    private long cpuNanosAtStart;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -82,6 +84,30 @@ public class CpuGemmBenchmark {
         gemm = new CpuGemm(threads, implementation);
     }
 
+    /**
+     * The process's CPU time per call over each iteration, printed as "# cpu ms/op": on a shared machine
+     * it is steadier than the wall time, which counts the time the threads wait for a core.
+     */
+    @Setup(Level.Iteration)
+    public void startCpuClock() {
+        calls = 0;
+        cpuNanosAtStart = processCpuNanos();
+    }
+
+    @TearDown(Level.Iteration)
+    public void stopCpuClock() {
+        if (calls > 0) {
+            double ms = (processCpuNanos() - cpuNanosAtStart) / 1e6 / calls;
+            System.out.printf(java.util.Locale.ROOT, "# cpu ms/op %s %s %d threads: %.4f (%.1f GFLOP per CPU second)%n",
+                    implementation, shape, threads, ms, 2.0 * m * n * k / (ms * 1e6));
+        }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
     @TearDown(Level.Trial)
     public void tearDown() {
         if (gemm != null) {
@@ -97,6 +123,7 @@ public class CpuGemmBenchmark {
             return c;
         }
         gemm.gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+        calls++;
         return c;
     }
 
