@@ -98,8 +98,8 @@ public final class CpuGemm implements AutoCloseable {
 
     /**
      * One line on what {@link #defaultImplementation()} picks and why, e.g. "native BLAS: OpenBLAS
-     * /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3" or "own blocked SGEMM (no native BLAS
-     * loaded ...)".
+     * /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so" or "own blocked SGEMM (plain
+     * Java; no native BLAS: ...)".
      */
     public static String describeDefault() {
         String forced = System.getProperty(PROPERTY, "");
