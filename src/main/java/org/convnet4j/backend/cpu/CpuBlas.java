@@ -80,15 +80,21 @@ final class CpuBlas {
             return new Loaded(null, "a native BLAS loaded but its file could not be found in /proc/self/maps,"
                     + " so it cannot be told from the slow reference BLAS");
         }
+        String kind = optimizedKind(library);
+        return kind != null ? new Loaded(blas, kind + " " + library)
+                : new Loaded(null, "the native BLAS " + library + " is not a known optimized one (OpenBLAS, BLIS,"
+                        + " MKL, Arm PL); the reference BLAS is slower than the own SGEMM");
+    }
+
+    /** "OpenBLAS", "BLIS", "MKL" or "ARMPL" when the library's path names one, else null. */
+    static String optimizedKind(String library) {
         String lower = library.toLowerCase(Locale.ROOT);
         for (String name : OPTIMIZED) {
             if (lower.contains(name)) {
-                String kind = name.equals("openblas") ? "OpenBLAS" : name.toUpperCase(Locale.ROOT);
-                return new Loaded(blas, kind + " " + library);
+                return name.equals("openblas") ? "OpenBLAS" : name.toUpperCase(Locale.ROOT);
             }
         }
-        return new Loaded(null, "the native BLAS " + library + " is not a known optimized one (OpenBLAS, BLIS, MKL,"
-                + " Arm PL); the reference BLAS is slower than the own SGEMM");
+        return null;
     }
 
     /** The real path of the BLAS library mapped into this process (not netlib's JNI shim), or null. */

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import org.convnet4j.backend.cpu.CpuGemm.Implementation;
 import org.convnet4j.testing.RandomTensors;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,8 +19,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class CpuBlasGemmTest {
 
-    @BeforeEach
-    void needsBlas() {
+    private static void needsBlas() {
         assumeTrue(CpuBlas.blas() != null, () -> "no native BLAS: " + CpuBlas.unavailableReason());
     }
 
@@ -55,6 +53,7 @@ class CpuBlasGemmTest {
     @ParameterizedTest(name = "m={0} n={1} k={2} transA={3} transB={4}")
     @MethodSource("org.convnet4j.backend.cpu.CpuGemmTest#sizes")
     void matchesOwnSgemm(int m, int n, int k, boolean transA, boolean transB) {
+        needsBlas();
         Operands o = Operands.of(m, n, k, transA, transB);
         try (CpuGemm blas = new CpuGemm(2, Implementation.BLAS); CpuGemm own = new CpuGemm(2, Implementation.JAVA)) {
             assertEquals(Implementation.BLAS, blas.implementation());
@@ -66,6 +65,7 @@ class CpuBlasGemmTest {
 
     @Test
     void subBlocksTouchOnlyTheirBlock() {
+        needsBlas();
         // A [rows, cols] block inside C, as CpuBackend's per-image and per-slice calls pass them.
         for (boolean transA : new boolean[] {false, true}) {
             for (boolean transB : new boolean[] {false, true}) {
@@ -90,6 +90,7 @@ class CpuBlasGemmTest {
 
     @Test
     void noTermsScalesC() {
+        needsBlas();
         // k == 0 or alpha == 0: C = beta * C, and beta == 0 overwrites NaN.
         float[] c = {Float.NaN, 2, 3, 4};
         try (CpuGemm blas = new CpuGemm(1, Implementation.BLAS)) {
@@ -104,6 +105,7 @@ class CpuBlasGemmTest {
 
     @Test
     void bitIdenticalForAFixedThreadCount() {
+        needsBlas();
         Operands o = Operands.of(300, 257, 700, false, true);
         for (int threads : new int[] {1, 2, 3}) {
             float[] first;
@@ -116,6 +118,15 @@ class CpuBlasGemmTest {
                 }
             }
         }
+    }
+
+    @Test
+    void onlyOptimizedLibrariesAreUsed() {
+        assertEquals("OpenBLAS", CpuBlas.optimizedKind("/usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so"));
+        assertEquals("BLIS", CpuBlas.optimizedKind("/usr/lib/x86_64-linux-gnu/blis-openmp/libblas.so.3"));
+        assertEquals("MKL", CpuBlas.optimizedKind("/opt/intel/oneapi/mkl/latest/lib/libmkl_rt.so.2"));
+        // Debian's libblas3: the reference BLAS, slower than the own SGEMM.
+        assertEquals(null, CpuBlas.optimizedKind("/usr/lib/x86_64-linux-gnu/blas/libblas.so.3.11.0"));
     }
 
     @Test
