@@ -104,6 +104,6 @@ for f in metrics.csv summary.json filters.png; do
   test -s "$run/$f" || { echo "consumer: training wrote no $f" >&2; exit 1; }
 done
 test ! -e "$run/curves.png" || { echo "consumer: curves.png was written without XChart?" >&2; exit 1; }
-grep -q 'curves.png skipped: XChart' "$work/train.err" \
+cat "$work/train.out" "$work/train.err" | grep -q 'curves.png skipped: XChart' \
   || { echo "consumer: training did not say that it skipped curves.png" >&2; exit 1; }
 echo "consumer: OK (no CLI jars on the class path; the embedding example and a training run work without them)"

@@ -1,7 +1,10 @@
 package org.convnet4j.train;
 
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -94,10 +97,21 @@ public final class FilterImage {
         return img;
     }
 
+    /** The rendered filters as PNG bytes. */
+    public static byte[] png(Shape shape, float[] w) {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        try {
+            ImageIO.write(render(shape, w), "png", png);
+        } catch (IOException e) {
+            throw new UncheckedIOException("PNG encoding failed in memory: " + e.getMessage(), e);
+        }
+        return png.toByteArray();
+    }
+
     /** Renders the filters and writes them to file as PNG. */
     public static void write(Path file, Shape shape, float[] w) {
         try {
-            ImageIO.write(render(shape, w), "png", file.toFile());
+            Files.write(file, png(shape, w));
         } catch (IOException e) {
             throw new IllegalStateException("could not write " + file + ": " + e, e);
         }

@@ -55,6 +55,20 @@ class FilterImageTest {
     }
 
     @Test
+    void pngDecodesToTheRenderedPicture() throws java.io.IOException {
+        float[] w = org.convnet4j.testing.RandomTensors.uniform(7, 16 * 6 * 25);
+        BufferedImage rendered = FilterImage.render(Shape.of(16, 6, 5, 5), w);
+        BufferedImage decoded = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream(FilterImage.png(Shape.of(16, 6, 5, 5), w)));
+        assertEquals(rendered.getWidth(), decoded.getWidth());
+        assertEquals(rendered.getHeight(), decoded.getHeight());
+        for (int y = 0; y < rendered.getHeight(); y += 7) {
+            for (int x = 0; x < rendered.getWidth(); x += 7) {
+                assertEquals(rendered.getRGB(x, y), decoded.getRGB(x, y), "pixel (" + x + ", " + y + ")");
+            }
+        }
+    }
+
+    @Test
     void rejectsOtherShapes() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> FilterImage.render(Shape.of(6, 25), new float[150]));
