@@ -81,7 +81,8 @@ public final class CpuBackend implements Backend {
     @Override
     public String description() {
         return "cpu: plain Java, " + threads.threads() + " thread" + (threads.threads() == 1 ? "" : "s")
-                + ", im2col + blocked SGEMM";
+                + ", im2col + " + (gemm.implementation() == CpuGemm.Implementation.BLAS ? "native BLAS SGEMM"
+                : "blocked SGEMM");
     }
 
     /** Number of threads ops are split over. */
