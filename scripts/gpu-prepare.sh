@@ -70,6 +70,6 @@ fi
 cat <<'TXT'
 
 The device call (one run; see docs/gpu-host.md, "Next GPU session"):
-  run(command="bash scripts/gpu-run.sh", carry=["dist", "gpu-carry"], timeout_s=540)
+  run(command="bash scripts/gpu-run.sh", carry=["dist", "gpu-carry"], timeout_s=570)
 then, here: scripts/gpu-record.sh <the fetched gpu-run.tgz>, and give_back unless rerunning at once.
 TXT

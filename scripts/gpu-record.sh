@@ -47,20 +47,7 @@ raw=$(realpath --relative-to="$base" "$dest")/
 echo "raw results: $raw"
 
 # 2. The records this run replaces stay beside their own raw files.
-keep() {   # keep JSON FILES...: copies FILES into gpu-run-<JSON's date>/ where that folder exists and lacks them
-  local json=$1 d
-  shift
-  [ -s "$json" ] || return 0
-  d=$(sed -n 's/^ *"date" *: *"\([0-9-]*\)".*/\1/p' "$json" | head -n 1)
-  local old=$docs/results/gpu-run-$d
-  [ -n "$d" ] && [ -d "$old" ] && [ "$old" != "$dest" ] || return 0
-  for f in "$json" "$@"; do
-    [ -e "$f" ] && [ ! -e "$old/$(basename "$f")" ] && cp "$f" "$old/" && echo "kept $(basename "$f") in $old"
-  done
-  return 0
-}
-keep "$docs/results/gpu-correctness.json" "$docs/results/gpu-correctness.md"
-keep "$docs/results/benchmarks.json" "$docs/benchmarks.md" "$docs/benchmarks.png"
+python3 scripts/gpu_record.py keep "$docs" "$dest"
 
 # 3. The benchmark report, from the eager runs (ours-graph-* are kept raw: the report has no column for them).
 args=()

@@ -142,7 +142,7 @@ if phase env 30; then
     note "device: $gpu_line; CUDA $cuda"
   else
     absent nvidia-smi "device query"
-    echo "device=none ($mode)" >> "$P/meta.txt"
+    echo "device=none ($([ "$rehearsal" = 1 ] && echo "a rehearsal" || echo "no nvidia-smi"))" >> "$P/meta.txt"
     echo "driver=none" >> "$P/meta.txt"
   fi
   step info 20 "$B/bin/convnet4j" info
@@ -231,11 +231,16 @@ bench_net() {
       --json "$P/bench/ours-$name.json"
   grep -E 'training step|device-to-device copy' "$LOGS/bench-$name.log" | head -n 2 | while read -r l; do note "  $l"; done
 }
+# JMH's lock in /tmp keeps two JMH runs from timing each other; a rehearsal may share its machine with
+# other people's runs, the GPU host runs nothing else.
+jmh_opts=""
+[ "$rehearsal" = 1 ] && jmh_opts=-Djmh.ignoreLock=true
 # jmh NAME LIMIT REGEX ARGS...: JMH benchmarks matching REGEX into $P/bench/jmh-NAME.json.
 jmh() {
   local name=$1 limit=$2 regex=$3
   shift 3
-  step "jmh-$name" "$limit" "$B/bin/bench" "$regex" "${jmh_args[@]}" "$@" -rf json -rff "$P/bench/jmh-$name.json"
+  step "jmh-$name" "$limit" env JAVA_OPTS="$jmh_opts" "$B/bin/bench" "$regex" "${jmh_args[@]}" "$@" \
+      -rf json -rff "$P/bench/jmh-$name.json"
   note "  jmh-$name: $(count '"benchmark"' "$P/bench/jmh-$name.json") results, $(count '# skipped' \
       "$LOGS/jmh-$name.log") trials skipped"
 }
@@ -273,7 +278,11 @@ if phase bench 260; then
     note "  $conv: impl {$(jmh_param "$conv" impl)}, algo {${algo:-no such parameter: one algorithm}}"
     for net in alexnet-owt alexnet; do
       layers=$(jmh_param "$conv" layer | tr , '\n' | grep "^$net/" | paste -sd,)
-      jmh "conv-$net" 90 "org\.convnet4j\.bench\.$conv\." -p layer="$layers"
+      if [ -n "$layers" ]; then
+        jmh "conv-$net" 90 "org\.convnet4j\.bench\.$conv\." -p layer="$layers"
+      else
+        note "== jmh-conv-$net: skipped, $conv has no $net/ values of a parameter named layer"
+      fi
     done
   fi
   torch_args=(--no-tf32 --graph)
@@ -323,7 +332,11 @@ if phase ncu 130; then
         --dataset synthetic --epochs 1 --optimizer momentum --lr 0.01 --device "$dev" --out "$P/ncu/run"
     step ncu-csv 20 bash -c 'ncu --import "$1" --csv --page raw --print-units base --print-kernel-base demangled > "$2"' \
         _ "$P/ncu/owt-step.ncu-rep" "$P/ncu/raw.csv"
-    step ncu-summary 15 python3 scripts/ncu_summary.py "$P/ncu/raw.csv" kernels "$P/ncu"
+    if [ -s "$P/ncu/raw.csv" ]; then
+      step ncu-summary 15 python3 scripts/ncu_summary.py "$P/ncu/raw.csv" kernels "$P/ncu"
+    else
+      note "== ncu-summary: skipped, no ncu CSV"
+    fi
     grep -E '^(step|split-K|cuBLAS|top)' "$P/ncu/summary.txt" 2> /dev/null | head -n 12 | while read -r l; do note "  $l"; done
   else
     absent ncu "ncu over one AlexNet-OWT step"
@@ -339,12 +352,12 @@ if phase sanitizers 150; then
     # LeNet-5 on synthetic data: 10 training steps and 16 evaluation batches (MNIST's would be 157).
     step memcheck 70 compute-sanitizer --tool memcheck --error-exitcode 3 --print-limit 20 "$JAVA" "${JOPTS[@]}" -cp "$CP" \
         org.convnet4j.cli.Main train --device "$dev" --dataset synthetic --limit-train 640 --epochs 1 --out "$P/memcheck-run"
-    note "  memcheck: $(grep -h 'ERROR SUMMARY' "$LOGS/memcheck.log" | tail -n 1)"
+    note "  memcheck: $(grep -h 'ERROR SUMMARY' "$LOGS/memcheck.log" | tail -n 1 | grep . || echo 'no ERROR SUMMARY line')"
     step racecheck 80 compute-sanitizer --tool racecheck --error-exitcode 3 --print-limit 20 "$JAVA" "${JOPTS[@]}" "${native_words[@]}" \
         -jar "$CON" execute --class-path "$CP" --scan-class-path "$TESTJAR" --include-tag gpu \
         --include-classname "$race_classes" --details=summary --disable-banner --disable-ansi-colors
-    note "  racecheck: $(grep -h 'RACECHECK SUMMARY' "$LOGS/racecheck.log" | tail -n 1);\
- $(grep -hE 'tests (successful|failed)' "$LOGS/racecheck.log" | tr -s ' []' ' ' | paste -sd,)"
+    note "  racecheck: $(grep -h 'RACECHECK SUMMARY' "$LOGS/racecheck.log" | tail -n 1 | grep . || echo 'no RACECHECK \
+SUMMARY line'); $(grep -ohE '[0-9]+ tests (successful|failed)' "$LOGS/racecheck.log" | paste -sd, | sed 's/,/, /g')"
   else
     absent compute-sanitizer "memcheck and racecheck"
   fi

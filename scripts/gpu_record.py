@@ -3,6 +3,10 @@
 run's commands and raw-results folder to the benchmark report that `convnet4j report` wrote from it.
 
 Usage: gpu_record.py correctness|benchmarks RUN_DIR RAW_LINK DOCS_DIR
+       gpu_record.py keep DOCS_DIR NEW_RUN_FOLDER
+  keep         copy the records the run replaces (results/gpu-correctness.json and .md, results/benchmarks.json,
+               benchmarks.md and .png) into the folder of the run they describe (results/gpu-run-<their
+               date>/, where it exists, is not NEW_RUN_FOLDER and lacks them), their relative links rebased
   correctness  write DOCS_DIR/results/gpu-correctness.json and .md
   benchmarks   add "commands" and "raw" to DOCS_DIR/results/benchmarks.json and a Commands section to
                DOCS_DIR/benchmarks.md, just written from this run by `convnet4j report`
@@ -14,6 +18,7 @@ Called by scripts/gpu-record.sh. Whatever the run did not produce is "not availa
 import json
 import os
 import re
+import shutil
 import sys
 
 
@@ -160,7 +165,50 @@ def annotate_benchmarks(docs, c):
                     + "); raw results under `" + c["raw"] + "`.\n\n```\n" + "\n".join(bench) + "\n```\n")
 
 
+def rebase_links(markdown_text, src_dir, dst_dir, moved):
+    """Markdown with its relative links ](path) rewritten from src_dir to dst_dir; a link to a file of MOVED
+    (source path -> copy) points to the copy."""
+    def fix(m):
+        target = m.group(1)
+        if re.match(r"[a-z]+:|#|/", target):
+            return m.group(0)
+        path, hash_, frag = target.partition("#")
+        linked = os.path.normpath(os.path.join(src_dir, path))
+        new = os.path.relpath(moved.get(linked, linked), dst_dir) + ("/" if path.endswith("/") else "")
+        return f"]({new}{hash_}{frag})"
+    return re.sub(r"\]\(([^)\s]+)\)", fix, markdown_text)
+
+
+def keep(docs, new_run):
+    """Copies the current records into their own run's folder (see the usage)."""
+    results = os.path.join(docs, "results")
+    groups = [(os.path.join(results, "gpu-correctness.json"), [os.path.join(results, "gpu-correctness.md")]),
+              (os.path.join(results, "benchmarks.json"), [os.path.join(docs, "benchmarks.md"),
+                                                          os.path.join(docs, "benchmarks.png")])]
+    for record, companions in groups:
+        if not os.path.exists(record):
+            continue
+        with open(record, encoding="utf-8") as f:
+            date = json.load(f).get("date", "")
+        folder = os.path.join(results, f"gpu-run-{date}")
+        if not date or not os.path.isdir(folder) or os.path.samefile(folder, new_run):
+            continue
+        moved = {os.path.normpath(src): os.path.join(folder, os.path.basename(src)) for src in [record] + companions}
+        for src, dst in moved.items():
+            if not os.path.exists(src) or os.path.exists(dst):
+                continue
+            if src.endswith(".md"):
+                with open(src, encoding="utf-8") as f, open(dst, "w", encoding="utf-8") as g:
+                    g.write(rebase_links(f.read(), os.path.dirname(src), folder, moved))
+            else:
+                shutil.copyfile(src, dst)
+            print(f"kept {os.path.basename(src)} in {folder}")
+
+
 def main(argv):
+    if len(argv) == 4 and argv[1] == "keep":
+        keep(argv[2], argv[3])
+        return
     if len(argv) != 5 or argv[1] not in ("correctness", "benchmarks"):
         sys.exit(__doc__)
     what, run, raw_link, docs = argv[1:]

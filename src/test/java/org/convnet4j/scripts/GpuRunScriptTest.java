@@ -190,4 +190,22 @@ class GpuRunScriptTest {
                 + " 12.5 s, 48,000 images/s |"), md);
         assertTrue(md.contains("[docs/results/gpu-run-2026-12-01/](gpu-run-2026-12-01)"), md);
     }
+
+    @Test
+    void keepCopiesTheReplacedRecordsIntoTheirOwnRunFolderWithLinksRebased() throws Exception {
+        Path docs = dir.resolve("docs");
+        Path results = Files.createDirectories(docs.resolve("results"));
+        Path old = Files.createDirectories(results.resolve("gpu-run-2026-11-23"));
+        Path current = Files.createDirectories(results.resolve("gpu-run-2026-12-01"));
+        Files.writeString(results.resolve("gpu-correctness.json"), "{\"date\": \"2026-11-23\"}");
+        Files.writeString(results.resolve("gpu-correctness.md"), "[json](gpu-correctness.json), [host](../gpu-host.md),"
+                + " [raw](gpu-run-2026-11-23/correctness/), [web](https://example.org/a), [here](#checks)");
+        Files.writeString(results.resolve("benchmarks.json"), "{\"date\": \"2026-12-01\"}");  // already the new run's
+        Files.writeString(docs.resolve("benchmarks.md"), "![chart](benchmarks.png)");
+        String out = run(List.of("python3", "scripts/gpu_record.py", "keep", docs.toString(), current.toString()));
+        assertEquals("[json](gpu-correctness.json), [host](../../gpu-host.md), [raw](correctness/),"
+                + " [web](https://example.org/a), [here](#checks)", Files.readString(old.resolve("gpu-correctness.md")), out);
+        assertEquals("{\"date\": \"2026-11-23\"}", Files.readString(old.resolve("gpu-correctness.json")));
+        assertTrue(!Files.exists(old.resolve("benchmarks.md")) && !Files.exists(current.resolve("benchmarks.md")), out);
+    }
 }
