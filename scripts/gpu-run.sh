@@ -61,7 +61,7 @@ CON=$(ls "$B"/lib/junit-platform-console-standalone-*.jar)
 TESTJAR=$(ls "$B"/lib/convnet4j-*-tests.jar)
 
 if [ "$rehearsal" = 1 ]; then
-  mode="rehearsal (no GPU: native tests on host fakes, training and benchmarks on the CPU, GPU tools absent)"
+  mode="rehearsal (no GPU: native tests on host fakes, training and benchmarks on the CPU, stand-ins for ncu and compute-sanitizer)"
   dev=cpu
   native_opts="-Dconvnet4j.requireGpu=true -Dconvnet4j.nativetest.dryRun=fake"
   # Stand-ins for ncu and compute-sanitizer: they skip their own options and run the program (the first
@@ -290,7 +290,7 @@ if phase bench 260; then
   if [ "$rehearsal" = 1 ] && python3 -c 'import torch' 2> /dev/null; then
     absent PyTorch torch   # a rehearsal must not reach a GPU through PyTorch either
   else
-    step torch 75 env PYTHONUNBUFFERED=1 python3 benchmarks/pytorch/bench_torch.py "${torch_args[@]}" --out "$P/bench/torch.json"
+    step torch 90 env PYTHONUNBUFFERED=1 python3 benchmarks/pytorch/bench_torch.py "${torch_args[@]}" --out "$P/bench/torch.json"
     grep -o '"reason": "[^"]*"' "$P/bench/torch.json" 2> /dev/null | while read -r l; do note "  torch: $l"; done
   fi
   kernels=""
@@ -352,12 +352,14 @@ if phase sanitizers 150; then
     # LeNet-5 on synthetic data: 10 training steps and 16 evaluation batches (MNIST's would be 157).
     step memcheck 70 compute-sanitizer --tool memcheck --error-exitcode 3 --print-limit 20 "$JAVA" "${JOPTS[@]}" -cp "$CP" \
         org.convnet4j.cli.Main train --device "$dev" --dataset synthetic --limit-train 640 --epochs 1 --out "$P/memcheck-run"
-    note "  memcheck: $(grep -h 'ERROR SUMMARY' "$LOGS/memcheck.log" | tail -n 1 | grep . || echo 'no ERROR SUMMARY line')"
+    mem=$(grep -h 'ERROR SUMMARY' "$LOGS/memcheck.log" | tail -n 1)
+    note "  memcheck: ${mem:-no ERROR SUMMARY line}"
     step racecheck 80 compute-sanitizer --tool racecheck --error-exitcode 3 --print-limit 20 "$JAVA" "${JOPTS[@]}" "${native_words[@]}" \
         -jar "$CON" execute --class-path "$CP" --scan-class-path "$TESTJAR" --include-tag gpu \
         --include-classname "$race_classes" --details=summary --disable-banner --disable-ansi-colors
-    note "  racecheck: $(grep -h 'RACECHECK SUMMARY' "$LOGS/racecheck.log" | tail -n 1 | grep . || echo 'no RACECHECK \
-SUMMARY line'); $(grep -ohE '[0-9]+ tests (successful|failed)' "$LOGS/racecheck.log" | paste -sd, | sed 's/,/, /g')"
+    race=$(grep -h 'RACECHECK SUMMARY' "$LOGS/racecheck.log" | tail -n 1)
+    note "  racecheck: ${race:-no RACECHECK SUMMARY line}; $(grep -ohE '[0-9]+ tests (successful|failed)' \
+        "$LOGS/racecheck.log" | paste -sd, | sed 's/,/, /g')"
   else
     absent compute-sanitizer "memcheck and racecheck"
   fi
