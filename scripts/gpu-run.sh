@@ -275,7 +275,8 @@ if phase bench 260; then
     note "== jmh-conv: skipped, no ConvolutionBenchmark (or ConvBenchmark) in this build"
   else
     algo=$(jmh_param "$conv" algo)
-    note "  $conv: impl {$(jmh_param "$conv" impl)}, algo {${algo:-no such parameter: one algorithm}}"
+    algo=${algo:-$(jmh_param "$conv" algorithm)}
+    note "  $conv: impl {$(jmh_param "$conv" impl)}, algo {${algo:-no such parameter: one algorithm}} (every value runs)"
     for net in alexnet-owt alexnet; do
       layers=$(jmh_param "$conv" layer | tr , '\n' | grep "^$net/" | paste -sd,)
       if [ -n "$layers" ]; then
