@@ -312,6 +312,11 @@ if phase bench 260; then
     note "== jmh-memory: skipped, no MemoryBenchmark in this build (the copy bandwidth is convnet4j bench's d2d_copy)"
   fi
   bench_net alexnet alexnet 40
+  # The image-folder loader (issue 16): decode + augment images/s per thread count on generated JPEGs at
+  # 256x256 and 500x375; the host's 16 cores must out-run the training step (docs/data.md).
+  if [ "$rehearsal" = 1 ]; then loader_args=(--threads 1,2 --images 32 --min-images 64); else
+    loader_args=(--threads 1,4,8,16 --images 256 --min-images 1024); fi
+  step bench-loader 45 "$B/bin/convnet4j" bench-loader "${loader_args[@]}"
 fi
 
 # ---------------------------------------------------------------------------------------------- ncu
