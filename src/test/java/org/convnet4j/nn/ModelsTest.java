@@ -222,7 +222,35 @@ class ModelsTest {
         }
     }
 
-    /** VGG-11 trains: on 32x32 inputs (the five pools leave 1x1, fc6 takes 512), it memorizes a small batch. */
+    /**
+     * Trains model on the fixed batch (x, labels) for steps steps on the CPU and checks that the loss falls to
+     * under half its first value.
+     */
+    private static void memorizes(String model, int classes, Shape in, float[] xs, int[] labels, String optimizer,
+                                  float lr, int steps, boolean training) {
+        try (CpuBackend backend = new CpuBackend(2); Sequential net = Models.create(model, classes);
+             Tensor x = backend.tensor(in, xs); Tensor y = backend.intTensor(Shape.of(labels.length), labels);
+             SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
+             Optimizer opt = Optimizers.create(optimizer, backend, lr, 0f)) {
+            net.initialize(backend, in, 1L);
+            float first = 0;
+            float last = 0;
+            for (int step = 0; step < steps; step++) {
+                net.zeroGrad();
+                last = loss.forward(net.forward(x, training), y);
+                first = step == 0 ? last : first;
+                net.backward(loss.backward(), false);
+                opt.step(net.parameters());
+            }
+            assertTrue(last < 0.5f * first, model + " memorizes " + labels.length + " images: loss " + first + " -> "
+                    + last);
+        }
+    }
+
+    /**
+     * VGG-11 trains: on 32x32 inputs (the five pools leave 1x1, fc6 takes 512), it memorizes a small batch
+     * (dropout off, Adam).
+     */
     @Test
     void vgg11TrainsOnAFixedBatch() {
         Shape in = Shape.of(2, 3, 32, 32);
@@ -231,22 +259,7 @@ class ModelsTest {
         for (int i = 0; i < xs.length; i++) {
             xs[i] = data.nextFloat();
         }
-        try (CpuBackend backend = new CpuBackend(2); Sequential net = Models.create("vgg11", 2);
-             Tensor x = backend.tensor(in, xs); Tensor y = backend.intTensor(Shape.of(2), new int[] {0, 1});
-             SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
-             Optimizer opt = Optimizers.create("adam", backend, 1e-4f, 0f)) {
-            net.initialize(backend, in, 1L);
-            float first = 0;
-            float last = 0;
-            for (int step = 0; step < 8; step++) {
-                net.zeroGrad();
-                last = loss.forward(net.forward(x, false), y);
-                first = step == 0 ? last : first;
-                net.backward(loss.backward(), false);
-                opt.step(net.parameters());
-            }
-            assertTrue(last < 0.5f * first, "memorizes 2 images: loss " + first + " -> " + last);
-        }
+        memorizes("vgg11", 2, in, xs, new int[] {0, 1}, "adam", 1e-4f, 8, false);
     }
 
     @Test
@@ -261,21 +274,6 @@ class ModelsTest {
                 xs[n * 784 + i] = data.nextFloat() < 0.2f ? 1f : 0f;
             }
         }
-        try (CpuBackend backend = new CpuBackend(2); Sequential net = Models.create("lenet5", 10);
-             Tensor x = backend.tensor(in, xs); Tensor y = backend.intTensor(Shape.of(8), ys);
-             SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
-             Optimizer opt = Optimizers.create("momentum", backend, 0.01f, 0f)) {
-            net.initialize(backend, in, 1L);
-            float first = 0;
-            float last = 0;
-            for (int step = 0; step < 20; step++) {
-                net.zeroGrad();
-                last = loss.forward(net.forward(x, true), y);
-                first = step == 0 ? last : first;
-                net.backward(loss.backward());
-                opt.step(net.parameters());
-            }
-            assertTrue(last < 0.5f * first, "memorizes 8 images: loss " + first + " -> " + last);
-        }
+        memorizes("lenet5", 10, in, xs, ys, "momentum", 0.01f, 20, true);
     }
 }
