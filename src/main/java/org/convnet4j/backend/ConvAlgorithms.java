@@ -10,7 +10,8 @@ import java.util.stream.Collectors;
  * deterministic algorithm once per (shapes, spec, pass, device) and keep the fastest; any other name forces
  * that algorithm wherever it applies and im2col + GEMM elsewhere (the fallback is recorded with its reason and
  * printed by {@code bench}). The CUDA backend implements every name listed here; the CPU backend has im2col +
- * GEMM only and runs it whatever is asked.
+ * GEMM only and runs it whatever is asked. Every algorithm is deterministic, but auto's choice rests on
+ * timings, so two processes may choose differently: force one for bit-identical runs across processes.
  */
 public final class ConvAlgorithms {
     /** System property naming the algorithm: {@value #AUTO} or one of {@link #ALGORITHMS}. */
