@@ -7,29 +7,36 @@ import org.convnet4j.tensor.Tensor;
 /**
  * The memory family on the GPU: copies between host and device and within the device ({@link DeviceOps}),
  * and the fill kernel of kernels/memory.cu. Allocation itself stays with the backend, which owns the pool.
+ * Host copies have no place in a captured graph step: they throw while one is captured or replayed.
  */
 final class CudaMemory {
     private final KernelLauncher launcher;
     private final DeviceOps device;
+    private final GraphPhase phase;
 
     CudaMemory(CudaOpContext context) {
         this.launcher = context.launcher();
         this.device = context.device();
+        this.phase = launcher.phase();
     }
 
     void upload(float[] src, Tensor dst) {
+        phase.refuse("an upload to " + dst);
         device.upload(src, addressOf(dst));
     }
 
     void upload(int[] src, Tensor dst) {
+        phase.refuse("an upload to " + dst);
         device.upload(src, addressOf(dst));
     }
 
     void download(Tensor src, float[] dst) {
+        phase.refuse("a download of " + src);
         device.download(addressOf(src), dst);
     }
 
     void download(Tensor src, int[] dst) {
+        phase.refuse("a download of " + src);
         device.download(addressOf(src), dst);
     }
 
@@ -42,7 +49,7 @@ final class CudaMemory {
     void copy(Tensor src, Tensor dst) {
         long from = addressOf(src);
         long to = addressOf(dst);
-        if (from != to) {
+        if (from != to && phase.issue("copy", src.size())) {
             device.copy(from, to, ((CudaTensor) src).bytes());
         }
     }

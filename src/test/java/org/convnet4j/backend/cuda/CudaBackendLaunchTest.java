@@ -149,7 +149,7 @@ class CudaBackendLaunchTest {
 
     @Test
     void naiveGemmTakesTheSameArgumentsAsTheTiledOne() {
-        KernelGemmProvider naive = new KernelGemmProvider(new KernelLauncher(rig.runner(), false), "sgemm_naive");
+        KernelGemmProvider naive = new KernelGemmProvider(new KernelLauncher(rig.runner(), rig.device().stream(), false), "sgemm_naive");
         CudaTensor a = (CudaTensor) t(3, 4, 5);
         CudaTensor bm = (CudaTensor) t(5, 6);
         CudaTensor c = (CudaTensor) t(3, 4, 6);
