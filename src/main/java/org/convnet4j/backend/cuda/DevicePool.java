@@ -142,11 +142,13 @@ final class DevicePool implements AutoCloseable {
         return new MemoryStats(bytesInUse, peakBytes, bytesCached, allocations);
     }
 
-    /** The first stack frame outside the backend packages: the code that asked for memory. */
+    /** The first stack frame outside this library's backend and tensor packages: the code that asked. */
     private static String caller() {
-        return StackWalker.getInstance().walk(frames -> frames
-                .filter(f -> !f.getClassName().startsWith("org.convnet4j.backend.")
-                        && !f.getClassName().startsWith("org.convnet4j.tensor."))
+        java.security.CodeSource library = DevicePool.class.getProtectionDomain().getCodeSource();
+        return StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames -> frames
+                .filter(f -> !(java.util.Objects.equals(f.getDeclaringClass().getProtectionDomain().getCodeSource(),
+                        library) && (f.getClassName().startsWith("org.convnet4j.backend.")
+                        || f.getClassName().startsWith("org.convnet4j.tensor."))))
                 .findFirst().map(StackWalker.StackFrame::toString).orElse("the backend itself"));
     }
 
