@@ -3,6 +3,7 @@ package org.convnet4j.nn;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import org.convnet4j.backend.Backend;
@@ -190,6 +191,50 @@ public final class Sequential implements Layer {
             all.addAll(l.parameters());
         }
         return List.copyOf(all);
+    }
+
+    /**
+     * For a training step whose loss was NaN or infinite: runs forward on x again, one layer at a time, and
+     * returns the first layer whose output holds a NaN or an infinity (empty when every output is finite).
+     * It downloads every output, so it belongs on that failure path only; with training true it advances
+     * dropout's counters like any forward.
+     */
+    public Optional<Layer> firstNonFiniteOutput(Tensor x, boolean training) {
+        checkInitialized();
+        Tensor t = x;
+        for (Layer l : layers) {
+            t = l.forward(t, training);
+            if (!isFinite(t)) {
+                return Optional.of(l);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The first trainable parameter, in the order a backward pass reaches them (last layer first), whose
+     * gradient holds a NaN or an infinity; empty when every gradient is finite. Downloads every gradient,
+     * like {@link #firstNonFiniteOutput}.
+     */
+    public Optional<Parameter> firstNonFiniteGradient() {
+        checkInitialized();
+        List<Parameter> all = parameters();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Parameter p = all.get(i);
+            if (p.isTrainable() && !isFinite(p.grad())) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private boolean isFinite(Tensor t) {
+        for (float v : backend.toFloatArray(t)) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Fills every trainable parameter's gradient with 0. */

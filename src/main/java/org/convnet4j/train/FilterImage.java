@@ -3,8 +3,9 @@ package org.convnet4j.train;
 import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Path;
+import java.io.UncheckedIOException;
 import javax.imageio.ImageIO;
 import org.convnet4j.tensor.Shape;
 
@@ -77,12 +78,14 @@ public final class FilterImage {
         return img;
     }
 
-    /** Renders the filters and writes them to file as PNG. */
-    public static void write(Path file, Shape shape, float[] w) {
+    /** The rendered filters as PNG bytes. */
+    public static byte[] png(Shape shape, float[] w) {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
         try {
-            ImageIO.write(render(shape, w), "png", file.toFile());
+            ImageIO.write(render(shape, w), "png", png);
         } catch (IOException e) {
-            throw new IllegalStateException("could not write " + file + ": " + e, e);
+            throw new UncheckedIOException("PNG encoding failed in memory: " + e.getMessage(), e);
         }
+        return png.toByteArray();
     }
 }
