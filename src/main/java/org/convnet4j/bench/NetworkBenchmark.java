@@ -7,6 +7,7 @@ import java.util.Locale;
 import java.util.Random;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.cuda.CudaBackend;
+import org.convnet4j.backend.cuda.CudaGraphStep;
 import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.Conv2d;
@@ -18,6 +19,7 @@ import org.convnet4j.nn.optim.Optimizers;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
+import org.convnet4j.train.TrainingStep;
 
 /**
  * Times one network's training on a backend, like {@code caffe time}: on synthetic data (normal inputs,
@@ -27,6 +29,9 @@ import org.convnet4j.tensor.Tensor;
  *       backward, SGD with momentum 0.9 and lr 0.01, as bench_torch.py), each timed from its start to a
  *       {@link Backend#synchronize()} after it, with no synchronization inside: the step time and
  *       images per second;</li>
+ *   <li>on the CUDA backend, {@code iterations} steps replayed as one CUDA graph ({@link CudaGraphStep}, the
+ *       same step with its loss left on the device: nothing is read back), each timed from its start to a
+ *       synchronization after it; after the eager phase, with one eager step and the capture untimed;</li>
  *   <li>{@code iterations} more steps with {@link Backend#synchronize()} before and after every layer's
  *       forward and backward call, the loss and the update: the mean milliseconds of each.</li>
  * </ol>
@@ -138,6 +143,10 @@ public final class NetworkBenchmark {
                 stepMs[i] = (System.nanoTime() - t0) / 1e6;
             }
 
+            GraphTiming graph = backend instanceof CudaBackend cuda
+                    ? graphSteps(cuda, new TrainingStep(net, loss, optimizer, x, labels), config.iterations())
+                    : new GraphTiming(new double[0], "not the CUDA backend");
+
             List<Layer> layers = net.layers();
             int first = net.firstTrainableLayer();
             double[] fwd = new double[layers.size()];
@@ -185,7 +194,8 @@ public final class NetworkBenchmark {
             double copy = config.copyMib() > 0 ? copyBandwidth(backend, config.copyMib()) : Double.NaN;
             DeviceInfo device = DeviceInfo.of(backend);
             return new BenchResult(config, backend.name(), backend.description(), device, net.parameterCount(),
-                    timings, lossMs[0] / k, lossMs[1] / k, updateMs / k, stepMs, peak, workspace, copy);
+                    timings, lossMs[0] / k, lossMs[1] / k, updateMs / k, stepMs, peak, workspace, copy,
+                    graph.stepMs(), graph.unavailable());
         }
     }
 
@@ -241,6 +251,29 @@ public final class NetworkBenchmark {
     }
 
     /** The median of values (the mean of the two middle ones for an even count). */
+    /** Steps replayed as a CUDA graph: their milliseconds, or none and why. */
+    record GraphTiming(double[] stepMs, String unavailable) {
+    }
+
+    private static GraphTiming graphSteps(CudaBackend backend, TrainingStep step, int iterations) {
+        try (CudaGraphStep graph = CudaGraphStep.of(backend, step, step::savepoint, false)) {
+            graph.run(); // eager
+            graph.run(); // captured and launched
+            backend.synchronize();
+            if (!graph.graphed()) {
+                return new GraphTiming(new double[0], "capture failed: " + graph.fallbackReason());
+            }
+            double[] ms = new double[iterations];
+            for (int i = 0; i < iterations; i++) {
+                long t0 = System.nanoTime();
+                graph.run();
+                backend.synchronize();
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            return new GraphTiming(ms, null);
+        }
+    }
+
     static double median(double[] values) {
         double[] v = values.clone();
         Arrays.sort(v);
