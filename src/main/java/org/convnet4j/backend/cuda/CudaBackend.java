@@ -250,6 +250,36 @@ public final class CudaBackend implements Backend {
         bound(memory).copy(src, dst);
     }
 
+    /**
+     * Builds a batch on the device from a data set held there: dst[i, ...] = src[order[first + i], ...] for
+     * i &lt; B, where src is [N, ...] and dst [B, ...] with the same per-row shape and type (FLOAT32 images or
+     * INT32 labels), and order INT32 [M] holds row numbers in [0, N) (an epoch's permutation, uploaded once;
+     * its values are not checked). One kernel, no host copy; it can be captured into a CUDA graph.
+     *
+     * @throws IllegalArgumentException naming the shapes when they do not fit, or first + B &gt; M
+     */
+    public void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
+        for (Tensor t : new Tensor[] {src, order, dst}) {
+            if (!(t instanceof CudaTensor ct) || ct.owner() != this || !ct.usable()) {
+                throw new IllegalArgumentException("gatherRows: " + t + " is not an open tensor of this CUDA backend");
+            }
+        }
+        Shape s = src.shape();
+        Shape d = dst.shape();
+        boolean sameRows = d.rank() == s.rank() && s.size() / s.dim(0) == d.size() / d.dim(0);
+        if (!sameRows || src.dataType() != dst.dataType() || order.dataType() != DataType.INT32
+                || order.shape().rank() != 1) {
+            throw new IllegalArgumentException("gatherRows: expected src [N, ...], dst [B, ...] with the same row shape"
+                    + " and type, order INT32 [M]; got src " + src.dataType() + " " + s + ", dst " + dst.dataType()
+                    + " " + d + ", order " + order.dataType() + " " + order.shape());
+        }
+        if (first < 0 || (long) first + d.dim(0) > order.shape().dim(0)) {
+            throw new IllegalArgumentException("gatherRows: rows " + first + " .. " + ((long) first + d.dim(0) - 1)
+                    + " of the order are asked for; it has " + order.shape().dim(0));
+        }
+        bound(memory).gatherRows(src, order, first, dst);
+    }
+
     @Override
     public void synchronize() {
         checks.synchronize();

@@ -45,6 +45,13 @@ final class CudaMemory {
         launcher.launch("fill_f32", t.size(), t, t.size(), value);
     }
 
+    /** dst[i, :] = src[order[first + i], :] for each of dst's rows (32-bit elements; checked by the caller). */
+    void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
+        int rows = dst.shape().dim(0);
+        int rowSize = dst.size() / rows;
+        launcher.launch("gather_rows_u32", dst.size(), src, order, first, dst, rows, rowSize);
+    }
+
     /** dst = src, of the same size and type; nothing to do when they share memory. */
     void copy(Tensor src, Tensor dst) {
         long from = addressOf(src);
