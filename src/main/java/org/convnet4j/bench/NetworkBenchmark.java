@@ -19,6 +19,7 @@ import org.convnet4j.nn.optim.Optimizers;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
+import org.convnet4j.train.CudaGraphMode;
 import org.convnet4j.train.TrainingStep;
 
 /**
@@ -80,11 +81,22 @@ public final class NetworkBenchmark {
         return model.toLowerCase(Locale.ROOT).equals("lenet5") ? 10 : 1000;
     }
 
-    /** Runs the benchmark; see the class comment. */
+    /** Runs the benchmark, the graph-replayed step where the backend is the CUDA one; see the class comment. */
     public static BenchResult run(Backend backend, Config config) {
+        return run(backend, config, CudaGraphMode.AUTO);
+    }
+
+    /**
+     * Runs the benchmark; graph says whether the step is also timed as a CUDA graph (AUTO: on the CUDA
+     * backend; ON: an error elsewhere or where the capture fails; OFF: not).
+     */
+    public static BenchResult run(Backend backend, Config config, CudaGraphMode graph) {
+        if (graph == CudaGraphMode.ON && !(backend instanceof CudaBackend)) {
+            throw new IllegalArgumentException("bench --cuda-graph on needs the CUDA backend, not " + backend.name());
+        }
         Shape input = Models.batchInputShape(config.model(), config.batch());
         try {
-            return measure(backend, config, input);
+            return measure(backend, config, input, graph);
         } catch (DeviceOutOfMemoryException e) {
             throw doesNotFit(config, input, e.getMessage(), e);
         } catch (OutOfMemoryError e) {
@@ -113,7 +125,7 @@ public final class NetworkBenchmark {
         }
     }
 
-    private static BenchResult measure(Backend backend, Config config, Shape input) {
+    private static BenchResult measure(Backend backend, Config config, Shape input, CudaGraphMode graphMode) {
         Random rng = new Random(config.seed());
         int classes = numClasses(config.model());
         float[] xHost = new float[input.size()];
@@ -143,8 +155,9 @@ public final class NetworkBenchmark {
                 stepMs[i] = (System.nanoTime() - t0) / 1e6;
             }
 
-            GraphTiming graph = backend instanceof CudaBackend cuda
-                    ? graphSteps(cuda, new TrainingStep(net, loss, optimizer, x, labels), config.iterations())
+            GraphTiming graph = graphMode == CudaGraphMode.OFF ? new GraphTiming(new double[0], "--cuda-graph off")
+                    : backend instanceof CudaBackend cuda ? graphSteps(cuda, new TrainingStep(net, loss, optimizer, x,
+                    labels), config.iterations(), graphMode == CudaGraphMode.ON)
                     : new GraphTiming(new double[0], "not the CUDA backend");
 
             List<Layer> layers = net.layers();
@@ -255,8 +268,8 @@ public final class NetworkBenchmark {
     record GraphTiming(double[] stepMs, String unavailable) {
     }
 
-    private static GraphTiming graphSteps(CudaBackend backend, TrainingStep step, int iterations) {
-        try (CudaGraphStep graph = CudaGraphStep.of(backend, step, step::savepoint, false)) {
+    private static GraphTiming graphSteps(CudaBackend backend, TrainingStep step, int iterations, boolean required) {
+        try (CudaGraphStep graph = CudaGraphStep.of(backend, step, step::savepoint, required)) {
             graph.run(); // eager
             graph.run(); // captured and launched
             backend.synchronize();

@@ -347,10 +347,11 @@ public final class Trainer {
     }
 
     /**
-     * Draws one picture and writes it. Drawing needs fonts, which a host without the native font libraries
-     * (seen on a GPU host with no JDK and no fonts) lacks: that is said once and the picture is not tried
-     * again in this run. Writing can fail for a while (a full disk): that is said with its cause, and the
-     * next epoch tries again. Neither stops training; the numbers are in metrics.csv.
+     * Draws one picture and writes it. Drawing needs XChart for the curves (an optional dependency: an
+     * embedder may leave it out) and fonts, which a host without the native font libraries (seen on a GPU
+     * host with no JDK and no fonts) lacks: that is said once and the picture is not tried again in this
+     * run. Writing can fail for a while (a full disk): that is said with its cause, and the next epoch tries
+     * again. Neither stops training; the numbers are in metrics.csv.
      */
     private void writePicture(String name, Supplier<byte[]> draw) {
         if (undrawable.contains(name)) {
@@ -366,8 +367,13 @@ public final class Trainer {
             } catch (java.io.IOException ignored) {
                 // the warning below says the picture is not current either way
             }
-            progress.warn(name + " not drawn, this Java runtime cannot draw it (" + e + "); not trying again in"
-                    + " this run. The same numbers are in " + METRICS + ".");
+            if (e instanceof NoClassDefFoundError && String.valueOf(e.getMessage()).startsWith("org/knowm/xchart")) {
+                progress.warn(name + " skipped: XChart (org.knowm.xchart:xchart, an optional dependency) is not on"
+                        + " the class path; the same numbers are in " + METRICS + ".");
+            } else {
+                progress.warn(name + " not drawn, this Java runtime cannot draw it (" + e + "); not trying again in"
+                        + " this run. The same numbers are in " + METRICS + ".");
+            }
             return;
         }
         try {
