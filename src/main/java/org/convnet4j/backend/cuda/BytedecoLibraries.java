@@ -35,18 +35,6 @@ final class BytedecoLibraries {
     private BytedecoLibraries() {
     }
 
-    /** The backend's stream as javacpp's CUstream_st, for cublasSetStream_v2 and cudnnSetStream. */
-    static org.bytedeco.cuda.cudart.CUstream_st stream(CudaStream stream) {
-        return new org.bytedeco.cuda.cudart.CUstream_st(new Address(stream.handle()));
-    }
-
-    /** A javacpp Pointer to a raw address (device memory, or a handle); it owns and frees nothing. */
-    static final class Address extends org.bytedeco.javacpp.Pointer {
-        Address(long address) {
-            this.address = address;
-        }
-    }
-
     /**
      * Initializes classNames in order, loading their native libraries; first org.bytedeco.cuda.global.cudart,
      * which every binding of the cuda preset inherits. Pass the classes a binding inherits before it

@@ -58,9 +58,17 @@ public final class Cublas13GemmProvider implements GemmProvider {
         // By default plain FP32: no TF32 tensor-core rounding, so results stay within float rounding of
         // the CPU's. TF32 only when asked for.
         cublas.cublasSetMathMode(h, tf32 ? cublas.CUBLAS_TF32_TENSOR_OP_MATH : cublas.CUBLAS_DEFAULT_MATH);
-        cublas.cublasSetStream_v2(h, BytedecoLibraries.stream(stream));
         CublasWorkspace w = new CublasWorkspace();
-        cublas.cublasSetWorkspace_v2(h, new BytedecoLibraries.Address(w.address()), CublasWorkspace.BYTES);
+        int set = cublas.cublasSetStream_v2(h, BytedecoAddress.stream(stream));
+        if (set == cublas.CUBLAS_STATUS_SUCCESS) {
+            set = cublas.cublasSetWorkspace_v2(h, new BytedecoAddress(w.address()), CublasWorkspace.BYTES);
+        }
+        if (set != cublas.CUBLAS_STATUS_SUCCESS) {
+            cublas.cublasDestroy_v2(h);
+            w.close();
+            throw new BackendUnavailableException(BINDING + ": setting the stream and workspace failed with "
+                    + statusName(set));
+        }
         handle = h;
         this.stream = stream;
         this.workspace = w;

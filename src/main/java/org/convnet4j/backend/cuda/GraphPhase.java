@@ -69,7 +69,7 @@ final class GraphPhase {
         gemmDepth--;
     }
 
-    /** Throws when capturing or replaying: what (an upload, a download, a synchronization) has no place in a graph step. */
+    /** Throws when capturing or replaying: what (an upload, a download, a synchronization) has no place there. */
     void refuse(String what) {
         if (mode != Mode.EAGER) {
             throw new IllegalStateException(what + " inside a CUDA graph step ("

@@ -48,14 +48,24 @@ public final class JCublasGemmProvider implements GemmProvider {
         }
         // Plain FP32: no TF32 tensor-core rounding, so results stay within float rounding of the CPU's.
         JCublas2.cublasSetMathMode(handle, cublasMath.CUBLAS_DEFAULT_MATH);
-        JCublas2.cublasSetStream(handle, new cudaStream_t(stream.cuStream()));
         workspace = new CublasWorkspace();
-        JCublas2.cublasSetWorkspace(handle, new DevicePointer(workspace.address()), CublasWorkspace.BYTES);
+        check(JCublas2.cublasSetStream(handle, new cudaStream_t(stream.cuStream())), "cublasSetStream");
+        check(JCublas2.cublasSetWorkspace(handle, new DevicePointer(workspace.address()), CublasWorkspace.BYTES),
+                "cublasSetWorkspace");
     }
 
     @Override
     public CudaStream stream() {
         return stream;
+    }
+
+    private void check(int status, String call) {
+        if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
+            JCublas2.cublasDestroy(handle);
+            workspace.close();
+            throw new BackendUnavailableException(BINDING + ": " + call + " failed with "
+                    + cublasStatus.stringFor(status));
+        }
     }
 
     private static void loadJCublas2() {
