@@ -261,25 +261,7 @@ public final class CudaBackend implements Backend {
      */
     public void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
         try (var call = guard.enter("gatherRows")) {
-            for (Tensor t : new Tensor[] {src, order, dst}) {
-                if (!(t instanceof CudaTensor ct) || ct.owner() != this || !ct.usable()) {
-                    throw new IllegalArgumentException("gatherRows: " + t + " is not an open tensor of this CUDA"
-                            + " backend");
-                }
-            }
-            Shape s = src.shape();
-            Shape d = dst.shape();
-            boolean sameRows = d.rank() == s.rank() && s.size() / s.dim(0) == d.size() / d.dim(0);
-            if (!sameRows || src.dataType() != dst.dataType() || order.dataType() != DataType.INT32
-                    || order.shape().rank() != 1) {
-                throw new IllegalArgumentException("gatherRows: expected src [N, ...], dst [B, ...] with the same row"
-                        + " shape and type, order INT32 [M]; got src " + src.dataType() + " " + s + ", dst "
-                        + dst.dataType() + " " + d + ", order " + order.dataType() + " " + order.shape());
-            }
-            if (first < 0 || (long) first + d.dim(0) > order.shape().dim(0)) {
-                throw new IllegalArgumentException("gatherRows: rows " + first + " .. " + ((long) first + d.dim(0) - 1)
-                        + " of the order are asked for; it has " + order.shape().dim(0));
-            }
+            CudaMemory.checkGather(this, src, order, first, dst);
             bound(memory).gatherRows(src, order, first, dst);
         }
     }
@@ -565,45 +547,6 @@ public final class CudaBackend implements Backend {
     private <T> T bound(T target) {
         device.makeCurrent();
         return target;
-    }
-
-    /** The chosen GEMM provider behind the {@link GraphPhase}: skipped while a graph replays it. */
-    private record PhasedGemm(GemmProvider provider, GraphPhase phase) implements GemmProvider {
-        @Override
-        public String name() {
-            return provider.name();
-        }
-
-        @Override
-        public CudaStream stream() {
-            return provider.stream();
-        }
-
-        @Override
-        public void sgemmStridedBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
-                                        long a, int lda, long strideA, long b, int ldb, long strideB, float beta,
-                                        long c, int ldc, long strideC, int batch) {
-            if (!phase.issueGemm(m, n, k, batch)) {
-                return;
-            }
-            phase.gemmStarted();
-            try {
-                provider.sgemmStridedBatched(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta,
-                        c, ldc, strideC, batch);
-            } finally {
-                phase.gemmDone();
-            }
-        }
-
-        @Override
-        public int kSlices(int m, int n, int k) {
-            return provider.kSlices(m, n, k);
-        }
-
-        @Override
-        public void close() {
-            provider.close();
-        }
     }
 
     @Override
