@@ -127,6 +127,7 @@ class CudaBackendLaunchTest {
             wino.backwardData(wg, y, w, dx);
             wino.backwardFilter(wg, x, y, dw);
         }
+        b.gatherRows(x, ints(2), 0, dx); // CUDA only: a batch from a data set on the device
 
         Set<String> launched = new HashSet<>(rig.runner().kernelNames());
         Set<String> expected = new HashSet<>(rig.runner().signatures.keySet());
@@ -163,13 +164,11 @@ class CudaBackendLaunchTest {
 
     @Test
     void theSMCountComesFromTheDevice() {
-        HostFakes.Allocator memory = new HostFakes.Allocator();
-        HostFakes.CheckingRunner runner = new HostFakes.CheckingRunner(memory);
-        KernelLauncher launcher = new KernelLauncher(runner, true);
         HostFakes.Device device = new HostFakes.Device();
         device.multiprocessors = 8;
-        CudaBackend small = new CudaBackend(device, new DevicePool(memory), launcher, new GemmProviders.Selection(
-                new KernelGemmProvider(launcher), List.of("kernel: loaded")), "host fake", () -> { });
+        HostFakes.Rig small8 = HostFakes.Rig.create(device);
+        CudaBackend small = small8.backend();
+        HostFakes.CheckingRunner runner = small8.runner();
         // LeNet conv2's dW [16, 150] has 2 tiles; over 640 images (one chunk) K = 64000: on 8 SMs
         // ceil(2*8 / 2) = 8 slices of 8000; on 132 SMs it would be min(132, 64000 / 1024) = 62
         small.conv2dBackwardFilter(small.allocate(Shape.of(640, 6, 14, 14)), small.allocate(Shape.of(640, 16, 10, 10)),
@@ -212,7 +211,7 @@ class CudaBackendLaunchTest {
 
     @Test
     void naiveGemmTakesTheSameArgumentsAsTheTiledOne() {
-        KernelGemmProvider naive = new KernelGemmProvider(new KernelLauncher(rig.runner(), false), "sgemm_naive");
+        KernelGemmProvider naive = new KernelGemmProvider(new KernelLauncher(rig.runner(), rig.device().stream(), false), "sgemm_naive");
         CudaTensor a = (CudaTensor) t(3, 4, 5);
         CudaTensor bm = (CudaTensor) t(5, 6);
         CudaTensor c = (CudaTensor) t(3, 4, 6);
