@@ -24,10 +24,18 @@ Transforms transforms(int m) {
                 {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}, {{1, 1, 1, 0}, {0, 1, -1, -1}}};
     }
     return {4, 6,
-            {{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0},
+            {{4, 0, -5, 0, 1, 0},
+             {0, -4, -4, 1, 1, 0},
+             {0, 4, -4, -1, 1, 0},
+             {0, -2, -1, 2, 1, 0},
+             {0, 2, -1, -2, 1, 0},
              {0, 4, 0, -5, 0, 1}},
-            {{1 / 4.0, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0}, {1 / 24.0, 1 / 12.0, 1 / 6.0},
-             {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}},
+            {{1 / 4.0, 0, 0},
+             {-1 / 6.0, -1 / 6.0, -1 / 6.0},
+             {-1 / 6.0, 1 / 6.0, -1 / 6.0},
+             {1 / 24.0, 1 / 12.0, 1 / 6.0},
+             {1 / 24.0, -1 / 12.0, 1 / 6.0},
+             {0, 0, 1}},
             {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}};
 }
 
@@ -63,8 +71,8 @@ void test_matrices_compose(int m) {
         for (int j = 0; j < m; ++j)
             for (int kh = 0; kh < 3; ++kh)
                 for (int kw = 0; kw < 3; ++kw) want[i * m + j] += (double)d[(i + kh) * f.a + j + kw] * g[kh * 3 + kw];
-    check("F(" + std::to_string(m) + "x" + std::to_string(m) + ",3x3) double A^T[(G g G^T).(B^T d B)]A = correlation", y,
-          want, 1e-12, 1e-12);
+    std::string f_m = "F(" + std::to_string(m) + "x" + std::to_string(m) + ",3x3)";
+    check(f_m + " double A^T[(G g G^T).(B^T d B)]A = correlation", y, want, 1e-12, 1e-12);
 }
 
 // Kernel entry points by tile size.
@@ -147,8 +155,10 @@ void test_transforms(int m) {
                 for (int i = 0; i < m; ++i)
                     for (int j = 0; j < m; ++j) {
                         int oh = th * m + i, ow = tw * m + j;
-                        if (oh < OH && ow < OW)
-                            want[((size_t)(b * K + kk) * OH + oh) * OW + ow] = out[i * m + j] + (withBias ? bias[kk] : 0.0);
+                        if (oh < OH && ow < OW) {
+                            double add = withBias ? bias[kk] : 0.0;
+                            want[((size_t)(b * K + kk) * OH + oh) * OW + ow] = out[i * m + j] + add;
+                        }
                     }
             }
         check(name + "output transform A^T M A, cropped" + (withBias ? ", plus bias" : ""), y, want, 1e-5, 1e-6);
@@ -277,8 +287,8 @@ struct Winograd {
             const float* dyb = dy + (size_t)n0 * g.K * g.OH() * g.OW();
             launch_n((long long)g.C * Q, [&] { k.input(xb, v.data(), B, g.C, g.H, g.W, g.p, g.p, TH, TW); });
             launch_n((long long)g.K * Q, [&] { k.grad_output(dyb, z.data(), B, g.K, g.OH(), g.OW(), TH, TW); });
-            gemm("sgemm_tiled", 0, 1, g.K, g.C, Q, 1.0f, z.data(), Q, (long long)g.K * Q, v.data(), Q, (long long)g.C * Q,
-                 n0 == 0 ? 0.0f : 1.0f, s.data(), g.C, (long long)g.K * g.C, T());
+            gemm("sgemm_tiled", 0, 1, g.K, g.C, Q, 1.0f, z.data(), Q, (long long)g.K * Q, v.data(), Q,
+                 (long long)g.C * Q, n0 == 0 ? 0.0f : 1.0f, s.data(), g.C, (long long)g.K * g.C, T());
         }
         launch_n((long long)g.K * g.C, [&] { k.filter_gradient(s.data(), dw, g.K, g.C); });
     }
