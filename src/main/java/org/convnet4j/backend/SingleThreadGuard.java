@@ -7,8 +7,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * both calls' results silently (a backend's workspaces, im2col buffers and device context are not shared
  * safely). Not a lock: it never waits. Each public backend method brackets its body with
  * <pre>
- *   guard.enter("conv2dForward");
- *   try { ... } finally { guard.exit(); }
+ *   try (var call = guard.enter("conv2dForward")) { ... }
  * </pre>
  * enter claims the backend for the calling thread with one compare-and-set, or, when another thread holds
  * it, throws an IllegalStateException naming the backend, both operations and both threads. It is
@@ -22,18 +21,30 @@ public final class SingleThreadGuard {
     private int depth;
     /** The owner's outermost operation, for the other thread's message. */
     private volatile String operation;
+    /** What enter returns: closing it is {@link #exit}. One instance, so a call allocates nothing. */
+    private final Call call = this::exit;
+
+    /** A claim of the backend by the calling thread; close() ends it (try-with-resources). */
+    @FunctionalInterface
+    public interface Call extends AutoCloseable {
+        @Override
+        void close();
+    }
 
     /** backend: how messages name it ("CpuBackend"). */
     public SingleThreadGuard(String backend) {
         this.backend = backend;
     }
 
-    /** Claims the backend for the calling thread for operation, or throws IllegalStateException (see above). */
-    public void enter(String operation) {
+    /**
+     * Claims the backend for the calling thread for operation, or throws IllegalStateException (see above).
+     * The returned call's close() is {@link #exit}.
+     */
+    public Call enter(String operation) {
         Thread me = Thread.currentThread();
         if (owner.get() == me) {
             depth++;
-            return;
+            return call;
         }
         if (!owner.compareAndSet(null, me)) {
             Thread other = owner.get();
@@ -46,6 +57,7 @@ public final class SingleThreadGuard {
         }
         this.operation = operation;
         depth = 1;
+        return call;
     }
 
     /** Ends the calling thread's innermost {@link #enter}; the outermost one releases the backend. */

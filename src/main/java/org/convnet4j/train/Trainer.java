@@ -22,6 +22,7 @@ import org.convnet4j.nn.optim.AbstractOptimizer;
 import org.convnet4j.nn.optim.Optimizer;
 import org.convnet4j.nn.optim.Optimizers;
 import org.convnet4j.tensor.Shape;
+import org.convnet4j.tensor.Tensor;
 
 /**
  * Trains a model on a data set, epoch after epoch, writing a run directory ({@link RunDirectory}: every
@@ -63,6 +64,7 @@ public final class Trainer {
     private final Dataset test;
     private final Path runDir;
     private final TrainingProgress progress;
+    private CudaGraphMode cudaGraph = CudaGraphMode.OFF;
     /** Pictures this runtime cannot draw (see {@link #writePicture}). */
     private final Set<String> undrawable = new HashSet<>();
 
@@ -97,6 +99,16 @@ public final class Trainer {
         this.test = test;
         this.runDir = runDir;
         this.progress = progress;
+    }
+
+    /**
+     * Whether training steps replay as one CUDA graph (default OFF: eager steps). With a graph, a step's
+     * loss and predictions are read after its update, so the numbers are the same, but a diverged step's
+     * search for the first non-finite layer runs on the parameters that step updated.
+     */
+    public Trainer cudaGraph(CudaGraphMode mode) {
+        this.cudaGraph = mode;
+        return this;
     }
 
     /**
@@ -151,7 +163,9 @@ public final class Trainer {
         try (Sequential net = Models.create(config.model(), train.numClasses());
              SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
              Optimizer optimizer = Optimizers.create(config.optimizer(), backend, config.lr(), config.weightDecay());
-             BatchLoader loader = new BatchLoader(backend, batch, train.itemShape())) {
+             BatchLoader loader = new BatchLoader(backend, batch, train.itemShape());
+             StepRunner graphSteps = StepRunner.create(cudaGraph, backend,
+                     new TrainingStep(net, loss, optimizer, loader.images(), loader.labels()), progress::info)) {
             net.initialize(backend, Models.batchInputShape(config.model(), batch), config.seed());
             List<Parameter> params = net.parameters();
             int startEpoch = 1;
@@ -192,11 +206,19 @@ public final class Trainer {
                 long correct = 0;
                 for (int s = 0; s < steps; s++) {
                     loader.load(epochData, order, s * batch);
-                    var logits = net.forward(loader.images(), true);
-                    float l = loss.forward(logits, loader.labels());
+                    Tensor logits;
+                    float l;
+                    if (graphSteps != null) { // forward, loss, backward and update, then the reads
+                        graphSteps.run();
+                        logits = graphSteps.step().logits();
+                        l = backend.toFloatArray(graphSteps.step().loss())[0];
+                    } else {
+                        logits = net.forward(loader.images(), true);
+                        l = loss.forward(logits, loader.labels());
+                    }
                     if (!Float.isFinite(l)) {
                         // Replays this step's forward (same dropout masks) to find where it went non-finite.
-                        setDropoutCounters(net, optimizer.steps());
+                        setDropoutCounters(net, optimizer.steps() - (graphSteps != null ? 1 : 0));
                         throw diverged(l, epoch, s + 1, steps, lastCheckpoint, locateNonFinite(net, loader));
                     }
                     if (Double.isNaN(firstLoss)) {
@@ -210,9 +232,11 @@ public final class Trainer {
                     }
                     lossSum += l;
                     correct += loader.countCorrect(logits, batch);
-                    net.zeroGrad(); // after forward, not before: a diverged step's search reads the last gradients
-                    net.backward(loss.backward(), false);
-                    optimizer.step(params);
+                    if (graphSteps == null) {
+                        net.zeroGrad(); // after forward, not before: a diverged step's search reads the last gradients
+                        net.backward(loss.backward(), false);
+                        optimizer.step(params);
+                    }
                     double elapsed = (System.nanoTime() - start) / 1e9;
                     progress.stepDone(s + 1, lossSum / (s + 1), (s + 1) * (double) batch / elapsed);
                 }
@@ -323,10 +347,11 @@ public final class Trainer {
     }
 
     /**
-     * Draws one picture and writes it. Drawing needs fonts, which a host without the native font libraries
-     * (seen on a GPU host with no JDK and no fonts) lacks: that is said once and the picture is not tried
-     * again in this run. Writing can fail for a while (a full disk): that is said with its cause, and the
-     * next epoch tries again. Neither stops training; the numbers are in metrics.csv.
+     * Draws one picture and writes it. Drawing needs XChart for the curves (an optional dependency: an
+     * embedder may leave it out) and fonts, which a host without the native font libraries (seen on a GPU
+     * host with no JDK and no fonts) lacks: that is said once and the picture is not tried again in this
+     * run. Writing can fail for a while (a full disk): that is said with its cause, and the next epoch tries
+     * again. Neither stops training; the numbers are in metrics.csv.
      */
     private void writePicture(String name, Supplier<byte[]> draw) {
         if (undrawable.contains(name)) {
@@ -342,8 +367,13 @@ public final class Trainer {
             } catch (java.io.IOException ignored) {
                 // the warning below says the picture is not current either way
             }
-            progress.warn(name + " not drawn, this Java runtime cannot draw it (" + e + "); not trying again in"
-                    + " this run. The same numbers are in " + METRICS + ".");
+            if (e instanceof NoClassDefFoundError && String.valueOf(e.getMessage()).startsWith("org/knowm/xchart")) {
+                progress.warn(name + " skipped: XChart (org.knowm.xchart:xchart, an optional dependency) is not on"
+                        + " the class path; the same numbers are in " + METRICS + ".");
+            } else {
+                progress.warn(name + " not drawn, this Java runtime cannot draw it (" + e + "); not trying again in"
+                        + " this run. The same numbers are in " + METRICS + ".");
+            }
             return;
         }
         try {

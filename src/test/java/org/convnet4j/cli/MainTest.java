@@ -109,6 +109,7 @@ class MainTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("java: 17") || r.out().contains("java: "), r.out());
         assertTrue(r.out().contains("cpu backend: cpu"), r.out());
+        assertTrue(r.out().contains("cpu gemm: " + org.convnet4j.backend.cpu.CpuGemm.describeDefault()), r.out());
         assertTrue(r.out().contains("cuda: "), r.out());
     }
 

@@ -16,15 +16,20 @@ import org.convnet4j.backend.OpChecks;
 import org.convnet4j.backend.PoolGeometry;
 import org.convnet4j.backend.PoolSpec;
 import org.convnet4j.backend.RowGeometry;
+import org.convnet4j.backend.SingleThreadGuard;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 
 /**
  * The CUDA backend: every {@link Backend} op as a hand-written kernel (kernels/*.cu) launched through
- * JCuda's driver API on the legacy default stream of one device's primary context, with GEMM from the
- * {@link GemmProvider} that {@link GemmProviders} picks. Device memory comes from a caching
- * {@link DevicePool}; the ops that need scratch memory share one pooled {@link Workspace}.
+ * JCuda's driver API on one device's primary context, with GEMM from the {@link GemmProvider} that
+ * {@link GemmProviders} picks. Everything (kernels, copies, fills, GEMMs) runs in order on the backend's
+ * own non-blocking {@link #stream()}; nothing inside an op waits for the device, and a download waits for
+ * the stream only. Device memory comes from a caching {@link DevicePool}; the ops that need scratch
+ * memory share one pooled {@link Workspace}; the scalars that change from step to step (learning rate,
+ * Adam's step, dropout seeds) live in device memory ({@link StepScalars}), so that a training step can be
+ * captured once and replayed as a CUDA graph ({@link CudaGraphStep}).
  *
  * <p>This class keeps what is backend-wide (the device, the pool, the launcher, the GEMM provider, the
  * workspace, the closed state). Each op is one call to the shared {@link OpChecks}, which checks every
@@ -32,7 +37,10 @@ import org.convnet4j.tensor.Tensor;
  * (CudaConvolution, CudaPooling, CudaDense, ...), which computes without checking again: it launches the
  * kernels of the one .cu file of its name through a {@link CudaOpContext} and never sees the backend.
  */
+@SuppressWarnings("try") // each op claims the backend with try (var call = guard.enter(op)) and never reads call
 public final class CudaBackend implements Backend {
+    /** Fails at once, naming both threads, when a second thread calls while a call is in flight. */
+    private final SingleThreadGuard guard = new SingleThreadGuard("CudaBackend");
     private final DeviceOps device;
     private final DevicePool pool;
     private final KernelLauncher launcher;
@@ -52,6 +60,8 @@ public final class CudaBackend implements Backend {
     private final CudaNormalization normalization;
     private final CudaOptimizers optimizers;
     private final OpChecks checks;
+    private final GraphPhase phase;
+    private final StepScalars scalars;
     private boolean closed;
 
     /**
@@ -69,16 +79,18 @@ public final class CudaBackend implements Backend {
         this.kernelTargets = kernelTargets;
         this.releaseDevice = releaseDevice;
         this.workspace = new Workspace(pool);
-        this.context = new CudaOpContext(launcher, gemm, device, workspace);
+        this.phase = launcher.phase();
+        this.scalars = new StepScalars(pool, device, phase);
+        this.context = new CudaOpContext(launcher, new PhasedGemm(gemm, phase), device, workspace);
         this.memory = new CudaMemory(context);
         this.dense = new CudaDense(context);
         this.convolution = new CudaConvolution(context);
         this.pooling = new CudaPooling(context);
         this.activation = new CudaActivation(context);
         this.softmaxLoss = new CudaSoftmaxLoss(context);
-        this.dropout = new CudaDropout(context);
+        this.dropout = new CudaDropout(context, scalars);
         this.normalization = new CudaNormalization(context);
-        this.optimizers = new CudaOptimizers(context);
+        this.optimizers = new CudaOptimizers(context, scalars);
         this.checks = new OpChecks(name(), t -> t instanceof CudaTensor ct && ct.owner() == this,
                 t -> ((CudaTensor) t).usable(), () -> closed);
     }
@@ -95,26 +107,7 @@ public final class CudaBackend implements Backend {
      *                                     image is missing, or no GEMM provider loads
      */
     public static CudaBackend open(int device) {
-        CudaContext context = CudaContext.open(device);
-        KernelImage image = null;
-        try {
-            image = KernelImage.load(context.computeCapabilityMajor(), context.computeCapabilityMinor());
-            KernelLauncher launcher = new KernelLauncher(image);
-            GemmProviders.Selection selection = GemmProviders.select(GemmProviders.defaultCandidates(launcher),
-                    GemmProviders.requestedName());
-            KernelImage loaded = image;
-            return new CudaBackend(context, new DevicePool(new CudaAllocator(context)), launcher, selection,
-                    image.info().toString(), () -> {
-                        loaded.close();
-                        context.close();
-                    });
-        } catch (RuntimeException e) {
-            if (image != null) {
-                image.close();
-            }
-            context.close();
-            throw e;
-        }
+        return DeviceSetup.open(device);
     }
 
     /** The launcher of every kernel (the native tests build extra GEMM providers on it). */
@@ -125,6 +118,44 @@ public final class CudaBackend implements Backend {
     /** What the family classes get (the native tests run a convolution algorithm on it directly). */
     CudaOpContext opContext() {
         return context;
+    }
+
+    /**
+     * The stream all of this backend's work runs on, in program order. Work of your own issued to it after
+     * an op runs after that op; work issued to another stream or the legacy default stream does not wait
+     * for ours (the stream is non-blocking): order it with an event, or synchronize the backend.
+     */
+    public CudaStream stream() {
+        return device.stream();
+    }
+
+    /**
+     * The raw device address of t's first element, for your own kernels or libraries on {@link #stream()}.
+     * Valid while t is open; t's memory belongs to the backend's pool.
+     *
+     * @throws IllegalArgumentException when t is not a tensor of this backend
+     */
+    public long devicePointer(Tensor t) {
+        if (!(t instanceof CudaTensor ct) || ct.owner() != this) {
+            throw new IllegalArgumentException("devicePointer: " + t + " is not a tensor of this CUDA backend");
+        }
+        return ct.address();
+    }
+
+    DeviceOps device() {
+        return device;
+    }
+
+    DevicePool pool() {
+        return pool;
+    }
+
+    GraphPhase phase() {
+        return phase;
+    }
+
+    StepScalars scalars() {
+        return scalars;
     }
 
     /** The GEMM provider in use. */
@@ -164,56 +195,108 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor allocate(Shape shape, DataType dataType) {
-        checks.allocate(shape, dataType);
-        DevicePool.Block block = bound(pool).acquire((long) shape.size() * dataType.bytes());
-        device.zero(block.address(), shape.size());
-        return new CudaTensor(this, shape, dataType, block, null);
+        try (var call = guard.enter("allocate")) {
+            checks.allocate(shape, dataType);
+            DevicePool.Block block = bound(pool).acquire((long) shape.size() * dataType.bytes());
+            device.set32(block.address(), 0, shape.size());
+            return new CudaTensor(this, shape, dataType, block, null);
+        }
     }
 
     void releaseBlock(DevicePool.Block block) {
-        pool.release(block);
+        try (var call = guard.enter("Tensor.close")) { // the pool is not thread-safe either
+            pool.release(block);
+        }
     }
 
     @Override
     public void upload(float[] src, Tensor dst) {
-        checks.upload(src, dst);
-        bound(memory).upload(src, dst);
+        try (var call = guard.enter("upload")) {
+            checks.upload(src, dst);
+            bound(memory).upload(src, dst);
+        }
     }
 
     @Override
     public void upload(int[] src, Tensor dst) {
-        checks.upload(src, dst);
-        bound(memory).upload(src, dst);
+        try (var call = guard.enter("upload")) {
+            checks.upload(src, dst);
+            bound(memory).upload(src, dst);
+        }
     }
 
     @Override
     public void download(Tensor src, float[] dst) {
-        checks.download(src, dst);
-        bound(memory).download(src, dst);
+        try (var call = guard.enter("download")) {
+            checks.download(src, dst);
+            bound(memory).download(src, dst);
+        }
     }
 
     @Override
     public void download(Tensor src, int[] dst) {
-        checks.download(src, dst);
-        bound(memory).download(src, dst);
+        try (var call = guard.enter("download")) {
+            checks.download(src, dst);
+            bound(memory).download(src, dst);
+        }
     }
 
     @Override
     public void fill(Tensor t, float value) {
-        checks.fill(t, value);
-        bound(memory).fill(t, value);
+        try (var call = guard.enter("fill")) {
+            checks.fill(t, value);
+            bound(memory).fill(t, value);
+        }
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        checks.copy(src, dst);
-        bound(memory).copy(src, dst);
+        try (var call = guard.enter("copy")) {
+            checks.copy(src, dst);
+            bound(memory).copy(src, dst);
+        }
+    }
+
+    /**
+     * Builds a batch on the device from a data set held there: dst[i, ...] = src[order[first + i], ...] for
+     * i &lt; B, where src is [N, ...] and dst [B, ...] with the same per-row shape and type (FLOAT32 images or
+     * INT32 labels), and order INT32 [M] holds row numbers in [0, N) (an epoch's permutation, uploaded once;
+     * its values are not checked). One kernel, no host copy; it can be captured into a CUDA graph.
+     *
+     * @throws IllegalArgumentException naming the shapes when they do not fit, or first + B &gt; M
+     */
+    public void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
+        try (var call = guard.enter("gatherRows")) {
+            for (Tensor t : new Tensor[] {src, order, dst}) {
+                if (!(t instanceof CudaTensor ct) || ct.owner() != this || !ct.usable()) {
+                    throw new IllegalArgumentException("gatherRows: " + t + " is not an open tensor of this CUDA"
+                            + " backend");
+                }
+            }
+            Shape s = src.shape();
+            Shape d = dst.shape();
+            boolean sameRows = d.rank() == s.rank() && s.size() / s.dim(0) == d.size() / d.dim(0);
+            if (!sameRows || src.dataType() != dst.dataType() || order.dataType() != DataType.INT32
+                    || order.shape().rank() != 1) {
+                throw new IllegalArgumentException("gatherRows: expected src [N, ...], dst [B, ...] with the same row"
+                        + " shape and type, order INT32 [M]; got src " + src.dataType() + " " + s + ", dst "
+                        + dst.dataType() + " " + d + ", order " + order.dataType() + " " + order.shape());
+            }
+            if (first < 0 || (long) first + d.dim(0) > order.shape().dim(0)) {
+                throw new IllegalArgumentException("gatherRows: rows " + first + " .. " + ((long) first + d.dim(0) - 1)
+                        + " of the order are asked for; it has " + order.shape().dim(0));
+            }
+            bound(memory).gatherRows(src, order, first, dst);
+        }
     }
 
     @Override
     public void synchronize() {
-        checks.synchronize();
-        bound(device).synchronize();
+        try (var call = guard.enter("synchronize")) {
+            checks.synchronize();
+            phase.refuse("a synchronization");
+            bound(device).synchronize();
+        }
     }
 
     @Override
@@ -225,55 +308,71 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float alpha, float beta) {
-        GemmGeometry g = checks.gemm(a, transposeA, b, transposeB, c, alpha, beta);
-        bound(dense).gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
+        try (var call = guard.enter("gemm")) {
+            GemmGeometry g = checks.gemm(a, transposeA, b, transposeB, c, alpha, beta);
+            bound(dense).gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
+        }
     }
 
     @Override
     public void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        LinearGeometry g = checks.linearForward(x, w, bias, y);
-        bound(dense).linearForward(g, x, w, bias, y);
+        try (var call = guard.enter("linearForward")) {
+            LinearGeometry g = checks.linearForward(x, w, bias, y);
+            bound(dense).linearForward(g, x, w, bias, y);
+        }
     }
 
     @Override
     public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor dbias) {
-        LinearGeometry g = checks.linearBackward(x, w, dy, dx, dw, dbias);
-        bound(dense).linearBackward(g, x, w, dy, dx, dw, dbias);
+        try (var call = guard.enter("linearBackward")) {
+            LinearGeometry g = checks.linearBackward(x, w, dy, dx, dw, dbias);
+            bound(dense).linearBackward(g, x, w, dy, dx, dw, dbias);
+        }
     }
 
     @Override
     public void addBias(Tensor y, Tensor bias) {
-        ChannelGeometry g = checks.addBias(y, bias);
-        bound(dense).addBias(g, y, bias);
+        try (var call = guard.enter("addBias")) {
+            ChannelGeometry g = checks.addBias(y, bias);
+            bound(dense).addBias(g, y, bias);
+        }
     }
 
     @Override
     public void biasGradient(Tensor dy, Tensor dbias) {
-        ChannelGeometry g = checks.biasGradient(dy, dbias);
-        bound(dense).biasGradient(g, dy, dbias);
+        try (var call = guard.enter("biasGradient")) {
+            ChannelGeometry g = checks.biasGradient(dy, dbias);
+            bound(dense).biasGradient(g, dy, dbias);
+        }
     }
 
     // ---------------------------------------------------------------- convolution
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
-        ConvGeometry g = checks.conv2dForward(x, w, bias, spec, y);
-        bound(convolution).forward(g, x, w, bias, y);
+        try (var call = guard.enter("conv2dForward")) {
+            ConvGeometry g = checks.conv2dForward(x, w, bias, spec, y);
+            bound(convolution).forward(g, x, w, bias, y);
+        }
     }
 
     @Override
     public void conv2dBackwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx) {
-        ConvGeometry g = checks.conv2dBackwardData(dy, w, spec, dx);
-        bound(convolution).backwardData(g, dy, w, dx);
+        try (var call = guard.enter("conv2dBackwardData")) {
+            ConvGeometry g = checks.conv2dBackwardData(dy, w, spec, dx);
+            bound(convolution).backwardData(g, dy, w, dx);
+        }
     }
 
     /** The filter gradient is the convolution family's; the bias gradient, summed after it, the dense family's. */
     @Override
     public void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias) {
-        ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
-        bound(convolution).backwardFilter(g, x, dy, dw);
-        if (dbias != null) {
-            dense.biasGradient(new ChannelGeometry(g.n(), g.fn(), g.p()), dy, dbias);
+        try (var call = guard.enter("conv2dBackwardFilter")) {
+            ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
+            bound(convolution).backwardFilter(g, x, dy, dw);
+            if (dbias != null) {
+                dense.biasGradient(new ChannelGeometry(g.n(), g.fn(), g.p()), dy, dbias);
+            }
         }
     }
 
@@ -281,147 +380,189 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
-        PoolGeometry g = checks.maxPoolForward(x, spec, y, switches);
-        bound(pooling).maxForward(g, x, y, switches);
+        try (var call = guard.enter("maxPoolForward")) {
+            PoolGeometry g = checks.maxPoolForward(x, spec, y, switches);
+            bound(pooling).maxForward(g, x, y, switches);
+        }
     }
 
     @Override
     public void maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
-        PoolGeometry g = checks.maxPoolBackward(dy, switches, spec, dx);
-        bound(pooling).maxBackward(g, dy, switches, dx);
+        try (var call = guard.enter("maxPoolBackward")) {
+            PoolGeometry g = checks.maxPoolBackward(dy, switches, spec, dx);
+            bound(pooling).maxBackward(g, dy, switches, dx);
+        }
     }
 
     @Override
     public void avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
-        PoolGeometry g = checks.avgPoolForward(x, spec, y);
-        bound(pooling).avgForward(g, x, y);
+        try (var call = guard.enter("avgPoolForward")) {
+            PoolGeometry g = checks.avgPoolForward(x, spec, y);
+            bound(pooling).avgForward(g, x, y);
+        }
     }
 
     @Override
     public void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
-        PoolGeometry g = checks.avgPoolBackward(dy, spec, dx);
-        bound(pooling).avgBackward(g, dy, dx);
+        try (var call = guard.enter("avgPoolBackward")) {
+            PoolGeometry g = checks.avgPoolBackward(dy, spec, dx);
+            bound(pooling).avgBackward(g, dy, dx);
+        }
     }
 
     // ---------------------------------------------------------------- activation
 
     @Override
     public void activationForward(Activation f, Tensor x, Tensor y) {
-        checks.activationForward(f, x, y);
-        bound(activation).forward(f, x, y);
+        try (var call = guard.enter("activationForward")) {
+            checks.activationForward(f, x, y);
+            bound(activation).forward(f, x, y);
+        }
     }
 
     @Override
     public void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
-        checks.activationBackward(f, y, dy, dx);
-        bound(activation).backward(f, y, dy, dx);
+        try (var call = guard.enter("activationBackward")) {
+            checks.activationBackward(f, y, dy, dx);
+            bound(activation).backward(f, y, dy, dx);
+        }
     }
 
     // ---------------------------------------------------------------- softmax loss
 
     @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
-        RowGeometry g = checks.softmaxCrossEntropyForward(logits, labels, probs, loss);
-        bound(softmaxLoss).forward(g, logits, labels, probs, loss);
+        try (var call = guard.enter("softmaxCrossEntropyForward")) {
+            RowGeometry g = checks.softmaxCrossEntropyForward(logits, labels, probs, loss);
+            bound(softmaxLoss).forward(g, logits, labels, probs, loss);
+        }
     }
 
     @Override
     public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, Tensor dlogits) {
-        RowGeometry g = checks.softmaxCrossEntropyBackward(probs, labels, dlogits);
-        bound(softmaxLoss).backward(g, probs, labels, dlogits);
+        try (var call = guard.enter("softmaxCrossEntropyBackward")) {
+            RowGeometry g = checks.softmaxCrossEntropyBackward(probs, labels, dlogits);
+            bound(softmaxLoss).backward(g, probs, labels, dlogits);
+        }
     }
 
     @Override
     public void argmax(Tensor x, Tensor out) {
-        RowGeometry g = checks.argmax(x, out);
-        bound(softmaxLoss).argmax(g, x, out);
+        try (var call = guard.enter("argmax")) {
+            RowGeometry g = checks.argmax(x, out);
+            bound(softmaxLoss).argmax(g, x, out);
+        }
     }
 
     // ---------------------------------------------------------------- dropout
 
     @Override
     public void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
-        checks.dropoutForward(x, p, seed, mask, y);
-        bound(dropout).forward(x, p, seed, mask, y);
+        try (var call = guard.enter("dropoutForward")) {
+            checks.dropoutForward(x, p, seed, mask, y);
+            bound(dropout).forward(x, p, seed, mask, y);
+        }
     }
 
     @Override
     public void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
-        checks.dropoutBackward(dy, mask, dx);
-        bound(dropout).backward(dy, mask, dx);
+        try (var call = guard.enter("dropoutBackward")) {
+            checks.dropoutBackward(dy, mask, dx);
+            bound(dropout).backward(dy, mask, dx);
+        }
     }
 
     // ---------------------------------------------------------------- normalization
 
     @Override
     public void lrnForward(Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
-        ChannelGeometry g = checks.lrnForward(x, spec, scale, y);
-        bound(normalization).lrnForward(g, x, spec, scale, y);
+        try (var call = guard.enter("lrnForward")) {
+            ChannelGeometry g = checks.lrnForward(x, spec, scale, y);
+            bound(normalization).lrnForward(g, x, spec, scale, y);
+        }
     }
 
     @Override
     public void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
-        ChannelGeometry g = checks.lrnBackward(x, y, scale, dy, spec, dx);
-        bound(normalization).lrnBackward(g, x, y, scale, dy, spec, dx);
+        try (var call = guard.enter("lrnBackward")) {
+            ChannelGeometry g = checks.lrnBackward(x, y, scale, dy, spec, dx);
+            bound(normalization).lrnBackward(g, x, y, scale, dy, spec, dx);
+        }
     }
 
     @Override
     public void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, float momentum, float eps,
                                          Tensor runningMean, Tensor runningVar, Tensor saveMean, Tensor saveInvStd,
                                          Tensor y) {
-        ChannelGeometry g = checks.batchNormForwardTraining(x, gamma, beta, momentum, eps, runningMean, runningVar,
-                saveMean, saveInvStd, y);
-        bound(normalization).batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar,
-                saveMean, saveInvStd, y);
+        try (var call = guard.enter("batchNormForwardTraining")) {
+            ChannelGeometry g = checks.batchNormForwardTraining(x, gamma, beta, momentum, eps, runningMean, runningVar,
+                    saveMean, saveInvStd, y);
+            bound(normalization).batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar,
+                    saveMean, saveInvStd, y);
+        }
     }
 
     @Override
     public void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                           Tensor runningVar, float eps, Tensor y) {
-        ChannelGeometry g = checks.batchNormForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
-        bound(normalization).batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
+        try (var call = guard.enter("batchNormForwardInference")) {
+            ChannelGeometry g = checks.batchNormForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
+            bound(normalization).batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
+        }
     }
 
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta) {
-        ChannelGeometry g = checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
-        bound(normalization).batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        try (var call = guard.enter("batchNormBackward")) {
+            ChannelGeometry g = checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+            bound(normalization).batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        }
     }
 
     // ---------------------------------------------------------------- optimizers
 
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
-        checks.sgdUpdate(param, grad, lr, weightDecay);
-        bound(optimizers).sgd(param, grad, lr, weightDecay);
+        try (var call = guard.enter("sgdUpdate")) {
+            checks.sgdUpdate(param, grad, lr, weightDecay);
+            bound(optimizers).sgd(param, grad, lr, weightDecay);
+        }
     }
 
     @Override
     public void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
                                float weightDecay, boolean nesterov) {
-        checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-        bound(optimizers).momentum(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+        try (var call = guard.enter("momentumUpdate")) {
+            checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+            bound(optimizers).momentum(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+        }
     }
 
     @Override
     public void adagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
-        checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
-        bound(optimizers).adagrad(param, grad, sumSquares, lr, eps, weightDecay);
+        try (var call = guard.enter("adagradUpdate")) {
+            checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
+            bound(optimizers).adagrad(param, grad, sumSquares, lr, eps, weightDecay);
+        }
     }
 
     @Override
     public void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
                               float weightDecay) {
-        checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
-        bound(optimizers).rmsprop(param, grad, meanSquare, lr, decay, eps, weightDecay);
+        try (var call = guard.enter("rmspropUpdate")) {
+            checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
+            bound(optimizers).rmsprop(param, grad, meanSquare, lr, decay, eps, weightDecay);
+        }
     }
 
     @Override
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                            float eps, float weightDecay, int step) {
-        checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-        bound(optimizers).adam(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        try (var call = guard.enter("adamUpdate")) {
+            checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+            bound(optimizers).adam(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        }
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -432,21 +573,63 @@ public final class CudaBackend implements Backend {
         return target;
     }
 
+    /** The chosen GEMM provider behind the {@link GraphPhase}: skipped while a graph replays it. */
+    private record PhasedGemm(GemmProvider provider, GraphPhase phase) implements GemmProvider {
+        @Override
+        public String name() {
+            return provider.name();
+        }
+
+        @Override
+        public CudaStream stream() {
+            return provider.stream();
+        }
+
+        @Override
+        public void sgemmStridedBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                                        long a, int lda, long strideA, long b, int ldb, long strideB, float beta,
+                                        long c, int ldc, long strideC, int batch) {
+            if (!phase.issueGemm(m, n, k, batch)) {
+                return;
+            }
+            phase.gemmStarted();
+            try {
+                provider.sgemmStridedBatched(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta,
+                        c, ldc, strideC, batch);
+            } finally {
+                phase.gemmDone();
+            }
+        }
+
+        @Override
+        public int kSlices(int m, int n, int k) {
+            return provider.kSlices(m, n, k);
+        }
+
+        @Override
+        public void close() {
+            provider.close();
+        }
+    }
+
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        try {
-            device.synchronize();
-        } finally {
-            closed = true;
-            workspace.forget();
+        try (var call = guard.enter("close")) {
+            if (closed) {
+                return;
+            }
             try {
-                gemm.close();
-                pool.close();
+                device.synchronize();
             } finally {
-                releaseDevice.run();
+                closed = true;
+                workspace.forget();
+                scalars.forget();
+                try {
+                    gemm.close();
+                    pool.close();
+                } finally {
+                    releaseDevice.run();
+                }
             }
         }
     }

@@ -7,29 +7,36 @@ import org.convnet4j.tensor.Tensor;
 /**
  * The memory family on the GPU: copies between host and device and within the device ({@link DeviceOps}),
  * and the fill kernel of kernels/memory.cu. Allocation itself stays with the backend, which owns the pool.
+ * Host copies have no place in a captured graph step: they throw while one is captured or replayed.
  */
 final class CudaMemory {
     private final KernelLauncher launcher;
     private final DeviceOps device;
+    private final GraphPhase phase;
 
     CudaMemory(CudaOpContext context) {
         this.launcher = context.launcher();
         this.device = context.device();
+        this.phase = launcher.phase();
     }
 
     void upload(float[] src, Tensor dst) {
+        phase.refuse("an upload to " + dst);
         device.upload(src, addressOf(dst));
     }
 
     void upload(int[] src, Tensor dst) {
+        phase.refuse("an upload to " + dst);
         device.upload(src, addressOf(dst));
     }
 
     void download(Tensor src, float[] dst) {
+        phase.refuse("a download of " + src);
         device.download(addressOf(src), dst);
     }
 
     void download(Tensor src, int[] dst) {
+        phase.refuse("a download of " + src);
         device.download(addressOf(src), dst);
     }
 
@@ -38,11 +45,18 @@ final class CudaMemory {
         launcher.launch("fill_f32", t.size(), t, t.size(), value);
     }
 
+    /** dst[i, :] = src[order[first + i], :] for each of dst's rows (32-bit elements; checked by the caller). */
+    void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
+        int rows = dst.shape().dim(0);
+        int rowSize = dst.size() / rows;
+        launcher.launch("gather_rows_u32", dst.size(), src, order, first, dst, rows, rowSize);
+    }
+
     /** dst = src, of the same size and type; nothing to do when they share memory. */
     void copy(Tensor src, Tensor dst) {
         long from = addressOf(src);
         long to = addressOf(dst);
-        if (from != to) {
+        if (from != to && phase.issue("copy", src.size())) {
             device.copy(from, to, ((CudaTensor) src).bytes());
         }
     }
