@@ -24,10 +24,18 @@ Transforms transforms(int m) {
                 {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}}, {{1, 1, 1, 0}, {0, 1, -1, -1}}};
     }
     return {4, 6,
-            {{4, 0, -5, 0, 1, 0}, {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0}, {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0},
+            {{4, 0, -5, 0, 1, 0},
+             {0, -4, -4, 1, 1, 0},
+             {0, 4, -4, -1, 1, 0},
+             {0, -2, -1, 2, 1, 0},
+             {0, 2, -1, -2, 1, 0},
              {0, 4, 0, -5, 0, 1}},
-            {{1 / 4.0, 0, 0}, {-1 / 6.0, -1 / 6.0, -1 / 6.0}, {-1 / 6.0, 1 / 6.0, -1 / 6.0}, {1 / 24.0, 1 / 12.0, 1 / 6.0},
-             {1 / 24.0, -1 / 12.0, 1 / 6.0}, {0, 0, 1}},
+            {{1 / 4.0, 0, 0},
+             {-1 / 6.0, -1 / 6.0, -1 / 6.0},
+             {-1 / 6.0, 1 / 6.0, -1 / 6.0},
+             {1 / 24.0, 1 / 12.0, 1 / 6.0},
+             {1 / 24.0, -1 / 12.0, 1 / 6.0},
+             {0, 0, 1}},
             {{1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}}};
 }
 
@@ -63,8 +71,8 @@ void test_matrices_compose(int m) {
         for (int j = 0; j < m; ++j)
             for (int kh = 0; kh < 3; ++kh)
                 for (int kw = 0; kw < 3; ++kw) want[i * m + j] += (double)d[(i + kh) * f.a + j + kw] * g[kh * 3 + kw];
-    check("F(" + std::to_string(m) + "x" + std::to_string(m) + ",3x3) double A^T[(G g G^T).(B^T d B)]A = correlation", y,
-          want, 1e-12, 1e-12);
+    std::string f_m = "F(" + std::to_string(m) + "x" + std::to_string(m) + ",3x3)";
+    check(f_m + " double A^T[(G g G^T).(B^T d B)]A = correlation", y, want, 1e-12, 1e-12);
 }
 
 // Kernel entry points by tile size.
@@ -147,8 +155,10 @@ void test_transforms(int m) {
                 for (int i = 0; i < m; ++i)
                     for (int j = 0; j < m; ++j) {
                         int oh = th * m + i, ow = tw * m + j;
-                        if (oh < OH && ow < OW)
-                            want[((size_t)(b * K + kk) * OH + oh) * OW + ow] = out[i * m + j] + (withBias ? bias[kk] : 0.0);
+                        if (oh < OH && ow < OW) {
+                            double add = withBias ? bias[kk] : 0.0;
+                            want[((size_t)(b * K + kk) * OH + oh) * OW + ow] = out[i * m + j] + add;
+                        }
                     }
             }
         check(name + "output transform A^T M A, cropped" + (withBias ? ", plus bias" : ""), y, want, 1e-5, 1e-6);
@@ -277,8 +287,8 @@ struct Winograd {
             const float* dyb = dy + (size_t)n0 * g.K * g.OH() * g.OW();
             launch_n((long long)g.C * Q, [&] { k.input(xb, v.data(), B, g.C, g.H, g.W, g.p, g.p, TH, TW); });
             launch_n((long long)g.K * Q, [&] { k.grad_output(dyb, z.data(), B, g.K, g.OH(), g.OW(), TH, TW); });
-            gemm("sgemm_tiled", 0, 1, g.K, g.C, Q, 1.0f, z.data(), Q, (long long)g.K * Q, v.data(), Q, (long long)g.C * Q,
-                 n0 == 0 ? 0.0f : 1.0f, s.data(), g.C, (long long)g.K * g.C, T());
+            gemm("sgemm_tiled", 0, 1, g.K, g.C, Q, 1.0f, z.data(), Q, (long long)g.K * Q, v.data(), Q,
+                 (long long)g.C * Q, n0 == 0 ? 0.0f : 1.0f, s.data(), g.C, (long long)g.K * g.C, T());
         }
         launch_n((long long)g.K * g.C, [&] { k.filter_gradient(s.data(), dw, g.K, g.C); });
     }
@@ -297,14 +307,28 @@ template <typename T> double relative_error(const std::vector<T>& got, const std
     return worst / max_abs(want);
 }
 
+// One convolution's inputs (uniform in [-1, 1], dW's starting value too) and its direct double results, shared by
+// both variants.
+struct Problem {
+    Conv g;
+    std::vector<float> x, w, bias, dy, dw0;
+    Direct want;
+};
+
+Problem problem(Conv g) {
+    Problem p{g, random_vector((size_t)g.N * g.C * g.H * g.W), random_vector((size_t)g.K * g.C * 9),
+              random_vector(g.K), random_vector((size_t)g.N * g.K * g.OH() * g.OW()), {}, {}};
+    p.dw0 = random_vector(p.w.size());
+    p.want = direct(g, p.x, p.w, p.bias, p.dy);
+    return p;
+}
+
 // The three passes of F(m x m, 3x3) against the direct double convolution: every element within
-// `bound` * max|want| (dw: of its increment), NaN nowhere. Prints each pass's error relative to max|want|.
-void test_end_to_end(int m, Conv g, int chunk, double bound, const std::string& label = "") {
-    auto x = random_vector((size_t)g.N * g.C * g.H * g.W);
-    auto w = random_vector((size_t)g.K * g.C * 9);
-    auto bias = random_vector(g.K);
-    auto dy = random_vector((size_t)g.N * g.K * g.OH() * g.OW());
-    Direct want = direct(g, x, w, bias, dy);
+// `bound` * max|want| (dw: of its increment), NaN nowhere. With a label, prints each pass's error relative to
+// max|want| (dw: of the increment).
+void test_end_to_end(int m, const Problem& p, int chunk, double bound, const std::string& label = "") {
+    const Conv& g = p.g;
+    const Direct& want = p.want;
     Winograd wino{m, chunk, kernels(m)};
     char tag[160];
     std::snprintf(tag, sizeof tag, "%sF(%dx%d,3x3) N%d C%d %dx%d K%d pad %d chunk %d", label.c_str(), m, m, g.N, g.C,
@@ -312,21 +336,20 @@ void test_end_to_end(int m, Conv g, int chunk, double bound, const std::string& 
     std::string t(tag);
 
     std::vector<float> y(want.y.size(), kNaN);
-    wino.convolve(g, false, x.data(), w.data(), bias.data(), y.data());
+    wino.convolve(g, false, p.x.data(), p.w.data(), p.bias.data(), y.data());
     check(t + " forward", y, want.y, bound * max_abs(want.y), 0);
 
-    std::vector<float> dx(x.size(), kNaN);
-    wino.convolve(g, true, dy.data(), w.data(), nullptr, dx.data());
+    std::vector<float> dx(p.x.size(), kNaN);
+    wino.convolve(g, true, p.dy.data(), p.w.data(), nullptr, dx.data());
     check(t + " backward data", dx, want.dx, bound * max_abs(want.dx), 0);
 
-    auto dw0 = random_vector(w.size());
-    auto dw = dw0;
-    wino.backward_filter(g, x.data(), dy.data(), dw.data());
+    auto dw = p.dw0;
+    wino.backward_filter(g, p.x.data(), p.dy.data(), dw.data());
     std::vector<double> wantDw(want.dw);
     std::vector<float> increment(dw.size());
     for (size_t i = 0; i < dw.size(); ++i) {
-        wantDw[i] += dw0[i];
-        increment[i] = dw[i] - dw0[i];
+        wantDw[i] += p.dw0[i];
+        increment[i] = dw[i] - p.dw0[i];
     }
     check(t + " backward filter (accumulated)", dw, wantDw, bound * max_abs(want.dw), 0);
     if (!label.empty()) {
@@ -337,27 +360,42 @@ void test_end_to_end(int m, Conv g, int chunk, double bound, const std::string& 
     }
 }
 
+// AlexNet layers (13x13, pad 1) in both variants, each with its measured error printed.
+void test_alexnet(const std::vector<std::pair<std::string, Conv>>& layers) {
+    for (const auto& [name, g] : layers) {
+        Problem p = problem(g);
+        test_end_to_end(2, p, g.N, 2e-6, name + " ");
+        test_end_to_end(4, p, g.N, 5e-5, name + " ");
+    }
+}
+
+// kernel_tests --winograd-error: the measured error of both variants on AlexNet's conv3-5 (what
+// docs/convolution-algorithms.md quotes; minutes on the emulation, so not part of the family's checks).
+int print_winograd_error() {
+    test_alexnet({{"AlexNet conv3", Conv{2, 256, 13, 13, 384, 1}},
+                  {"AlexNet conv4", Conv{1, 384, 13, 13, 384, 1}},
+                  {"AlexNet conv5", Conv{1, 384, 13, 13, 256, 1}}});
+    std::printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
+
 HOSTTEST_FAMILY(convolution_winograd) {
     for (int m : {2, 4}) {
         test_matrices_compose(m);
         test_transforms(m);
-        // odd shapes: H, W not multiples of the tile, C = 1, K = 1, padding 0, 1, 2 and 3 (backward data's 2 - p
-        // negative), N > 1 in chunks that do not divide it, an output of one element
-        double bound = m == 2 ? 1e-6 : 1e-5;
-        test_end_to_end(m, Conv{3, 2, 7, 9, 3, 1}, 2, bound);
-        test_end_to_end(m, Conv{1, 1, 5, 6, 1, 0}, 1, bound);
-        test_end_to_end(m, Conv{2, 3, 6, 11, 1, 2}, 2, bound);
-        test_end_to_end(m, Conv{2, 1, 3, 3, 4, 0}, 1, bound);
-        test_end_to_end(m, Conv{1, 2, 4, 5, 2, 3}, 1, bound);
-        test_end_to_end(m, Conv{5, 17, 13, 10, 33, 1}, 2, bound);
     }
-    // AlexNet's conv3-5 (13x13, pad 1), inputs and filters uniform in [-1, 1]: the measured error of each variant
-    for (int m : {2, 4}) {
-        double bound = m == 2 ? 2e-6 : 5e-5;
-        test_end_to_end(m, Conv{2, 256, 13, 13, 384, 1}, 2, bound, "AlexNet conv3 ");
-        test_end_to_end(m, Conv{1, 384, 13, 13, 384, 1}, 1, bound, "AlexNet conv4 ");
-        test_end_to_end(m, Conv{1, 384, 13, 13, 256, 1}, 1, bound, "AlexNet conv5 ");
+    // odd shapes: H, W not multiples of the tile, C = 1, K = 1, padding 0, 1, 2 and 3 (backward data's 2 - p
+    // negative), N > 1 in chunks that do not divide it, an output of one element
+    const std::pair<Conv, int> shapes[] = {{Conv{3, 2, 7, 9, 3, 1}, 2},  {Conv{1, 1, 5, 6, 1, 0}, 1},
+                                           {Conv{2, 3, 6, 11, 1, 2}, 2}, {Conv{2, 1, 3, 3, 4, 0}, 1},
+                                           {Conv{1, 2, 4, 5, 2, 3}, 1},  {Conv{5, 17, 13, 10, 33, 1}, 2}};
+    for (const auto& [g, chunk] : shapes) {
+        Problem p = problem(g);
+        test_end_to_end(2, p, chunk, 1e-6);
+        test_end_to_end(4, p, chunk, 1e-5);
     }
+    // one AlexNet layer at full size (all three: kernel_tests --winograd-error)
+    test_alexnet({{"AlexNet conv5", Conv{1, 384, 13, 13, 256, 1}}});
 }
 
 } // namespace convolution_winograd_test

@@ -119,6 +119,7 @@ class CudaBackendLaunchTest {
         b.adamUpdate(w, dw, t(4, 3, 3, 3), t(4, 3, 3, 3), 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1);
         b.fill(x, Float.NaN);
         b.copy(x, dx);
+        b.gatherRows(x, ints(2), 0, dx); // CUDA only: a batch from a data set on the device
         // the Winograd algorithms of the convolution (chosen per layer and pass by the algorithm registry)
         ConvGeometry wg = ConvGeometry.of("test", x.shape(), w.shape(), conv);
         for (int tile : new int[] {2, 4}) {
@@ -127,7 +128,6 @@ class CudaBackendLaunchTest {
             wino.backwardData(wg, y, w, dx);
             wino.backwardFilter(wg, x, y, dw);
         }
-        b.gatherRows(x, ints(2), 0, dx); // CUDA only: a batch from a data set on the device
 
         Set<String> launched = new HashSet<>(rig.runner().kernelNames());
         Set<String> expected = new HashSet<>(rig.runner().signatures.keySet());

@@ -120,7 +120,8 @@ class CudaConvolutionWinogradTest {
         }
         f4.forward(g, t(Shape.of(10, 64, 224, 224)), t(Shape.of(64, 64, 3, 3)), null, t(g.outputShape()));
         assertEquals(3, chunksOf(0, "winograd4_output_transform_f32"), "chunks of 4, 4 and 2 images");
-        // AlexNet conv3 at batch 256 with F(2x2,3x3): 2.0 MB per image, at most 130 a chunk: two chunks of 128, not 130 + 126
+        // AlexNet conv3 at batch 256 with F(2x2,3x3): 2.0 MB per image, at most 130 a chunk: two chunks of 128
+        // (not 130 + 126)
         CudaConvolutionWinograd f2 = new CudaConvolutionWinograd(context, 2);
         ConvGeometry conv3 = geometry(256, 256, 13, 13, 384, 3, ConvSpec.of(1, 1));
         assertEquals(4L * 16 * 384 * 256 + 128 * (4L * 16 * 7 * 7 * 640),
