@@ -19,7 +19,7 @@ import org.convnet4j.tensor.Tensor;
  * the layer and both shapes. {@link #parameters()} lists every layer's parameters in layer order, with
  * names prefixed by the layer's name ("conv1.W", "conv1.b", ...).
  */
-public final class Sequential implements Layer {
+public final class Sequential implements Network {
     private final String name;
     private final List<Layer> layers;
     private Backend backend;
@@ -69,11 +69,6 @@ public final class Sequential implements Layer {
         throw new IllegalArgumentException(name + ": no layer named '" + layerName + "'");
     }
 
-    /** Initializes every layer on backend with new Random(seed), layer by layer, in order. */
-    public void initialize(Backend backend, Shape inputShape, long seed) {
-        initialize(backend, inputShape, new Random(seed));
-    }
-
     @Override
     public void initialize(Backend backend, Shape inputShape, Random rng) {
         checkOpen();
@@ -99,12 +94,13 @@ public final class Sequential implements Layer {
         this.backend = backend;
     }
 
-    /** The backend this network was initialized on. */
+    @Override
     public Backend backend() {
         checkInitialized();
         return backend;
     }
 
+    @Override
     public boolean isInitialized() {
         return backend != null;
     }
@@ -125,7 +121,16 @@ public final class Sequential implements Layer {
         return shape;
     }
 
+    @Override
+    public List<Shape> layerInputShapes(Shape input) {
+        List<Shape> shapes = new ArrayList<>();
+        shapes.add(input);
+        shapes.addAll(outputShapes(input));
+        return shapes.subList(0, layers.size());
+    }
+
     /** The shape after each layer for an input shape, in order (one entry per layer). */
+    @Override
     public List<Shape> outputShapes(Shape input) {
         checkOpen();
         List<Shape> shapes = new ArrayList<>();
@@ -138,18 +143,14 @@ public final class Sequential implements Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    public Tensor forward(Tensor x, boolean training, NodeProbe probe) {
         checkInitialized();
         Tensor t = x;
         for (Layer l : layers) {
-            t = l.forward(t, training);
+            Tensor in = t;
+            t = probe.run(l.name(), type(l), false, () -> l.forward(in, training));
         }
         return t;
-    }
-
-    @Override
-    public Tensor backward(Tensor dy) {
-        return backward(dy, true);
     }
 
     /**
@@ -158,14 +159,22 @@ public final class Sequential implements Layer {
      * no dx, and returns null; the parameter gradients are the same either way.
      */
     @Override
-    public Tensor backward(Tensor dy, boolean inputGradient) {
+    public Tensor backward(Tensor dy, boolean inputGradient, NodeProbe probe) {
         checkInitialized();
         int first = inputGradient ? 0 : firstTrainableLayer();
         Tensor t = dy;
         for (int i = layers.size() - 1; i >= first; i--) {
-            t = layers.get(i).backward(t, inputGradient || i > first);
+            Layer l = layers.get(i);
+            Tensor g = t;
+            boolean dx = inputGradient || i > first;
+            t = probe.run(l.name(), type(l), true, () -> l.backward(g, dx));
         }
         return inputGradient ? t : null;
+    }
+
+    /** A layer's kind for people: its class name. */
+    static String type(Layer l) {
+        return l.getClass().getSimpleName();
     }
 
     /**
@@ -190,27 +199,6 @@ public final class Sequential implements Layer {
             all.addAll(l.parameters());
         }
         return List.copyOf(all);
-    }
-
-    /** Fills every trainable parameter's gradient with 0. */
-    public void zeroGrad() {
-        checkInitialized();
-        for (Parameter p : parameters()) {
-            if (p.isTrainable()) {
-                backend.fill(p.grad(), 0f);
-            }
-        }
-    }
-
-    /** Number of trainable scalars. */
-    public long parameterCount() {
-        long n = 0;
-        for (Parameter p : parameters()) {
-            if (p.isTrainable()) {
-                n += p.shape().size();
-            }
-        }
-        return n;
     }
 
     /**

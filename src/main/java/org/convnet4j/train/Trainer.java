@@ -11,7 +11,7 @@ import org.convnet4j.models.Models;
 import org.convnet4j.nn.Dropout;
 import org.convnet4j.nn.Layer;
 import org.convnet4j.nn.Parameter;
-import org.convnet4j.nn.Sequential;
+import org.convnet4j.nn.Network;
 import org.convnet4j.nn.SoftmaxCrossEntropyLoss;
 import org.convnet4j.nn.optim.AbstractOptimizer;
 import org.convnet4j.nn.optim.Optimizer;
@@ -92,7 +92,7 @@ public final class Trainer {
                     + " checkpoints); resume it or train into another directory, so nothing of it is overwritten");
         }
         int batch = config.batch();
-        try (Sequential net = Models.create(config.model(), train.numClasses());
+        try (Network net = Models.create(config.model(), train.numClasses());
              SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
              Optimizer optimizer = Optimizers.create(config.optimizer(), backend, config.lr(), config.weightDecay());
              BatchLoader loader = new BatchLoader(backend, batch, train.itemShape())) {
@@ -175,7 +175,7 @@ public final class Trainer {
     }
 
     /** Loads file into net and optimizer; returns the epochs it had completed. */
-    private int restore(Path file, Sequential net, Optimizer optimizer) {
+    private int restore(Path file, Network net, Optimizer optimizer) {
         Checkpoint ckpt = Checkpoint.read(file);
         CheckpointHeader h = ckpt.header();
         if (h.numClasses() != train.numClasses()) {
@@ -199,8 +199,8 @@ public final class Trainer {
     private static void setDropoutCounters(Layer layer, long forwards) {
         if (layer instanceof Dropout d) {
             d.setForwardCount(forwards);
-        } else if (layer instanceof Sequential s) {
-            for (Layer l : s.layers()) {
+        } else if (layer instanceof Network n) {
+            for (Layer l : n.layers()) {
                 setDropoutCounters(l, forwards);
             }
         }
