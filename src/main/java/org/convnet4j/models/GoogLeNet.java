@@ -1,5 +1,6 @@
 package org.convnet4j.models;
 
+import org.convnet4j.backend.OutputRounding;
 import org.convnet4j.nn.ActivationLayer;
 import org.convnet4j.nn.BatchNorm;
 import org.convnet4j.nn.Dropout;
@@ -85,6 +86,7 @@ public final class GoogLeNet {
     }
 
     private static Pool2d maxPool(String name, int k, int stride, int pad) {
-        return Pool2d.builder().name(name).mode(Pool2d.Mode.MAX).kernel(k).stride(stride).pad(pad).build();
+        return Pool2d.builder().name(name).mode(Pool2d.Mode.MAX).kernel(k).stride(stride).pad(pad)
+                .rounding(OutputRounding.FLOOR).build();
     }
 }

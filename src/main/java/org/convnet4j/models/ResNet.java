@@ -1,5 +1,6 @@
 package org.convnet4j.models;
 
+import org.convnet4j.backend.OutputRounding;
 import org.convnet4j.nn.ActivationLayer;
 import org.convnet4j.nn.BatchNorm;
 import org.convnet4j.nn.Conv2d;
@@ -63,7 +64,8 @@ public final class ResNet {
         Models.checkClasses(name, numClasses);
         Graph.Builder g = Graph.builder(name, INPUT_IMAGENET)
                 .chain(Graph.INPUT, conv("conv1", 64, 7, 2), BatchNorm.of("bn1"), ActivationLayer.relu("relu1"),
-                        Pool2d.builder().name("maxpool").mode(Pool2d.Mode.MAX).kernel(3).stride(2).pad(1).build());
+                        Pool2d.builder().name("maxpool").mode(Pool2d.Mode.MAX).kernel(3).stride(2).pad(1)
+                                .rounding(OutputRounding.FLOOR).build());
         String x = stages(g, "maxpool", 64, new int[] {64, 128, 256, 512}, blocks);
         return head(g, x, 512, numClasses);
     }
@@ -103,8 +105,12 @@ public final class ResNet {
         return name + ".relu";
     }
 
-    /** A k x k convolution without bias, padded to keep the size at stride 1 (pad k/2). */
+    /**
+     * A k x k convolution without bias, padded to keep the size at stride 1 (pad k/2); at stride 2 on an
+     * even size the last window would pass the edge: FLOOR drops it, as PyTorch does (112 -> 56).
+     */
     static Conv2d conv(String name, int filters, int k, int stride) {
-        return Conv2d.builder().name(name).filters(filters).kernel(k).stride(stride).pad(k / 2).bias(false).build();
+        return Conv2d.builder().name(name).filters(filters).kernel(k).stride(stride).pad(k / 2).bias(false)
+                .rounding(OutputRounding.FLOOR).build();
     }
 }

@@ -37,7 +37,7 @@ class NetworkBenchmarkTest {
             r = NetworkBenchmark.run(backend, config);
         }
         List<String> expected;
-        try (Sequential net = Models.create("lenet5", 10)) {
+        try (Sequential net = (Sequential) Models.create("lenet5", 10)) {
             expected = net.layers().stream().map(l -> l.name()).toList();
         }
         assertEquals(expected, r.layers().stream().map(NetworkBenchmark.LayerTiming::name).toList());
@@ -102,7 +102,7 @@ class NetworkBenchmarkTest {
         // lenet5 at batch 1: input 784, then each layer's output; 2 copies (value and gradient) of 4 bytes
         long bytes = NetworkBenchmark.activationBytes("lenet5", Models.batchInputShape("lenet5", 1));
         long elements;
-        try (Sequential net = Models.create("lenet5", 10)) {
+        try (Sequential net = (Sequential) Models.create("lenet5", 10)) {
             elements = 784 + net.outputShapes(Models.batchInputShape("lenet5", 1)).stream()
                     .mapToLong(s -> s.size()).sum();
         }
@@ -115,7 +115,7 @@ class NetworkBenchmarkTest {
         Shape input = Models.batchInputShape("lenet5", 64);
         long conv1 = CudaBackend.convWorkspaceBytes(input, Shape.of(6, 1, 5, 5), ConvSpec.of(1, 2));
         long conv2 = CudaBackend.convWorkspaceBytes(Shape.of(64, 6, 14, 14), Shape.of(16, 6, 5, 5), ConvSpec.of(1, 0));
-        try (Sequential net = Models.create("lenet5", 10)) {
+        try (Sequential net = (Sequential) Models.create("lenet5", 10)) {
             assertEquals(Math.max(conv1, conv2), NetworkBenchmark.largestConvWorkspace(net, input));
         }
         assertTrue(conv1 > 0 && conv2 > 0 && conv1 != conv2);
