@@ -78,7 +78,7 @@ public final class NetworkBenchmark {
 
     /** Classes of the model's last layer: 10 for the MNIST models (LeNet-5, ResNet-20), 1000 for ImageNet's. */
     public static int numClasses(String model) {
-        return Models.inputShape(model).h() < 64 ? 10 : 1000;
+        return Models.inputShape(model).dim(1) < 64 ? 10 : 1000;
     }
 
     /** Runs the benchmark; see the class comment. */

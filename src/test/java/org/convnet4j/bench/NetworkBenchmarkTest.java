@@ -29,6 +29,26 @@ import picocli.CommandLine;
 
 class NetworkBenchmarkTest {
 
+    /** A graph network: every node timed once, merges included, in forward order. */
+    @Test
+    void resnet20TimesEveryNodeOfItsGraph() {
+        BenchResult r;
+        try (CpuBackend backend = new CpuBackend(2)) {
+            r = NetworkBenchmark.run(backend, new NetworkBenchmark.Config("resnet20", 2, 1, 0, 7, 0));
+        }
+        List<String> expected;
+        try (org.convnet4j.nn.Graph net = (org.convnet4j.nn.Graph) Models.create("resnet20", 10)) {
+            expected = net.nodeNames().subList(1, net.nodeNames().size());
+        }
+        assertEquals(expected, r.layers().stream().map(NetworkBenchmark.LayerTiming::name).toList());
+        NetworkBenchmark.LayerTiming add = r.layers().stream().filter(t -> t.name().equals("layer2.0.add"))
+                .findFirst().orElseThrow();
+        assertEquals("Add", add.type());
+        assertEquals(org.convnet4j.tensor.Shape.of(2, 32, 14, 14), add.outputShape());
+        assertTrue(add.backwardMs() > 0, add + " backward");
+        assertEquals(10 * 2, r.layers().get(r.layers().size() - 1).outputShape().size());
+    }
+
     @Test
     void lenet5OnTheCpuTimesEveryLayerAndWritesValidJson(@TempDir Path dir) throws Exception {
         NetworkBenchmark.Config config = new NetworkBenchmark.Config("lenet5", 2, 2, 1, 7, 1);
