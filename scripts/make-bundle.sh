@@ -24,7 +24,8 @@ mvn -q dependency:copy -Dartifact=org.junit.platform:junit-platform-console-stan
 # standalone launcher already contains.
 rm -f "$out"/lib/jmh-generator-annprocess-*.jar "$out"/lib/junit-jupiter-*.jar \
       "$out"/lib/junit-platform-commons-*.jar "$out"/lib/junit-platform-engine-*.jar "$out"/lib/opentest4j-*.jar "$out"/lib/apiguardian-*.jar
-cp target/convnet4j-*.jar "$out/lib/"
+# The library and its test jar; not the sources and javadoc jars the build attaches for Maven.
+ls target/convnet4j-*.jar | grep -v -e '-sources\.jar$' -e '-javadoc\.jar$' | xargs -I{} cp {} "$out/lib/"
 
 # Native-library jars: keep only what convnet4j loads (the JCuda driver binding; cudart, cuBLAS and
 # cuDNN from the bytedeco CUDA 13 bindings). The rest (NVPTX compiler, NPP, cuFFT...) is 50 MB.
@@ -52,10 +53,10 @@ PY
 # A Java runtime with the modules the jars use. Linked from a Temurin JDK when one is installed:
 # its font stack (freetype, harfbuzz) is built in, while Debian's OpenJDK links the system's
 # libharfbuzz, which GPU hosts without a desktop lack. The classes target Java 17, so any JDK >= 17
-# runs them. A font travels in runtime/lib/fonts for hosts with no fonts at all (plots need one).
+# runs them (jdk.management: CpuGemmBenchmark reads the process CPU time). A font travels in runtime/lib/fonts for hosts with no fonts at all (plots need one).
 jhome=${BUNDLE_JDK:-$(ls -d /usr/lib/jvm/temurin-*-jdk-* 2>/dev/null | sort -V | tail -1)}
 jhome=${jhome:-${JAVA_HOME:-$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")}}
-modules=java.base,java.desktop,java.logging,java.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs
+modules=java.base,java.desktop,java.logging,java.management,jdk.management,java.xml,java.naming,jdk.unsupported,jdk.zipfs
 "$jhome/bin/jlink" --add-modules "$modules" --strip-debug --no-header-files --no-man-pages \
     --output "$out/runtime"
 font=/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
@@ -87,7 +88,9 @@ cat > "$out/bin/env.sh" <<'SH'
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 JAVA="$here/runtime/bin/java"
 CP=$(ls "$here"/lib/*.jar | grep -v console-standalone | tr '\n' ':')
-JAVA_OPTS="-Djava.awt.headless=true ${JAVA_OPTS:-}"
+# --enable-native-access: the JNI libraries (netlib BLAS, JCuda, JavaCPP) load from the class path; Java 24
+# and newer warn about that on every start unless it is allowed.
+JAVA_OPTS="-Djava.awt.headless=true --enable-native-access=ALL-UNNAMED ${JAVA_OPTS:-}"
 [ -f "$here/runtime/lib/fonts/fonts.conf" ] && export FONTCONFIG_FILE="$here/runtime/lib/fonts/fonts.conf"
 # Fallback font libraries: searched after the system's (LD_LIBRARY_PATH comes first, so append only
 # when the system has no fontconfig).

@@ -146,7 +146,7 @@ void test_batchnorm(int N, int C, int S) {
 
 HOSTTEST_FAMILY(normalization) {
     test_lrn(5);
-    test_lrn(4);
+    test_lrn(7);
     test_batchnorm(4, 3, 70);
     test_batchnorm(300, 2, 1);
 }

@@ -19,7 +19,9 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@link CpuGemm} on square sizes and on the GEMMs of LeNet-5's and AlexNet's convolutions (forward,
- * one image: C[FN, OH*OW] = W[FN, C*FH*FW] * col[C*FH*FW, OH*OW]).
+ * one image: C[FN, OH*OW] = W[FN, C*FH*FW] * col[C*FH*FW, OH*OW]), with each implementation side by
+ * side: the native BLAS ({@code BLAS}, skipped with a message where none loads) and the own SGEMM
+ * ({@code JAVA}).
  *
  * <p>Work per call: 2*M*N*K floating-point operations (a multiply and an add per term), so
  * GFLOP/s = 2*M*N*K / (ms * 1e6). Shapes as "MxNxK":
@@ -35,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *   384x169x3456     AlexNet conv4 (384 3x3 pad 1, 384x13x13) 448.6 MFLOP
  * </pre>
  * Run: java -cp "$(mvn -o -q dependency:build-classpath -Dmdep.outputFile=/dev/stdout):target/test-classes:target/classes"
- * org.openjdk.jmh.Main CpuGemmBenchmark -f 1 -wi 2 -i 3 -w 1 -r 2
+ * org.openjdk.jmh.Main CpuGemmBenchmark -f 1 -wi 2 -i 3 -w 1 -r 2 (add e.g. -p shape=192x729x1600 for one shape)
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -46,11 +48,14 @@ import org.openjdk.jmh.annotations.Warmup;
 public class CpuGemmBenchmark {
 
     @Param({"256x256x256", "512x512x512", "1024x1024x1024", "6x784x25", "16x100x150", "96x3025x363",
-            "256x729x2400", "384x169x2304", "384x169x3456"})
+            "192x729x1600", "256x729x2400", "384x169x2304", "384x169x3456"})
     public String shape;
 
     @Param({"1", "2"})
     public int threads;
+
+    @Param({"BLAS", "JAVA"})
+    public CpuGemm.Implementation implementation;
 
     private int m;
     private int n;
@@ -59,6 +64,8 @@ public class CpuGemmBenchmark {
     private float[] b;
     private float[] c;
     private CpuGemm gemm;
+    private long calls;
+    private long cpuNanosAtStart;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -69,18 +76,54 @@ public class CpuGemmBenchmark {
         a = random(1, m * k);
         b = random(2, k * n);
         c = new float[m * n];
-        gemm = new CpuGemm(threads);
+        if (implementation == CpuGemm.Implementation.BLAS
+                && CpuGemm.defaultImplementation() != CpuGemm.Implementation.BLAS) {
+            System.out.println("CpuGemmBenchmark: BLAS skipped, the CPU GEMM here is the " + CpuGemm.describeDefault());
+            return;
+        }
+        gemm = new CpuGemm(threads, implementation);
+    }
+
+    /**
+     * The process's CPU time per call over each iteration, printed as "# cpu ms/op": on a shared machine
+     * it is steadier than the wall time, which counts the time the threads wait for a core.
+     */
+    @Setup(Level.Iteration)
+    public void startCpuClock() {
+        calls = 0;
+        cpuNanosAtStart = processCpuNanos();
+    }
+
+    @TearDown(Level.Iteration)
+    public void stopCpuClock() {
+        if (calls > 0) {
+            double ms = (processCpuNanos() - cpuNanosAtStart) / 1e6 / calls;
+            System.out.printf(java.util.Locale.ROOT, "# cpu ms/op %s %s %d threads: %.4f (%.1f GFLOP per CPU second)%n",
+                    implementation, shape, threads, ms, 2.0 * m * n * k / (ms * 1e6));
+        }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        gemm.close();
+        if (gemm != null) {
+            gemm.close();
+        }
     }
 
     /** C = A * B, row-major, no transposes. */
     @Benchmark
-    public float[] gemm() {
+    public float[] gemm(OpBenchmark.Skips skips) {
+        if (gemm == null) {
+            skips.skipped++;
+            return c;
+        }
         gemm.gemm(false, false, m, n, k, 1f, a, 0, k, b, 0, n, 0f, c, 0, n);
+        calls++;
         return c;
     }
 

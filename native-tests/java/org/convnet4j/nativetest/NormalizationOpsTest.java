@@ -12,7 +12,7 @@ class NormalizationOpsTest extends NativeOpTest {
     @CsvSource({
             "2x7x5x6,  5, 1e-4, 0.75, 2",
             "2x7x5x6,  3, 0.5,  0.75, 1",
-            "1x35x4x3, 4, 1.0,  0.5,  1.5",
+            "1x35x4x3, 7, 1.0,  0.5,  1.5",
             "3x1x6x5,  5, 0.3,  0.75, 2",
     })
     void lrn(String dims, int size, float alpha, float beta, float k) {

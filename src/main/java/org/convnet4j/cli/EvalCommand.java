@@ -41,14 +41,16 @@ final class EvalCommand extends BaseCommand {
         }
         Checkpoint ckpt = Checkpoint.read(checkpoint);
         CheckpointHeader h = ckpt.header();
-        Dataset test;
+        DataSources sources;
         try {
-            test = DataSources.test(h.dataset(), h.model(), dataDir, h.limitTrain(), h.seed());
+            sources = DataSources.test(h.dataset(), h.model(), dataDir, h.limitTrain(), h.seed(), h.data());
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
+        Dataset test = sources.test();
         long start = System.nanoTime();
-        try (Backend backend = Backends.open(device, threads, line -> out().println(line));
+        try (DataSources closing = sources;
+             Backend backend = Backends.open(device, threads, line -> out().println(line));
              Network net = Models.create(h.model(), h.numClasses());
              BatchLoader loader = new BatchLoader(backend, batch, test.itemShape())) {
             net.initialize(backend, Models.batchInputShape(h.model(), batch), h.seed());

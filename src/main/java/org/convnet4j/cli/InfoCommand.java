@@ -2,6 +2,7 @@ package org.convnet4j.cli;
 
 import java.util.List;
 import org.convnet4j.backend.cpu.CpuBackend;
+import org.convnet4j.backend.cpu.CpuGemm;
 import org.convnet4j.backend.cuda.CudaInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -25,6 +26,7 @@ final class InfoCommand extends BaseCommand {
         try (CpuBackend cpu = threads > 0 ? new CpuBackend(threads) : new CpuBackend()) {
             out.println("cpu backend: " + cpu.description());
         }
+        out.println("cpu gemm: " + CpuGemm.describeDefault());
         List<String> cuda;
         try {
             cuda = CudaInfo.report();

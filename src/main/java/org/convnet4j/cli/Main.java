@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "convnet4j", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = "Train and evaluate convolutional networks with hand-written CUDA kernels, or on the CPU.",
-        subcommands = {TrainCommand.class, EvalCommand.class, FetchMnistCommand.class, InfoCommand.class,
+        subcommands = {TrainCommand.class, EvalCommand.class, FetchMnistCommand.class, InfoCommand.class, BenchLoaderCommand.class,
                 org.convnet4j.bench.BenchCommand.class, org.convnet4j.bench.ReportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
@@ -72,6 +72,8 @@ public final class Main implements Runnable {
         boolean ours = e instanceof org.convnet4j.data.DataFormatException
                 || e instanceof org.convnet4j.train.CheckpointException
                 || e instanceof org.convnet4j.train.TrainingDivergedException
+                || e instanceof org.convnet4j.train.TrainingOutOfMemoryException
+                || e instanceof org.convnet4j.train.RunDirectoryException
                 || e instanceof org.convnet4j.backend.BackendUnavailableException;
         if (ours && m != null) {
             return m;

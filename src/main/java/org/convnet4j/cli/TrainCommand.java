@@ -1,5 +1,6 @@
 package org.convnet4j.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -8,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.Backends;
+import org.convnet4j.data.ImageTransform;
 import org.convnet4j.data.MnistFiles;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.optim.Optimizers;
@@ -16,9 +18,11 @@ import org.convnet4j.train.CheckpointFiles;
 import org.convnet4j.train.CheckpointHeader;
 import org.convnet4j.train.ConsoleProgress;
 import org.convnet4j.train.PlainProgress;
+import org.convnet4j.train.RunDirectory;
 import org.convnet4j.train.TrainConfig;
 import org.convnet4j.train.Trainer;
 import org.convnet4j.train.TrainingProgress;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -33,10 +37,15 @@ final class TrainCommand extends BaseCommand {
             completionCandidates = ModelNames.class)
     String model;
 
-    @Option(names = "--dataset", defaultValue = "mnist", description = "mnist or synthetic. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--dataset", defaultValue = "mnist", description = "mnist, synthetic, or folder:DIR (one subfolder of"
+            + " JPEG/PNG images per class). Default: ${DEFAULT-VALUE}.")
     String dataset;
 
-    @Option(names = "--epochs", defaultValue = "10", description = "Epochs to reach (with --resume: in total). Default: ${DEFAULT-VALUE}.")
+    @ArgGroup(exclusive = false, heading = "Image folders (--dataset folder:DIR):%n")
+    FolderArgs folder = new FolderArgs();
+
+    @Option(names = "--epochs", defaultValue = "10", description = "Epochs to reach (with --resume: in total; without"
+            + " it a resumed run trains to its own target). Default: ${DEFAULT-VALUE}.")
     int epochs;
 
     @Option(names = "--batch", defaultValue = "64", description = "Mini-batch size. Default: ${DEFAULT-VALUE}.")
@@ -77,26 +86,31 @@ final class TrainCommand extends BaseCommand {
     Path out;
 
     @Option(names = "--resume", paramLabel = "DIR_OR_FILE", description = "Continue from a checkpoint file, or"
-            + " the latest checkpoint in a run directory; model, optimizer, lr, batch and seed come from it.")
+            + " the latest checkpoint in a run directory, up to the run's own --epochs; model, optimizer, lr, batch"
+            + " and seed come from it. Refuses an --out that holds another run.")
     Path resume;
 
     @Override
     public Integer call() {
         TrainConfig config;
         Path resumeFile = null;
+        DataSources.FolderOptions folderOptions = null;
         Path runDir = out;
         if (resume != null) {
             resumeFile = CheckpointFiles.resolve(resume);
-            CheckpointHeader h = Checkpoint.read(resumeFile).header();
+            CheckpointHeader h = Checkpoint.readHeader(resumeFile);
+            folderOptions = new DataSources.FolderOptions(null, 0, null, folder.loaderThreads, h.data());
             checkNoConflict(h);
-            if (epochs <= h.epoch()) {
-                throw usage(resumeFile + " has already completed " + h.epoch() + " epoch(s); pass --epochs with a"
-                        + " larger total to train further");
-            }
-            config = new TrainConfig(h.model(), h.dataset(), epochs, h.batch(), h.lr(), h.lrDecay(), h.optimizer(), h.weightDecay(),
+            int target = resumeTarget(resumeFile, h);
+            config = new TrainConfig(h.model(), h.dataset(), target, h.batch(), h.lr(), h.lrDecay(), h.optimizer(), h.weightDecay(),
                     h.seed(), h.limitTrain());
             if (runDir == null) {
                 runDir = resumeFile.toAbsolutePath().getParent();
+            }
+            try {
+                RunDirectory.checkResumable(runDir, resumeFile, h);
+            } catch (IllegalArgumentException e) {
+                throw usage(e.getMessage());
             }
         } else {
             validate();
@@ -107,21 +121,28 @@ final class TrainCommand extends BaseCommand {
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             }
         }
-        if (resumeFile == null && Trainer.holdsARun(runDir)) {
+        checkOut(runDir);
+        if (resumeFile == null && RunDirectory.holdsARun(runDir)) {
             throw usage("--out " + runDir + " already holds a run (metrics.csv or checkpoints); continue it with"
                     + " --resume " + runDir + ", or choose another --out");
         }
         DataSources data;
         try {
-            data = DataSources.load(config.dataset(), config.model(), dataDir, config.limitTrain(), config.seed());
+            data = DataSources.load(config.dataset(), config.model(), dataDir, config.limitTrain(), config.seed(),
+                    resumeFile == null ? folder.options(config) : folderOptions);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
+        if (data.folders() != null) {
+            out().println(data.folders().report());
+        }
         if (data.train().size() < config.batch()) {
+            data.close();
             throw usage("--batch " + config.batch() + " is larger than the training set (" + data.train().size()
                     + " items)");
         }
-        try (Backend backend = Backends.open(device, threads, line -> out().println(line));
+        try (DataSources sources = data;
+             Backend backend = Backends.open(device, threads, line -> out().println(line));
              TrainingProgress progress = System.console() != null ? new ConsoleProgress(out())
                      : new PlainProgress(out(), 10)) {
             Trainer.Result r = new Trainer(backend, config, data.train(), data.test(), runDir, progress).run(resumeFile);
@@ -132,6 +153,28 @@ final class TrainCommand extends BaseCommand {
         return 0;
     }
 
+    /** The epochs a resumed run trains to: --epochs when given, else the run's own target. */
+    private int resumeTarget(Path resumeFile, CheckpointHeader h) {
+        if (!given("--epochs") && h.epochs() == 0) {
+            throw usage(resumeFile + " was written before checkpoints recorded their run's --epochs; pass --epochs"
+                    + " with the total to reach (it has completed " + h.epoch() + ")");
+        }
+        int target = given("--epochs") ? epochs : h.epochs();
+        if (target <= h.epoch()) {
+            throw usage(resumeFile + " has already completed " + h.epoch() + " epoch(s)"
+                    + (given("--epochs") ? "" : ", its run's target") + "; pass --epochs with a larger total to"
+                    + " train further");
+        }
+        return target;
+    }
+
+    private void checkOut(Path runDir) {
+        if (Files.exists(runDir) && !Files.isDirectory(runDir)) {
+            throw usage("--out " + runDir + " is a file; the run directory must be a directory (new or empty for a"
+                    + " new run)");
+        }
+    }
+
     private void validate() {
         if (!Models.names().contains(model.toLowerCase(Locale.ROOT))) {
             throw usage("unknown --model '" + model + "'; known: " + String.join(", ", Models.names()));
@@ -140,7 +183,10 @@ final class TrainCommand extends BaseCommand {
             throw usage("unknown --optimizer '" + optimizer + "'; known: " + String.join(", ", Optimizers.names()));
         }
         if (!DataSources.isKnown(dataset)) {
-            throw usage("unknown --dataset '" + dataset + "'; known: mnist, synthetic");
+            throw usage("unknown --dataset '" + dataset + "'; known: mnist, synthetic, folder:DIR");
+        }
+        if (!dataset.startsWith(DataSources.FOLDER) && (folder.testDir != null || folder.testSplit != 0)) {
+            throw usage("--test-dir and --test-split are for --dataset folder:DIR");
         }
         if (epochs < 1) {
             throw usage("--epochs must be >= 1, got " + epochs);
@@ -186,6 +232,51 @@ final class TrainCommand extends BaseCommand {
     private void conflict(List<String> conflicts, String option, Object given, Object saved) {
         if (given(option) && !String.valueOf(given).equalsIgnoreCase(String.valueOf(saved))) {
             conflicts.add(option + " " + saved + " (not " + given + ")");
+        }
+    }
+
+    /** The image-folder options; the transform's defaults follow the model ({@link ImageTransform#defaults}). */
+    static final class FolderArgs {
+        @Option(names = "--test-dir", paramLabel = "DIR", description = "Test images, with the same class subfolders.")
+        Path testDir;
+
+        @Option(names = "--test-split", paramLabel = "F", defaultValue = "0",
+                description = "Or test on a fraction F of each class, chosen from the seed.")
+        double testSplit;
+
+        @Option(names = "--resize", paramLabel = "N", description = "Resize the shorter side to N pixels before"
+                + " cropping (0: no resizing). Default: 256 for AlexNet, the input side for LeNet-5.")
+        Integer resize;
+
+        @Option(names = "--random-crop", negatable = true, description = "Training crops at random positions"
+                + " (--no-random-crop: centre). Default: on. Evaluation always crops the centre.")
+        Boolean randomCrop;
+
+        @Option(names = "--flip", negatable = true, description = "Flip half the training images left-right."
+                + " Default: on for AlexNet, off for LeNet-5.")
+        Boolean flip;
+
+        @Option(names = "--mean", split = ",", paramLabel = "M", description = "Per-channel mean in [0, 1]."
+                + " Default: ImageNet's (color), MNIST's 0.1307 (gray).")
+        float[] mean;
+
+        @Option(names = "--std", split = ",", paramLabel = "S", description = "Per-channel standard deviation."
+                + " Default: ImageNet's (color), MNIST's 0.3081 (gray).")
+        float[] std;
+
+        @Option(names = "--loader-threads", paramLabel = "N", defaultValue = "0",
+                description = "Threads decoding images (0: every processor).")
+        int loaderThreads;
+
+        DataSources.FolderOptions options(TrainConfig config) {
+            if (!config.dataset().startsWith(DataSources.FOLDER)) {
+                return null;
+            }
+            ImageTransform d = ImageTransform.defaults(Models.inputShape(config.model()));
+            ImageTransform t = new ImageTransform(d.channels(), d.size(), resize != null ? resize : d.resize(),
+                    randomCrop != null ? randomCrop : d.randomCrop(), flip != null ? flip : d.flip(),
+                    mean != null ? mean : d.mean(), std != null ? std : d.std());
+            return new DataSources.FolderOptions(testDir, testSplit, t, loaderThreads, java.util.Map.of());
         }
     }
 

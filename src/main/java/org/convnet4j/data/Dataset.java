@@ -1,5 +1,6 @@
 package org.convnet4j.data;
 
+import java.util.Map;
 import org.convnet4j.tensor.Shape;
 
 /**
@@ -28,6 +29,20 @@ public interface Dataset {
      * floats, item after item) and labels (count ints). Reads only; safe to call from several threads.
      */
     void copyBatch(int[] indices, int from, int count, float[] images, int[] labels);
+
+    /**
+     * What training epoch (1-based) reads: the items of this set as that epoch sees them, to be read in
+     * order in batches of batch. The set itself unless it augments per epoch or reads ahead
+     * ({@link ImageFolderDataset}).
+     */
+    default Dataset forEpoch(int epoch, int[] order, int batch) {
+        return this;
+    }
+
+    /** What a run records about this set beyond its name (classes, transforms), for summary.json and checkpoints. */
+    default Map<String, Object> describe() {
+        return Map.of();
+    }
 
     /** Floats per item (C * H * W). */
     default int itemSize() {

@@ -7,9 +7,10 @@ import org.convnet4j.tensor.Tensor;
 /**
  * Local response normalization across channels (AlexNet), Caffe/cuDNN/PyTorch convention:
  * <pre>
- *   scale[n,c,h,w] = k + (alpha/size) * sum over c' in [c - (size-1)/2, c + size/2] of x[n,c',h,w]^2
+ *   scale[n,c,h,w] = k + (alpha/size) * sum over c' in [c - size/2, c + size/2] of x[n,c',h,w]^2
  *   y = x * scale^(-beta)
  * </pre>
+ * size is odd ({@link LrnSpec} refuses even sizes, as Caffe does).
  * Input and output [N, C, H, W]. Forward keeps x, y and scale for backward. No parameters.
  */
 public final class LocalResponseNorm extends AbstractLayer {

@@ -1,7 +1,9 @@
 package org.convnet4j.nn;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
+import java.util.function.Supplier;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -57,6 +59,55 @@ public interface Network extends Layer {
     @Override
     default Tensor backward(Tensor dy, boolean inputGradient) {
         return backward(dy, inputGradient, NodeProbe.NONE);
+    }
+
+    /** One step of a forward pass: a node's (or layer's) name and kind, as {@link NodeProbe} gets them. */
+    record Step(String name, String type) {
+    }
+
+    /**
+     * For a training step whose loss was NaN or infinite: runs forward on x again and returns the first step
+     * whose output holds a NaN or an infinity (empty when every output is finite). It downloads every output,
+     * so it belongs on that failure path only; with training true it advances dropout's counters like any
+     * forward.
+     */
+    default Optional<Step> firstNonFiniteStep(Tensor x, boolean training) {
+        Step[] first = new Step[1];
+        forward(x, training, new NodeProbe() {
+            @Override
+            public <T> T run(String node, String type, boolean backward, Supplier<T> call) {
+                T out = call.get();
+                if (first[0] == null && !isFinite((Tensor) out)) {
+                    first[0] = new Step(node, type);
+                }
+                return out;
+            }
+        });
+        return Optional.ofNullable(first[0]);
+    }
+
+    /**
+     * The first trainable parameter, in the order a backward pass reaches them (last layer first), whose
+     * gradient holds a NaN or an infinity; empty when every gradient is finite. Downloads every gradient.
+     */
+    default Optional<Parameter> firstNonFiniteGradient() {
+        List<Parameter> all = parameters();
+        for (int i = all.size() - 1; i >= 0; i--) {
+            Parameter p = all.get(i);
+            if (p.isTrainable() && !isFinite(p.grad())) {
+                return Optional.of(p);
+            }
+        }
+        return Optional.empty();
+    }
+
+    private boolean isFinite(Tensor t) {
+        for (float v : backend().toFloatArray(t)) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Fills every trainable parameter's gradient with 0. */

@@ -3,6 +3,7 @@ package org.convnet4j.nn;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import org.convnet4j.backend.Backend;
@@ -199,6 +200,15 @@ public final class Sequential implements Network {
             all.addAll(l.parameters());
         }
         return List.copyOf(all);
+    }
+
+    /**
+     * For a training step whose loss was NaN or infinite: runs forward on x again and returns the first
+     * layer whose output holds a NaN or an infinity (empty when every output is finite); see
+     * {@link Network#firstNonFiniteStep}.
+     */
+    public Optional<Layer> firstNonFiniteOutput(Tensor x, boolean training) {
+        return firstNonFiniteStep(x, training).map(step -> layer(step.name()));
     }
 
     /**

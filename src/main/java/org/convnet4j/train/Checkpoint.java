@@ -13,7 +13,6 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,10 +37,13 @@ import org.convnet4j.tensor.Tensor;
  *   int      CRC32 of every byte before it
  * entry: int nameLength, UTF-8 name, int rank, rank ints (dims), size float32 values
  * </pre>
- * Written to a temporary file in the target directory, then renamed over the target atomically, so a
- * crash never leaves a half-written checkpoint under the real name. Reading checks, in order: length,
- * magic, version, the recorded length (truncation), the CRC32 (corruption), then the structure; restoring
- * checks the model name, and each tensor's name and shape against the model and optimizer.
+ * Written to a temporary file in the target directory, forced to disk, then renamed over the target
+ * atomically and the directory forced ({@link RunDirectory}), so a crash never leaves a half-written
+ * checkpoint under the real name. The header's fields added since version 1 first appeared (the epoch
+ * target, the run id, the metrics history) are optional, so older checkpoints still load.
+ * Reading checks, in order: length, magic, version, the recorded length (truncation), the CRC32
+ * (corruption), then the structure; restoring checks the model name, and each tensor's name and shape
+ * against the model and optimizer.
  */
 public record Checkpoint(CheckpointHeader header, Map<String, HostTensor> parameters,
                          Map<String, HostTensor> optimizerState) {
@@ -64,7 +66,7 @@ public record Checkpoint(CheckpointHeader header, Map<String, HostTensor> parame
         Path tmp = null;
         try {
             Files.createDirectories(dir);
-            tmp = dir.resolve("." + file.getFileName() + "." + java.util.UUID.randomUUID() + ".tmp");
+            tmp = RunDirectory.temporaryFor(file);
             byte[] headerJson = JSON.std.asString(header.toJson()).getBytes(StandardCharsets.UTF_8);
             long length;
             try (OutputStream raw = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 16);
@@ -87,7 +89,7 @@ public record Checkpoint(CheckpointHeader header, Map<String, HostTensor> parame
                 length = counted.count() + 4;
             }
             patchLengthAndAppendCrc(tmp, length);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            RunDirectory.commit(tmp, file);
             tmp = null;
         } catch (IOException e) {
             throw new CheckpointException("Could not write checkpoint " + file + ": " + e, e);
@@ -104,6 +106,18 @@ public record Checkpoint(CheckpointHeader header, Map<String, HostTensor> parame
 
     /** Reads and verifies file: magic, version, length, CRC32, structure. */
     public static Checkpoint read(Path file) {
+        return readVerified(file, true);
+    }
+
+    /**
+     * The header alone, after the same checks as {@link #read} (the CRC32 pass streams the file, so this
+     * costs no memory for the tensors).
+     */
+    public static CheckpointHeader readHeader(Path file) {
+        return readVerified(file, false).header();
+    }
+
+    private static Checkpoint readVerified(Path file, boolean tensors) {
         if (!Files.isRegularFile(file)) {
             throw new CheckpointException("Checkpoint " + file + " does not exist or is not a regular file.");
         }
@@ -120,6 +134,9 @@ public record Checkpoint(CheckpointHeader header, Map<String, HostTensor> parame
                 } catch (IOException | RuntimeException e) {
                     throw new CheckpointException("Checkpoint " + file + " has an unreadable header ("
                             + e.getMessage() + ").", e);
+                }
+                if (!tensors) {
+                    return new Checkpoint(header, Map.of(), Map.of());
                 }
                 Map<String, HostTensor> params = readEntries(in, file, "parameter");
                 Map<String, HostTensor> state = readEntries(in, file, "optimizer state");

@@ -4,14 +4,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * metrics.csv: a header line, then one line per epoch. Appended to, never truncated, so a resumed run
- * adds its epochs after the ones already there.
+ * metrics.csv: a header line, then one line per epoch. It is a view of the metrics history the latest
+ * checkpoint carries: rewritten whole and atomically ({@link RunDirectory#write}) after each checkpoint
+ * and when a run resumes, so after any crash it holds exactly one row per epoch of that checkpoint.
  */
 public final class MetricsLog {
     /** The header line. */
@@ -27,26 +27,24 @@ public final class MetricsLog {
         return file;
     }
 
-    /** Appends one epoch (writing the header first when the file is new or empty). */
-    public void append(EpochMetrics m) {
-        try {
-            StringBuilder sb = new StringBuilder();
-            if (!Files.exists(file) || Files.size(file) == 0) {
-                sb.append(HEADER).append('\n');
-            }
+    /** Replaces the file by the header and one row per epoch of history. */
+    public void write(List<EpochMetrics> history) {
+        StringBuilder sb = new StringBuilder(HEADER).append('\n');
+        for (EpochMetrics m : history) {
             sb.append(String.format(Locale.ROOT, "%d,%.6f,%.6f,%.6f,%.3f,%.1f%n", m.epoch(), m.trainLoss(),
                     m.trainAccuracy(), m.testAccuracy(), m.seconds(), m.imagesPerSecond()));
-            Files.writeString(file, sb.toString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE,
-                    StandardOpenOption.APPEND);
+        }
+        try {
+            RunDirectory.write(file, sb.toString().getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new IllegalStateException("could not append to " + file + ": " + e, e);
+            throw new RunDirectoryException("Could not write " + file + ": " + e.getMessage()
+                    + ". The checkpoint holds the same rows; --resume writes them again.", e);
         }
     }
 
     /**
-     * The epochs recorded so far, at most up to maxEpoch (rows after it, left by a run that stopped after
-     * its last checkpoint, are ignored; when an epoch appears twice, the later row wins). Empty when the file
-     * does not exist.
+     * The epochs recorded so far, at most up to maxEpoch (when an epoch appears twice, the later row wins).
+     * Empty when the file does not exist. Only for checkpoints written before they carried their history.
      */
     public List<EpochMetrics> read(int maxEpoch) {
         List<EpochMetrics> rows = new ArrayList<>();

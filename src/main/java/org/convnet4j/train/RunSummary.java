@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,15 +45,14 @@ public final class RunSummary {
         return m;
     }
 
-    /** Writes map as pretty JSON to file (through a temporary file and a rename). */
+    /** Writes map as pretty JSON to file, atomically ({@link RunDirectory#write}). */
     public static void write(Path file, Map<String, Object> map) {
         try {
             String json = JSON.std.with(JSON.Feature.PRETTY_PRINT_OUTPUT).asString(map);
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.writeString(tmp, json + "\n", StandardCharsets.UTF_8);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            RunDirectory.write(file, (json + "\n").getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            throw new IllegalStateException("could not write " + file + ": " + e, e);
+            throw new RunDirectoryException("Could not write " + file + ": " + e.getMessage()
+                    + ". The checkpoint holds the same numbers; --resume writes it again.", e);
         }
     }
 

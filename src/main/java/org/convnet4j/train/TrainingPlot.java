@@ -1,7 +1,8 @@
 package org.convnet4j.train;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.file.Path;
+import java.io.UncheckedIOException;
 import java.util.List;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
@@ -16,10 +17,13 @@ public final class TrainingPlot {
     private TrainingPlot() {
     }
 
-    /** Writes the plot of history to file (PNG). */
-    public static void write(Path file, String title, List<EpochMetrics> history) {
+    /**
+     * The plot of history as PNG bytes. Drawing needs a font: a runtime without the native font libraries
+     * throws a LinkageError, an AWTError or a RuntimeException here. history must not be empty.
+     */
+    public static byte[] png(String title, List<EpochMetrics> history) {
         if (history.isEmpty()) {
-            return;
+            throw new IllegalArgumentException("no epochs to plot");
         }
         double[] epochs = history.stream().mapToDouble(EpochMetrics::epoch).toArray();
         double[] loss = history.stream().mapToDouble(EpochMetrics::trainLoss).toArray();
@@ -40,11 +44,12 @@ public final class TrainingPlot {
         accChart.getStyler().setLegendPosition(org.knowm.xchart.style.Styler.LegendPosition.InsideSE);
         accChart.addSeries("train", epochs, trainAcc).setMarker(SeriesMarkers.CIRCLE);
         accChart.addSeries("test", epochs, testAcc).setMarker(SeriesMarkers.DIAMOND);
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
         try {
-            BitmapEncoder.saveBitmap(List.of(lossChart, accChart), 1, 2, file.toString(),
-                    BitmapEncoder.BitmapFormat.PNG);
+            BitmapEncoder.saveBitmap(List.of(lossChart, accChart), 1, 2, png, BitmapEncoder.BitmapFormat.PNG);
         } catch (IOException e) {
-            throw new IllegalStateException("could not write " + file + ": " + e, e);
+            throw new UncheckedIOException("PNG encoding failed in memory: " + e.getMessage(), e);
         }
+        return png.toByteArray();
     }
 }

@@ -15,6 +15,11 @@ public interface TrainingProgress extends AutoCloseable {
     /** A line for people (what was loaded, where files go). */
     void info(String line);
 
+    /** Something went wrong that does not stop training (a picture not written, a loss rising fast). */
+    default void warn(String line) {
+        info("warning: " + line);
+    }
+
     @Override
     void close();
 }

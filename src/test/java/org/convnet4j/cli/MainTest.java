@@ -1,5 +1,6 @@
 package org.convnet4j.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -25,7 +26,7 @@ class MainTest {
     record Run(int status, String out, String err) {
     }
 
-    private static Run run(String... args) {
+    static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         CommandLine cl = Main.commandLine();
@@ -108,6 +109,7 @@ class MainTest {
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("java: 17") || r.out().contains("java: "), r.out());
         assertTrue(r.out().contains("cpu backend: cpu"), r.out());
+        assertTrue(r.out().contains("cpu gemm: " + org.convnet4j.backend.cpu.CpuGemm.describeDefault()), r.out());
         assertTrue(r.out().contains("cuda: "), r.out());
     }
 
@@ -144,6 +146,84 @@ class MainTest {
         assertEquals(0, resumed.status(), resumed.err());
         assertTrue(Files.exists(CheckpointFiles.forEpoch(out, 2)));
         assertEquals(3, Files.readAllLines(out.resolve("metrics.csv")).size(), "header + 2 epochs");
+
+        Run complete = run("train", "--resume", out.toString());
+        assertEquals(2, complete.status(), complete.err());
+        assertTrue(complete.err().contains("has already completed 2 epoch(s), its run's target"), complete.err());
+    }
+
+    private static String[] trainSynthetic(Path out, String... more) {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train", "--dataset", "synthetic",
+                "--limit-train", "96", "--batch", "32", "--device", "cpu", "--threads", "1", "--out", out.toString()));
+        args.addAll(java.util.List.of(more));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void aBareResumeTrainsToTheRunsOwnEpochTarget() throws Exception {
+        Path out = tmp.resolve("run");
+        assertEquals(0, run(trainSynthetic(out, "--epochs", "2")).status());
+        java.util.List<String> rows = Files.readAllLines(out.resolve("metrics.csv"));
+
+        // From the older checkpoint, without --epochs: the run's own target (2), not the default 10.
+        Run resumed = run("train", "--resume", CheckpointFiles.forEpoch(out, 1).toString(), "--device", "cpu",
+                "--threads", "1");
+        assertEquals(0, resumed.status(), resumed.err());
+        assertTrue(resumed.out().contains("epoch 2/2"), resumed.out());
+        assertFalse(Files.exists(CheckpointFiles.forEpoch(out, 3)));
+        java.util.List<String> again = Files.readAllLines(out.resolve("metrics.csv"));
+        assertEquals(3, again.size(), "epoch 2 once, not twice: " + again);
+        assertEquals(rows.get(2).split(",")[1], again.get(2).split(",")[1], "the same training loss");
+
+        Run extended = run("train", "--resume", out.toString(), "--epochs", "3", "--device", "cpu", "--threads", "1");
+        assertEquals(0, extended.status(), extended.err());
+        assertTrue(extended.out().contains("epoch 3/3"), extended.out());
+    }
+
+    @Test
+    void aCheckpointWrittenBeforeEpochTargetsWereRecordedResumesWithEpochs() throws Exception {
+        Path out = tmp.resolve("old");
+        assertEquals(0, run(trainSynthetic(out, "--epochs", "1")).status());
+        Path ckpt = CheckpointFiles.forEpoch(out, 1);
+        org.convnet4j.train.LegacyCheckpoints.withoutNewHeaderKeys(ckpt, ckpt);
+
+        Run bare = run("train", "--resume", out.toString(), "--device", "cpu", "--threads", "1");
+        assertEquals(2, bare.status(), bare.err());
+        assertTrue(bare.err().contains("written before checkpoints recorded their run's --epochs; pass --epochs"),
+                bare.err());
+        Run withEpochs = run("train", "--resume", out.toString(), "--epochs", "2", "--device", "cpu", "--threads", "1");
+        assertEquals(0, withEpochs.status(), withEpochs.err());
+        assertEquals(3, Files.readAllLines(out.resolve("metrics.csv")).size(), "header + 2 epochs");
+    }
+
+    @Test
+    void resumingIntoTheDirectoryOfAnotherRunIsAUsageErrorAndChangesNothing() throws Exception {
+        Path a = tmp.resolve("a");
+        Path b = tmp.resolve("b");
+        assertEquals(0, run(trainSynthetic(a, "--epochs", "1", "--seed", "1")).status());
+        assertEquals(0, run(trainSynthetic(b, "--epochs", "1", "--seed", "2")).status());
+        byte[] metrics = Files.readAllBytes(b.resolve("metrics.csv"));
+        byte[] summary = Files.readAllBytes(b.resolve("summary.json"));
+        byte[] ckpt = Files.readAllBytes(CheckpointFiles.forEpoch(b, 1));
+
+        Run r = run("train", "--resume", a.toString(), "--out", b.toString(), "--epochs", "2", "--device", "cpu");
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains("holds another run") && r.err().contains("seed 2 (not 1)"), r.err());
+        assertOneParagraphWithoutStackTrace(r.err());
+        assertArrayEquals(metrics, Files.readAllBytes(b.resolve("metrics.csv")));
+        assertArrayEquals(summary, Files.readAllBytes(b.resolve("summary.json")));
+        assertArrayEquals(ckpt, Files.readAllBytes(CheckpointFiles.forEpoch(b, 1)));
+        assertFalse(Files.exists(CheckpointFiles.forEpoch(b, 2)));
+    }
+
+    @Test
+    void outOnARegularFileSaysItIsAFile() throws Exception {
+        Path file = Files.writeString(tmp.resolve("notes.txt"), "not a run");
+        Run r = run(trainSynthetic(file, "--epochs", "1"));
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains("--out " + file + " is a file"), r.err());
+        assertFalse(r.err().contains("--resume") || r.err().contains("already holds"), r.err());
+        assertEquals("not a run", Files.readString(file));
     }
 
     @Test

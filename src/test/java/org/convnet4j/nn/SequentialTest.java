@@ -154,6 +154,46 @@ class SequentialTest {
         }
     }
 
+    /** Sets one value of t (index 0) to v. */
+    private void poison(Tensor t, float v) {
+        float[] values = backend.toFloatArray(t);
+        values[0] = v;
+        backend.upload(values, t);
+    }
+
+    @Test
+    void theFirstLayerWithANonFiniteOutputIsNamedAndNotTheLayersAfterIt() {
+        try (Sequential net = small(); Tensor x = randomTensor(backend, Shape.of(2, 1, 6, 6), 4)) {
+            net.initialize(backend, Shape.of(2, 1, 6, 6), 4L);
+            assertTrue(net.firstNonFiniteOutput(x, true).isEmpty(), "all finite");
+
+            poison(net.layer("fc1").parameters().get(0).value(), Float.NaN);
+            assertSame(net.layer("fc1"), net.firstNonFiniteOutput(x, true).orElseThrow(),
+                    "conv1, relu1 and pool1 stay finite; fc1's NaN weight spoils its output");
+
+            float[] huge = new float[net.layer("conv1").parameters().get(0).shape().size()];
+            java.util.Arrays.fill(huge, 3e38f);
+            backend.upload(huge, net.layer("conv1").parameters().get(0).value());
+            assertSame(net.layer("conv1"), net.firstNonFiniteOutput(x, true).orElseThrow(),
+                    "sums of 3e38 overflow to infinity in conv1 already");
+        }
+    }
+
+    @Test
+    void theFirstNonFiniteGradientIsCountedFromTheLastLayer() {
+        try (Sequential net = small()) {
+            net.initialize(backend, Shape.of(2, 1, 6, 6), 4L);
+            net.zeroGrad();
+            assertTrue(net.firstNonFiniteGradient().isEmpty());
+            Parameter convW = net.layer("conv1").parameters().get(0);
+            poison(convW.grad(), Float.NEGATIVE_INFINITY);
+            assertSame(convW, net.firstNonFiniteGradient().orElseThrow());
+            Parameter fcW = net.layer("fc1").parameters().get(0);
+            poison(fcW.grad(), Float.NaN);
+            assertSame(fcW, net.firstNonFiniteGradient().orElseThrow(), "a backward pass meets fc1 before conv1");
+        }
+    }
+
     @Test
     void zeroGradClearsAccumulatedGradients() {
         try (Sequential net = small(); Tensor x = randomTensor(backend, Shape.of(2, 1, 6, 6), 4)) {

@@ -31,8 +31,12 @@ class CheckpointTest {
     private Adam adam;
     private Path file;
 
-    private static final CheckpointHeader HEADER =
-            new CheckpointHeader("lenet5", 10, 3, "adam", 1e-3f, 0.85f, 1e-4f, 123, 42L, 64, "mnist", 0);
+    private static final List<EpochMetrics> HISTORY = List.of(
+            new EpochMetrics(1, 0.4123456789012345, 0.87, 0.9312, 23.125, 2612.5),
+            new EpochMetrics(2, 0.1, 0.97, 0.98, 22.0, 2700.0),
+            new EpochMetrics(3, 1.0 / 3, 2.0 / 3, 0.991, 21.9, 1e4 / 3));
+    private static final CheckpointHeader HEADER = new CheckpointHeader("lenet5", 10, 3, "adam", 1e-3f, 0.85f, 1e-4f,
+            123, 42L, 64, "mnist", 0, 10, "run-a", HISTORY, Map.of());
 
     @BeforeEach
     void writeOne() {
@@ -99,6 +103,46 @@ class CheckpointTest {
         for (String fr : fragments) {
             assertTrue(e.getMessage().contains(fr), "'" + fr + "' in: " + e.getMessage());
         }
+    }
+
+    @Test
+    void theHeaderCarriesTheEpochTargetRunIdAndExactHistory() {
+        CheckpointHeader h = Checkpoint.readHeader(file);
+        assertEquals(10, h.epochs());
+        assertEquals("run-a", h.runId());
+        assertEquals(HISTORY, h.history(), "every double back bit for bit");
+    }
+
+    @Test
+    void aCheckpointWrittenBeforeTheNewHeaderKeysStillLoads() throws Exception {
+        Path old = LegacyCheckpoints.withoutNewHeaderKeys(file, dir.resolve("old.ckpt"));
+        Checkpoint c = Checkpoint.read(old);
+        assertEquals(new CheckpointHeader("lenet5", 10, 3, "adam", 1e-3f, 0.85f, 1e-4f, 123, 42L, 64, "mnist", 0, 0,
+                null, null, Map.of()), c.header(), "the new fields read as unknown: 0 and null");
+        try (Sequential other = lenet(10, 99); Adam otherAdam = new Adam(backend, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f)) {
+            otherAdam.allocateState(other.parameters());
+            c.restore(old, "lenet5", other.parameters(), otherAdam.state(), backend);
+            assertArrayEquals(backend.toFloatArray(net.parameters().get(0).value()),
+                    backend.toFloatArray(other.parameters().get(0).value()));
+        }
+    }
+
+    @Test
+    void runsDifferInHyperParametersRunIdOrSharedHistory() {
+        assertEquals(List.of(), HEADER.differencesFrom(HEADER));
+        CheckpointHeader earlier = new CheckpointHeader("lenet5", 10, 2, "adam", 1e-3f, 0.85f, 1e-4f, 82, 42L, 64,
+                "mnist", 0, 5, "run-a", HISTORY.subList(0, 2), Map.of());
+        assertEquals(List.of(), HEADER.differencesFrom(earlier), "an earlier checkpoint of the same run");
+        CheckpointHeader otherSeed = new CheckpointHeader("lenet5", 10, 3, "adam", 1e-3f, 0.85f, 1e-4f, 123, 7L, 64,
+                "mnist", 0, 10, "run-b", HISTORY, Map.of());
+        assertEquals(List.of("seed 7 (not 42)", "run id run-b (not run-a)"), HEADER.differencesFrom(otherSeed));
+        CheckpointHeader legacy = new CheckpointHeader("lenet5", 10, 3, "adam", 1e-3f, 0.85f, 1e-4f, 123, 42L, 64,
+                "mnist", 0, 0, null, null, Map.of());
+        assertEquals(List.of(), HEADER.differencesFrom(legacy), "no id or history to compare: the settings decide");
+        CheckpointHeader otherHistory = new CheckpointHeader("lenet5", 10, 3, "adam", 1e-3f, 0.85f, 1e-4f, 123, 42L,
+                64, "mnist", 0, 10, "run-a", List.of(HISTORY.get(0), new EpochMetrics(2, 0.2, 0.97, 0.98, 22, 2700)), Map.of());
+        assertEquals(List.of("another history (epoch 2: train loss 0.2, not 0.1)"),
+                HEADER.differencesFrom(otherHistory));
     }
 
     @Test

@@ -7,6 +7,7 @@ import org.convnet4j.backend.LrnSpec;
 import org.convnet4j.backend.MemoryStats;
 import org.convnet4j.backend.OpChecks;
 import org.convnet4j.backend.PoolSpec;
+import org.convnet4j.backend.SingleThreadGuard;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -20,7 +21,8 @@ import org.convnet4j.tensor.Tensor;
  * run and for any thread count. Convolution is im2col + {@link CpuGemm} (Caffe layout, one image per
  * task); column buffers and GEMM packing buffers are workspaces kept and reused across calls, counted
  * in {@link #memoryStats()}. Like a CUDA stream, a backend runs one op at a time: call it from one
- * thread at a time (its workspaces are shared between calls).
+ * thread at a time (its workspaces are shared between calls); a call from a second thread while one is in
+ * flight throws IllegalStateException naming both threads ({@link SingleThreadGuard}).
  *
  * <p>Each op is one {@link OpChecks} call, which checks its arguments and returns their geometry, and
  * one call into the class of its family (CpuConvolution, CpuPooling, CpuMerge, CpuDense, CpuActivation,
@@ -29,7 +31,10 @@ import org.convnet4j.tensor.Tensor;
  * computed as the log-sum-exp in double, so logits of +-1000 give a finite loss; batch norm sums in
  * double; label and switch values are checked (an out-of-range one is IllegalArgumentException).
  */
+@SuppressWarnings("try") // each op claims the backend with try (var call = guard.enter(op)) and never reads call
 public final class CpuBackend implements Backend {
+    /** Fails at once, naming both threads, when a second thread calls while a call is in flight. */
+    private final SingleThreadGuard guard = new SingleThreadGuard("CpuBackend");
     private final CpuThreads threads;
     private final MemoryCounter memory = new MemoryCounter();
     private final CpuGemm gemm;
@@ -78,7 +83,8 @@ public final class CpuBackend implements Backend {
     @Override
     public String description() {
         return "cpu: plain Java, " + threads.threads() + " thread" + (threads.threads() == 1 ? "" : "s")
-                + ", im2col + blocked SGEMM";
+                + ", im2col + " + (gemm.implementation() == CpuGemm.Implementation.BLAS ? "native BLAS SGEMM"
+                : "blocked SGEMM");
     }
 
     /** Number of threads ops are split over. */
@@ -90,10 +96,12 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Tensor allocate(Shape shape, DataType dataType) {
-        checks.allocate(shape, dataType);
-        CpuTensor t = new CpuTensor(this, shape, dataType);
-        memory.allocated(t.ownedBytes());
-        return t;
+        try (var call = guard.enter("allocate")) {
+            checks.allocate(shape, dataType);
+            CpuTensor t = new CpuTensor(this, shape, dataType);
+            memory.allocated(t.ownedBytes());
+            return t;
+        }
     }
 
     /** Called once when a root tensor closes. */
@@ -103,43 +111,57 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void upload(float[] src, Tensor dst) {
-        checks.upload(src, dst);
-        memoryOps.upload(src, dst);
+        try (var call = guard.enter("upload")) {
+            checks.upload(src, dst);
+            memoryOps.upload(src, dst);
+        }
     }
 
     @Override
     public void upload(int[] src, Tensor dst) {
-        checks.upload(src, dst);
-        memoryOps.upload(src, dst);
+        try (var call = guard.enter("upload")) {
+            checks.upload(src, dst);
+            memoryOps.upload(src, dst);
+        }
     }
 
     @Override
     public void download(Tensor src, float[] dst) {
-        checks.download(src, dst);
-        memoryOps.download(src, dst);
+        try (var call = guard.enter("download")) {
+            checks.download(src, dst);
+            memoryOps.download(src, dst);
+        }
     }
 
     @Override
     public void download(Tensor src, int[] dst) {
-        checks.download(src, dst);
-        memoryOps.download(src, dst);
+        try (var call = guard.enter("download")) {
+            checks.download(src, dst);
+            memoryOps.download(src, dst);
+        }
     }
 
     @Override
     public void fill(Tensor t, float value) {
-        checks.fill(t, value);
-        memoryOps.fill(t, value);
+        try (var call = guard.enter("fill")) {
+            checks.fill(t, value);
+            memoryOps.fill(t, value);
+        }
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        checks.copy(src, dst);
-        memoryOps.copy(src, dst);
+        try (var call = guard.enter("copy")) {
+            checks.copy(src, dst);
+            memoryOps.copy(src, dst);
+        }
     }
 
     @Override
     public void synchronize() {
-        checks.synchronize();
+        try (var call = guard.enter("synchronize")) {
+            checks.synchronize();
+        }
     }
 
     @Override
@@ -151,220 +173,288 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float alpha, float beta) {
-        dense.gemm(checks.gemm(a, transposeA, b, transposeB, c, alpha, beta), a, transposeA, b, transposeB, c, alpha,
-                beta);
+        try (var call = guard.enter("gemm")) {
+            dense.gemm(checks.gemm(a, transposeA, b, transposeB, c, alpha, beta), a, transposeA, b, transposeB, c, alpha,
+                    beta);
+        }
     }
 
     @Override
     public void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        dense.linearForward(checks.linearForward(x, w, bias, y), x, w, bias, y);
+        try (var call = guard.enter("linearForward")) {
+            dense.linearForward(checks.linearForward(x, w, bias, y), x, w, bias, y);
+        }
     }
 
     @Override
     public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor dbias) {
-        dense.linearBackward(checks.linearBackward(x, w, dy, dx, dw, dbias), x, w, dy, dx, dw, dbias);
+        try (var call = guard.enter("linearBackward")) {
+            dense.linearBackward(checks.linearBackward(x, w, dy, dx, dw, dbias), x, w, dy, dx, dw, dbias);
+        }
     }
 
     @Override
     public void addBias(Tensor y, Tensor bias) {
-        dense.addBias(checks.addBias(y, bias), y, bias);
+        try (var call = guard.enter("addBias")) {
+            dense.addBias(checks.addBias(y, bias), y, bias);
+        }
     }
 
     @Override
     public void biasGradient(Tensor dy, Tensor dbias) {
-        dense.biasGradient(checks.biasGradient(dy, dbias), dy, dbias);
+        try (var call = guard.enter("biasGradient")) {
+            dense.biasGradient(checks.biasGradient(dy, dbias), dy, dbias);
+        }
     }
 
     // ================================================================ convolution
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
-        convolution.conv2dForward(checks.conv2dForward(x, w, bias, spec, y), x, w, bias, y);
+        try (var call = guard.enter("conv2dForward")) {
+            convolution.conv2dForward(checks.conv2dForward(x, w, bias, spec, y), x, w, bias, y);
+        }
     }
 
     @Override
     public void conv2dBackwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx) {
-        convolution.conv2dBackwardData(checks.conv2dBackwardData(dy, w, spec, dx), dy, w, dx);
+        try (var call = guard.enter("conv2dBackwardData")) {
+            convolution.conv2dBackwardData(checks.conv2dBackwardData(dy, w, spec, dx), dy, w, dx);
+        }
     }
 
     @Override
     public void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias) {
-        convolution.conv2dBackwardFilter(checks.conv2dBackwardFilter(x, dy, spec, dw, dbias), x, dy, dw, dbias);
+        try (var call = guard.enter("conv2dBackwardFilter")) {
+            convolution.conv2dBackwardFilter(checks.conv2dBackwardFilter(x, dy, spec, dw, dbias), x, dy, dw, dbias);
+        }
     }
 
     // ================================================================ pooling
 
     @Override
     public void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
-        pooling.maxPoolForward(checks.pooling().maxPoolForward(x, spec, y, switches), x, y, switches);
+        try (var call = guard.enter("maxPoolForward")) {
+            pooling.maxPoolForward(checks.pooling().maxPoolForward(x, spec, y, switches), x, y, switches);
+        }
     }
 
     @Override
     public void maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
-        pooling.maxPoolBackward(checks.pooling().maxPoolBackward(dy, switches, spec, dx), dy, switches, dx);
+        try (var call = guard.enter("maxPoolBackward")) {
+            pooling.maxPoolBackward(checks.pooling().maxPoolBackward(dy, switches, spec, dx), dy, switches, dx);
+        }
     }
 
     @Override
     public void avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
-        pooling.avgPoolForward(checks.pooling().avgPoolForward(x, spec, y), x, y);
+        try (var call = guard.enter("avgPoolForward")) {
+            pooling.avgPoolForward(checks.pooling().avgPoolForward(x, spec, y), x, y);
+        }
     }
 
     @Override
     public void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
-        pooling.avgPoolBackward(checks.pooling().avgPoolBackward(dy, spec, dx), dy, dx);
+        try (var call = guard.enter("avgPoolBackward")) {
+            pooling.avgPoolBackward(checks.pooling().avgPoolBackward(dy, spec, dx), dy, dx);
+        }
     }
 
     @Override
     public void globalAvgPoolForward(Tensor x, Tensor y) {
-        pooling.globalAvgPoolForward(checks.pooling().globalAvgPoolForward(x, y), x, y);
+        try (var call = guard.enter("globalAvgPoolForward")) {
+            pooling.globalAvgPoolForward(checks.pooling().globalAvgPoolForward(x, y), x, y);
+        }
     }
 
     @Override
     public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
-        pooling.globalAvgPoolBackward(checks.pooling().globalAvgPoolBackward(dy, dx), dy, dx);
+        try (var call = guard.enter("globalAvgPoolBackward")) {
+            pooling.globalAvgPoolBackward(checks.pooling().globalAvgPoolBackward(dy, dx), dy, dx);
+        }
     }
 
     // ================================================================ merge
 
     @Override
     public void add(Tensor a, Tensor b, Tensor y) {
-        checks.merge().add(a, b, y);
-        merge.add(a, b, y);
+        try (var call = guard.enter("add")) {
+            checks.merge().add(a, b, y);
+            merge.add(a, b, y);
+        }
     }
 
     @Override
     public void copyChannels(Tensor src, int srcChannel, Tensor dst, int dstChannel, int channels) {
-        merge.copyChannels(checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels), src, dst);
+        try (var call = guard.enter("copyChannels")) {
+            merge.copyChannels(checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels), src, dst);
+        }
     }
 
     // ================================================================ activation
 
     @Override
     public void activationForward(Activation f, Tensor x, Tensor y) {
-        checks.activationForward(f, x, y);
-        activation.activationForward(f, x, y);
+        try (var call = guard.enter("activationForward")) {
+            checks.activationForward(f, x, y);
+            activation.activationForward(f, x, y);
+        }
     }
 
     @Override
     public void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
-        checks.activationBackward(f, y, dy, dx);
-        activation.activationBackward(f, y, dy, dx);
+        try (var call = guard.enter("activationBackward")) {
+            checks.activationBackward(f, y, dy, dx);
+            activation.activationBackward(f, y, dy, dx);
+        }
     }
 
     // ================================================================ softmax loss
 
     @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
-        softmaxLoss.softmaxCrossEntropyForward(checks.softmaxCrossEntropyForward(logits, labels, probs, loss),
-                logits, labels, probs, loss);
+        try (var call = guard.enter("softmaxCrossEntropyForward")) {
+            softmaxLoss.softmaxCrossEntropyForward(checks.softmaxCrossEntropyForward(logits, labels, probs, loss),
+                    logits, labels, probs, loss);
+        }
     }
 
     @Override
     public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, Tensor dlogits) {
-        softmaxLoss.softmaxCrossEntropyBackward(checks.softmaxCrossEntropyBackward(probs, labels, dlogits),
-                probs, labels, dlogits);
+        try (var call = guard.enter("softmaxCrossEntropyBackward")) {
+            softmaxLoss.softmaxCrossEntropyBackward(checks.softmaxCrossEntropyBackward(probs, labels, dlogits),
+                    probs, labels, dlogits);
+        }
     }
 
     @Override
     public void argmax(Tensor x, Tensor out) {
-        softmaxLoss.argmax(checks.argmax(x, out), x, out);
+        try (var call = guard.enter("argmax")) {
+            softmaxLoss.argmax(checks.argmax(x, out), x, out);
+        }
     }
 
     // ================================================================ dropout
 
     @Override
     public void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
-        checks.dropoutForward(x, p, seed, mask, y);
-        dropout.dropoutForward(x, p, seed, mask, y);
+        try (var call = guard.enter("dropoutForward")) {
+            checks.dropoutForward(x, p, seed, mask, y);
+            dropout.dropoutForward(x, p, seed, mask, y);
+        }
     }
 
     @Override
     public void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
-        checks.dropoutBackward(dy, mask, dx);
-        dropout.dropoutBackward(dy, mask, dx);
+        try (var call = guard.enter("dropoutBackward")) {
+            checks.dropoutBackward(dy, mask, dx);
+            dropout.dropoutBackward(dy, mask, dx);
+        }
     }
 
     // ================================================================ normalization
 
     @Override
     public void lrnForward(Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
-        normalization.lrnForward(checks.lrnForward(x, spec, scale, y), x, spec, scale, y);
+        try (var call = guard.enter("lrnForward")) {
+            normalization.lrnForward(checks.lrnForward(x, spec, scale, y), x, spec, scale, y);
+        }
     }
 
     @Override
     public void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
-        normalization.lrnBackward(checks.lrnBackward(x, y, scale, dy, spec, dx), x, y, scale, dy, spec, dx);
+        try (var call = guard.enter("lrnBackward")) {
+            normalization.lrnBackward(checks.lrnBackward(x, y, scale, dy, spec, dx), x, y, scale, dy, spec, dx);
+        }
     }
 
     @Override
     public void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, float momentum, float eps,
                                          Tensor runningMean, Tensor runningVar, Tensor saveMean,
                                          Tensor saveInvStd, Tensor y) {
-        normalization.batchNormForwardTraining(checks.batchNormForwardTraining(x, gamma, beta, momentum, eps,
-                        runningMean, runningVar, saveMean, saveInvStd, y),
-                x, gamma, beta, momentum, eps, runningMean, runningVar, saveMean, saveInvStd, y);
+        try (var call = guard.enter("batchNormForwardTraining")) {
+            normalization.batchNormForwardTraining(checks.batchNormForwardTraining(x, gamma, beta, momentum, eps,
+                            runningMean, runningVar, saveMean, saveInvStd, y),
+                    x, gamma, beta, momentum, eps, runningMean, runningVar, saveMean, saveInvStd, y);
+        }
     }
 
     @Override
     public void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                           Tensor runningVar, float eps, Tensor y) {
-        normalization.batchNormForwardInference(checks.batchNormForwardInference(x, gamma, beta, runningMean,
-                runningVar, eps, y), x, gamma, beta, runningMean, runningVar, eps, y);
+        try (var call = guard.enter("batchNormForwardInference")) {
+            normalization.batchNormForwardInference(checks.batchNormForwardInference(x, gamma, beta, runningMean,
+                    runningVar, eps, y), x, gamma, beta, runningMean, runningVar, eps, y);
+        }
     }
 
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta) {
-        normalization.batchNormBackward(checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma,
-                dbeta), x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        try (var call = guard.enter("batchNormBackward")) {
+            normalization.batchNormBackward(checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma,
+                    dbeta), x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        }
     }
 
     // ================================================================ optimizers
 
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
-        checks.sgdUpdate(param, grad, lr, weightDecay);
-        optimizers.sgdUpdate(param, grad, lr, weightDecay);
+        try (var call = guard.enter("sgdUpdate")) {
+            checks.sgdUpdate(param, grad, lr, weightDecay);
+            optimizers.sgdUpdate(param, grad, lr, weightDecay);
+        }
     }
 
     @Override
     public void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
                                float weightDecay, boolean nesterov) {
-        checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-        optimizers.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+        try (var call = guard.enter("momentumUpdate")) {
+            checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+            optimizers.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+        }
     }
 
     @Override
     public void adagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
-        checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
-        optimizers.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
+        try (var call = guard.enter("adagradUpdate")) {
+            checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
+            optimizers.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
+        }
     }
 
     @Override
     public void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
                               float weightDecay) {
-        checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
-        optimizers.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
+        try (var call = guard.enter("rmspropUpdate")) {
+            checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
+            optimizers.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
+        }
     }
 
     @Override
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                            float eps, float weightDecay, int step) {
-        checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-        optimizers.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        try (var call = guard.enter("adamUpdate")) {
+            checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+            optimizers.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        }
     }
 
     // ================================================================ lifecycle
 
     @Override
     public void close() {
-        if (closed) {
-            return;
+        try (var call = guard.enter("close")) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            workspaces.close();
+            gemm.close();
+            threads.close();
         }
-        closed = true;
-        workspaces.close();
-        gemm.close();
-        threads.close();
     }
 
     @Override

@@ -1,11 +1,19 @@
 package org.convnet4j.backend.cpu;
 
+import dev.ludovic.netlib.blas.NativeBLAS;
+
 /**
- * Row-major single-precision GEMM in plain Java: C = alpha * op(A) * op(B) + beta * C, where op(A) is
- * [M, K] and op(B) is [K, N], each optionally stored transposed, with leading dimensions and offsets into
- * the arrays, as BLAS takes them.
+ * Row-major single-precision GEMM: C = alpha * op(A) * op(B) + beta * C, where op(A) is [M, K] and op(B)
+ * is [K, N], each optionally stored transposed, with leading dimensions and offsets into the arrays, as
+ * BLAS takes them.
  *
- * <p>How it is fast: C is computed a block of KC = 128 values of k and NC = 256 columns at a time.
+ * <p>Two implementations ({@link Implementation}): the machine's optimized native BLAS ({@link CpuBlas}:
+ * OpenBLAS, BLIS or MKL installed as {@code libblas.so.3}) where one loads, else our own SGEMM in plain
+ * Java, which is also the oracle the BLAS is tested against. {@code -Dconvnet4j.cpu.gemm=blas|java}
+ * forces one ({@code blas} fails with the reason when none loads). Either way the threads of this class
+ * split C into the same blocks, and each block is one call.
+ *
+ * <p>The own SGEMM, how it is fast: C is computed a block of KC = 128 values of k and NC = 256 columns at a time.
  * op(B)'s block is packed (copied, or gathered when B is transposed) into KC separate rows of NC floats
  * (128 KiB, kept in L2), and each row of C's block is copied into a row buffer. The inner loop then
  * updates that row from four packed rows at once, acc[j] += a0*b0[j] + a1*b1[j] + a2*b2[j] + a3*b3[j]:
@@ -14,9 +22,11 @@ package org.convnet4j.backend.cpu;
  * it cannot prove the store does not overlap the loads and keeps the loop scalar (measured: about 5x
  * slower). Loops that update several rows of C at once were not vectorized either, hence one row.
  *
- * <p>Determinism: every C element is summed over k in the same order (blocks of KC ascending, groups of
- * four within a block), whatever the partition, so results are bit-identical for any thread count.
- * Threads split C by rows (or by columns when C has fewer rows than threads times four), never by k.
+ * <p>Determinism: threads split C by rows (or by columns when C has fewer rows than threads times four),
+ * never by k, so the result is the same on every run with the same thread count. The own SGEMM sums
+ * every C element over k in the same order (blocks of KC ascending, groups of four within a block),
+ * whatever the partition, so its results are bit-identical for any thread count. A BLAS's kernels may
+ * round differently at block edges, so with a BLAS only a fixed thread count is guaranteed bit-identical.
  */
 public final class CpuGemm implements AutoCloseable {
     /** Values of k per block. */
@@ -24,25 +34,87 @@ public final class CpuGemm implements AutoCloseable {
     /** Columns per block. */
     static final int NC = 256;
 
+    /** The system property that forces an implementation: {@code blas} or {@code java}. */
+    public static final String PROPERTY = "convnet4j.cpu.gemm";
+
+    /** Which SGEMM does the work. */
+    public enum Implementation {
+        /** The machine's optimized native BLAS (see {@link CpuBlas}). */
+        BLAS,
+        /** Our own blocked SGEMM in plain Java. */
+        JAVA
+    }
+
     private final CpuThreads threads;
     private final boolean ownsThreads;
     private final MemoryCounter memory;
     private final Workspace[] workspaces;
+    /** The native BLAS, or null for the own SGEMM. */
+    private final NativeBLAS blas;
 
-    /** A GEMM with its own {@code threads} worker threads (close it to stop them). */
+    /**
+     * A GEMM with its own {@code threads} worker threads (close it to stop them), on the implementation
+     * {@link #defaultImplementation()} chooses.
+     */
     public CpuGemm(int threads) {
-        this(new CpuThreads(threads), true, new MemoryCounter());
+        this(threads, defaultImplementation());
+    }
+
+    /** A GEMM with its own {@code threads} worker threads on the given implementation. */
+    public CpuGemm(int threads, Implementation implementation) {
+        this(new CpuThreads(threads), true, new MemoryCounter(), implementation);
     }
 
     CpuGemm(CpuThreads threads, MemoryCounter memory) {
-        this(threads, false, memory);
+        this(threads, false, memory, defaultImplementation());
     }
 
-    private CpuGemm(CpuThreads threads, boolean ownsThreads, MemoryCounter memory) {
+    private CpuGemm(CpuThreads threads, boolean ownsThreads, MemoryCounter memory, Implementation implementation) {
+        if (implementation == Implementation.BLAS && CpuBlas.blas() == null) {
+            throw new IllegalStateException("CpuGemm: the native BLAS was asked for but is not used: "
+                    + CpuBlas.unavailableReason());
+        }
         this.threads = threads;
         this.ownsThreads = ownsThreads;
         this.memory = memory;
         this.workspaces = new Workspace[threads.threads()];
+        this.blas = implementation == Implementation.BLAS ? CpuBlas.blas() : null;
+    }
+
+    /**
+     * The implementation a new CpuGemm uses: the one {@code -Dconvnet4j.cpu.gemm=blas|java} names, else
+     * the native BLAS where one loads, else the own SGEMM.
+     */
+    public static Implementation defaultImplementation() {
+        String forced = System.getProperty(PROPERTY, "");
+        return switch (forced) {
+            case "" -> CpuBlas.blas() != null ? Implementation.BLAS : Implementation.JAVA;
+            case "blas" -> Implementation.BLAS;
+            case "java" -> Implementation.JAVA;
+            default -> throw new IllegalArgumentException("-D" + PROPERTY + "=" + forced
+                    + ": expected blas (the native BLAS) or java (the own SGEMM)");
+        };
+    }
+
+    /**
+     * One line on what {@link #defaultImplementation()} picks and why, e.g. "native BLAS: OpenBLAS
+     * /usr/lib/x86_64-linux-gnu/openblas-pthread/libopenblasp-r0.3.21.so" or "own blocked SGEMM (plain
+     * Java; no native BLAS: ...)".
+     */
+    public static String describeDefault() {
+        String forced = System.getProperty(PROPERTY, "");
+        String how = forced.isEmpty() ? "" : ", forced by -D" + PROPERTY + "=" + forced;
+        if (defaultImplementation() == Implementation.BLAS) {
+            String loaded = CpuBlas.loadedDescription();
+            return "native BLAS: " + (loaded != null ? loaded : "not loaded: " + CpuBlas.unavailableReason()) + how;
+        }
+        String reason = CpuBlas.unavailableReason();
+        return "own blocked SGEMM (plain Java" + how + (reason != null && forced.isEmpty() ? "; " + reason : "") + ")";
+    }
+
+    /** The implementation this GEMM runs on. */
+    public Implementation implementation() {
+        return blas != null ? Implementation.BLAS : Implementation.JAVA;
     }
 
     /** Number of threads this GEMM splits work over. */
@@ -78,6 +150,13 @@ public final class CpuGemm implements AutoCloseable {
     void gemmBlock(int part, boolean transA, boolean transB, int i0, int i1, int j0, int j1, int k,
                    float alpha, float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
                    float beta, float[] c, int cOff, int ldc) {
+        if (blas != null && k > 0 && alpha != 0f) {
+            if (i0 < i1 && j0 < j1) {
+                CpuBlas.gemmBlock(blas, transA, transB, i0, i1, j0, j1, k, alpha, a, aOff, lda, b, bOff, ldb,
+                        beta, c, cOff, ldc);
+            }
+            return;
+        }
         scale(beta, i0, i1, j0, j1, c, cOff, ldc);
         if (k == 0 || alpha == 0f || i0 >= i1 || j0 >= j1) {
             return;

@@ -17,6 +17,7 @@ import org.convnet4j.backend.OpChecks;
 import org.convnet4j.backend.PoolGeometry;
 import org.convnet4j.backend.PoolSpec;
 import org.convnet4j.backend.RowGeometry;
+import org.convnet4j.backend.SingleThreadGuard;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -33,7 +34,10 @@ import org.convnet4j.tensor.Tensor;
  * (CudaConvolution, CudaPooling, CudaMerge, CudaDense, ...), which computes without checking again: it launches the
  * kernels of the one .cu file of its name through a {@link CudaOpContext} and never sees the backend.
  */
+@SuppressWarnings("try") // each op claims the backend with try (var call = guard.enter(op)) and never reads call
 public final class CudaBackend implements Backend {
+    /** Fails at once, naming both threads, when a second thread calls while a call is in flight. */
+    private final SingleThreadGuard guard = new SingleThreadGuard("CudaBackend");
     private final DeviceOps device;
     private final DevicePool pool;
     private final KernelLauncher launcher;
@@ -97,26 +101,7 @@ public final class CudaBackend implements Backend {
      *                                     image is missing, or no GEMM provider loads
      */
     public static CudaBackend open(int device) {
-        CudaContext context = CudaContext.open(device);
-        KernelImage image = null;
-        try {
-            image = KernelImage.load(context.computeCapabilityMajor(), context.computeCapabilityMinor());
-            KernelLauncher launcher = new KernelLauncher(image);
-            GemmProviders.Selection selection = GemmProviders.select(GemmProviders.defaultCandidates(launcher),
-                    GemmProviders.requestedName());
-            KernelImage loaded = image;
-            return new CudaBackend(context, new DevicePool(new CudaAllocator(context)), launcher, selection,
-                    image.info().toString(), () -> {
-                        loaded.close();
-                        context.close();
-                    });
-        } catch (RuntimeException e) {
-            if (image != null) {
-                image.close();
-            }
-            context.close();
-            throw e;
-        }
+        return DeviceSetup.open(device);
     }
 
     /** The launcher of every kernel (the native tests build extra GEMM providers on it). */
@@ -161,56 +146,74 @@ public final class CudaBackend implements Backend {
 
     @Override
     public Tensor allocate(Shape shape, DataType dataType) {
-        checks.allocate(shape, dataType);
-        DevicePool.Block block = bound(pool).acquire((long) shape.size() * dataType.bytes());
-        device.zero(block.address(), shape.size());
-        return new CudaTensor(this, shape, dataType, block, null);
+        try (var call = guard.enter("allocate")) {
+            checks.allocate(shape, dataType);
+            DevicePool.Block block = bound(pool).acquire((long) shape.size() * dataType.bytes());
+            device.zero(block.address(), shape.size());
+            return new CudaTensor(this, shape, dataType, block, null);
+        }
     }
 
     void releaseBlock(DevicePool.Block block) {
-        pool.release(block);
+        try (var call = guard.enter("Tensor.close")) { // the pool is not thread-safe either
+            pool.release(block);
+        }
     }
 
     @Override
     public void upload(float[] src, Tensor dst) {
-        checks.upload(src, dst);
-        bound(memory).upload(src, dst);
+        try (var call = guard.enter("upload")) {
+            checks.upload(src, dst);
+            bound(memory).upload(src, dst);
+        }
     }
 
     @Override
     public void upload(int[] src, Tensor dst) {
-        checks.upload(src, dst);
-        bound(memory).upload(src, dst);
+        try (var call = guard.enter("upload")) {
+            checks.upload(src, dst);
+            bound(memory).upload(src, dst);
+        }
     }
 
     @Override
     public void download(Tensor src, float[] dst) {
-        checks.download(src, dst);
-        bound(memory).download(src, dst);
+        try (var call = guard.enter("download")) {
+            checks.download(src, dst);
+            bound(memory).download(src, dst);
+        }
     }
 
     @Override
     public void download(Tensor src, int[] dst) {
-        checks.download(src, dst);
-        bound(memory).download(src, dst);
+        try (var call = guard.enter("download")) {
+            checks.download(src, dst);
+            bound(memory).download(src, dst);
+        }
     }
 
     @Override
     public void fill(Tensor t, float value) {
-        checks.fill(t, value);
-        bound(memory).fill(t, value);
+        try (var call = guard.enter("fill")) {
+            checks.fill(t, value);
+            bound(memory).fill(t, value);
+        }
     }
 
     @Override
     public void copy(Tensor src, Tensor dst) {
-        checks.copy(src, dst);
-        bound(memory).copy(src, dst);
+        try (var call = guard.enter("copy")) {
+            checks.copy(src, dst);
+            bound(memory).copy(src, dst);
+        }
     }
 
     @Override
     public void synchronize() {
-        checks.synchronize();
-        bound(device).synchronize();
+        try (var call = guard.enter("synchronize")) {
+            checks.synchronize();
+            bound(device).synchronize();
+        }
     }
 
     @Override
@@ -222,55 +225,71 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float alpha, float beta) {
-        GemmGeometry g = checks.gemm(a, transposeA, b, transposeB, c, alpha, beta);
-        bound(dense).gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
+        try (var call = guard.enter("gemm")) {
+            GemmGeometry g = checks.gemm(a, transposeA, b, transposeB, c, alpha, beta);
+            bound(dense).gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
+        }
     }
 
     @Override
     public void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        LinearGeometry g = checks.linearForward(x, w, bias, y);
-        bound(dense).linearForward(g, x, w, bias, y);
+        try (var call = guard.enter("linearForward")) {
+            LinearGeometry g = checks.linearForward(x, w, bias, y);
+            bound(dense).linearForward(g, x, w, bias, y);
+        }
     }
 
     @Override
     public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor dbias) {
-        LinearGeometry g = checks.linearBackward(x, w, dy, dx, dw, dbias);
-        bound(dense).linearBackward(g, x, w, dy, dx, dw, dbias);
+        try (var call = guard.enter("linearBackward")) {
+            LinearGeometry g = checks.linearBackward(x, w, dy, dx, dw, dbias);
+            bound(dense).linearBackward(g, x, w, dy, dx, dw, dbias);
+        }
     }
 
     @Override
     public void addBias(Tensor y, Tensor bias) {
-        ChannelGeometry g = checks.addBias(y, bias);
-        bound(dense).addBias(g, y, bias);
+        try (var call = guard.enter("addBias")) {
+            ChannelGeometry g = checks.addBias(y, bias);
+            bound(dense).addBias(g, y, bias);
+        }
     }
 
     @Override
     public void biasGradient(Tensor dy, Tensor dbias) {
-        ChannelGeometry g = checks.biasGradient(dy, dbias);
-        bound(dense).biasGradient(g, dy, dbias);
+        try (var call = guard.enter("biasGradient")) {
+            ChannelGeometry g = checks.biasGradient(dy, dbias);
+            bound(dense).biasGradient(g, dy, dbias);
+        }
     }
 
     // ---------------------------------------------------------------- convolution
 
     @Override
     public void conv2dForward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
-        ConvGeometry g = checks.conv2dForward(x, w, bias, spec, y);
-        bound(convolution).forward(g, x, w, bias, y);
+        try (var call = guard.enter("conv2dForward")) {
+            ConvGeometry g = checks.conv2dForward(x, w, bias, spec, y);
+            bound(convolution).forward(g, x, w, bias, y);
+        }
     }
 
     @Override
     public void conv2dBackwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx) {
-        ConvGeometry g = checks.conv2dBackwardData(dy, w, spec, dx);
-        bound(convolution).backwardData(g, dy, w, dx);
+        try (var call = guard.enter("conv2dBackwardData")) {
+            ConvGeometry g = checks.conv2dBackwardData(dy, w, spec, dx);
+            bound(convolution).backwardData(g, dy, w, dx);
+        }
     }
 
     /** The filter gradient is the convolution family's; the bias gradient, summed after it, the dense family's. */
     @Override
     public void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias) {
-        ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
-        bound(convolution).backwardFilter(g, x, dy, dw);
-        if (dbias != null) {
-            dense.biasGradient(new ChannelGeometry(g.n(), g.fn(), g.p()), dy, dbias);
+        try (var call = guard.enter("conv2dBackwardFilter")) {
+            ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
+            bound(convolution).backwardFilter(g, x, dy, dw);
+            if (dbias != null) {
+                dense.biasGradient(new ChannelGeometry(g.n(), g.fn(), g.p()), dy, dbias);
+            }
         }
     }
 
@@ -278,173 +297,223 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
-        PoolGeometry g = checks.pooling().maxPoolForward(x, spec, y, switches);
-        bound(pooling).maxForward(g, x, y, switches);
+        try (var call = guard.enter("maxPoolForward")) {
+            PoolGeometry g = checks.pooling().maxPoolForward(x, spec, y, switches);
+            bound(pooling).maxForward(g, x, y, switches);
+        }
     }
 
     @Override
     public void maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
-        PoolGeometry g = checks.pooling().maxPoolBackward(dy, switches, spec, dx);
-        bound(pooling).maxBackward(g, dy, switches, dx);
+        try (var call = guard.enter("maxPoolBackward")) {
+            PoolGeometry g = checks.pooling().maxPoolBackward(dy, switches, spec, dx);
+            bound(pooling).maxBackward(g, dy, switches, dx);
+        }
     }
 
     @Override
     public void avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
-        PoolGeometry g = checks.pooling().avgPoolForward(x, spec, y);
-        bound(pooling).avgForward(g, x, y);
+        try (var call = guard.enter("avgPoolForward")) {
+            PoolGeometry g = checks.pooling().avgPoolForward(x, spec, y);
+            bound(pooling).avgForward(g, x, y);
+        }
     }
 
     @Override
     public void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
-        PoolGeometry g = checks.pooling().avgPoolBackward(dy, spec, dx);
-        bound(pooling).avgBackward(g, dy, dx);
+        try (var call = guard.enter("avgPoolBackward")) {
+            PoolGeometry g = checks.pooling().avgPoolBackward(dy, spec, dx);
+            bound(pooling).avgBackward(g, dy, dx);
+        }
     }
 
     @Override
     public void globalAvgPoolForward(Tensor x, Tensor y) {
-        ChannelGeometry g = checks.pooling().globalAvgPoolForward(x, y);
-        bound(pooling).globalAvgForward(g, x, y);
+        try (var call = guard.enter("globalAvgPoolForward")) {
+            ChannelGeometry g = checks.pooling().globalAvgPoolForward(x, y);
+            bound(pooling).globalAvgForward(g, x, y);
+        }
     }
 
     @Override
     public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
-        ChannelGeometry g = checks.pooling().globalAvgPoolBackward(dy, dx);
-        bound(pooling).globalAvgBackward(g, dy, dx);
+        try (var call = guard.enter("globalAvgPoolBackward")) {
+            ChannelGeometry g = checks.pooling().globalAvgPoolBackward(dy, dx);
+            bound(pooling).globalAvgBackward(g, dy, dx);
+        }
     }
 
     // ---------------------------------------------------------------- merge
 
     @Override
     public void add(Tensor a, Tensor b, Tensor y) {
-        checks.merge().add(a, b, y);
-        bound(merge).add(a, b, y);
+        try (var call = guard.enter("add")) {
+            checks.merge().add(a, b, y);
+            bound(merge).add(a, b, y);
+        }
     }
 
     @Override
     public void copyChannels(Tensor src, int srcChannel, Tensor dst, int dstChannel, int channels) {
-        ChannelCopyGeometry g = checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels);
-        bound(merge).copyChannels(g, src, dst);
+        try (var call = guard.enter("copyChannels")) {
+            ChannelCopyGeometry g = checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels);
+            bound(merge).copyChannels(g, src, dst);
+        }
     }
 
     // ---------------------------------------------------------------- activation
 
     @Override
     public void activationForward(Activation f, Tensor x, Tensor y) {
-        checks.activationForward(f, x, y);
-        bound(activation).forward(f, x, y);
+        try (var call = guard.enter("activationForward")) {
+            checks.activationForward(f, x, y);
+            bound(activation).forward(f, x, y);
+        }
     }
 
     @Override
     public void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
-        checks.activationBackward(f, y, dy, dx);
-        bound(activation).backward(f, y, dy, dx);
+        try (var call = guard.enter("activationBackward")) {
+            checks.activationBackward(f, y, dy, dx);
+            bound(activation).backward(f, y, dy, dx);
+        }
     }
 
     // ---------------------------------------------------------------- softmax loss
 
     @Override
     public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
-        RowGeometry g = checks.softmaxCrossEntropyForward(logits, labels, probs, loss);
-        bound(softmaxLoss).forward(g, logits, labels, probs, loss);
+        try (var call = guard.enter("softmaxCrossEntropyForward")) {
+            RowGeometry g = checks.softmaxCrossEntropyForward(logits, labels, probs, loss);
+            bound(softmaxLoss).forward(g, logits, labels, probs, loss);
+        }
     }
 
     @Override
     public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, Tensor dlogits) {
-        RowGeometry g = checks.softmaxCrossEntropyBackward(probs, labels, dlogits);
-        bound(softmaxLoss).backward(g, probs, labels, dlogits);
+        try (var call = guard.enter("softmaxCrossEntropyBackward")) {
+            RowGeometry g = checks.softmaxCrossEntropyBackward(probs, labels, dlogits);
+            bound(softmaxLoss).backward(g, probs, labels, dlogits);
+        }
     }
 
     @Override
     public void argmax(Tensor x, Tensor out) {
-        RowGeometry g = checks.argmax(x, out);
-        bound(softmaxLoss).argmax(g, x, out);
+        try (var call = guard.enter("argmax")) {
+            RowGeometry g = checks.argmax(x, out);
+            bound(softmaxLoss).argmax(g, x, out);
+        }
     }
 
     // ---------------------------------------------------------------- dropout
 
     @Override
     public void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
-        checks.dropoutForward(x, p, seed, mask, y);
-        bound(dropout).forward(x, p, seed, mask, y);
+        try (var call = guard.enter("dropoutForward")) {
+            checks.dropoutForward(x, p, seed, mask, y);
+            bound(dropout).forward(x, p, seed, mask, y);
+        }
     }
 
     @Override
     public void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
-        checks.dropoutBackward(dy, mask, dx);
-        bound(dropout).backward(dy, mask, dx);
+        try (var call = guard.enter("dropoutBackward")) {
+            checks.dropoutBackward(dy, mask, dx);
+            bound(dropout).backward(dy, mask, dx);
+        }
     }
 
     // ---------------------------------------------------------------- normalization
 
     @Override
     public void lrnForward(Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
-        ChannelGeometry g = checks.lrnForward(x, spec, scale, y);
-        bound(normalization).lrnForward(g, x, spec, scale, y);
+        try (var call = guard.enter("lrnForward")) {
+            ChannelGeometry g = checks.lrnForward(x, spec, scale, y);
+            bound(normalization).lrnForward(g, x, spec, scale, y);
+        }
     }
 
     @Override
     public void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
-        ChannelGeometry g = checks.lrnBackward(x, y, scale, dy, spec, dx);
-        bound(normalization).lrnBackward(g, x, y, scale, dy, spec, dx);
+        try (var call = guard.enter("lrnBackward")) {
+            ChannelGeometry g = checks.lrnBackward(x, y, scale, dy, spec, dx);
+            bound(normalization).lrnBackward(g, x, y, scale, dy, spec, dx);
+        }
     }
 
     @Override
     public void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, float momentum, float eps,
                                          Tensor runningMean, Tensor runningVar, Tensor saveMean, Tensor saveInvStd,
                                          Tensor y) {
-        ChannelGeometry g = checks.batchNormForwardTraining(x, gamma, beta, momentum, eps, runningMean, runningVar,
-                saveMean, saveInvStd, y);
-        bound(normalization).batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar,
-                saveMean, saveInvStd, y);
+        try (var call = guard.enter("batchNormForwardTraining")) {
+            ChannelGeometry g = checks.batchNormForwardTraining(x, gamma, beta, momentum, eps, runningMean, runningVar,
+                    saveMean, saveInvStd, y);
+            bound(normalization).batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar,
+                    saveMean, saveInvStd, y);
+        }
     }
 
     @Override
     public void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                           Tensor runningVar, float eps, Tensor y) {
-        ChannelGeometry g = checks.batchNormForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
-        bound(normalization).batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
+        try (var call = guard.enter("batchNormForwardInference")) {
+            ChannelGeometry g = checks.batchNormForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
+            bound(normalization).batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
+        }
     }
 
     @Override
     public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                   Tensor dx, Tensor dgamma, Tensor dbeta) {
-        ChannelGeometry g = checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
-        bound(normalization).batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        try (var call = guard.enter("batchNormBackward")) {
+            ChannelGeometry g = checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+            bound(normalization).batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        }
     }
 
     // ---------------------------------------------------------------- optimizers
 
     @Override
     public void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
-        checks.sgdUpdate(param, grad, lr, weightDecay);
-        bound(optimizers).sgd(param, grad, lr, weightDecay);
+        try (var call = guard.enter("sgdUpdate")) {
+            checks.sgdUpdate(param, grad, lr, weightDecay);
+            bound(optimizers).sgd(param, grad, lr, weightDecay);
+        }
     }
 
     @Override
     public void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
                                float weightDecay, boolean nesterov) {
-        checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-        bound(optimizers).momentum(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+        try (var call = guard.enter("momentumUpdate")) {
+            checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+            bound(optimizers).momentum(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+        }
     }
 
     @Override
     public void adagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
-        checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
-        bound(optimizers).adagrad(param, grad, sumSquares, lr, eps, weightDecay);
+        try (var call = guard.enter("adagradUpdate")) {
+            checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
+            bound(optimizers).adagrad(param, grad, sumSquares, lr, eps, weightDecay);
+        }
     }
 
     @Override
     public void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
                               float weightDecay) {
-        checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
-        bound(optimizers).rmsprop(param, grad, meanSquare, lr, decay, eps, weightDecay);
+        try (var call = guard.enter("rmspropUpdate")) {
+            checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
+            bound(optimizers).rmsprop(param, grad, meanSquare, lr, decay, eps, weightDecay);
+        }
     }
 
     @Override
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
                            float eps, float weightDecay, int step) {
-        checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-        bound(optimizers).adam(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        try (var call = guard.enter("adamUpdate")) {
+            checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+            bound(optimizers).adam(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        }
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -457,19 +526,21 @@ public final class CudaBackend implements Backend {
 
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        try {
-            device.synchronize();
-        } finally {
-            closed = true;
-            workspace.forget();
+        try (var call = guard.enter("close")) {
+            if (closed) {
+                return;
+            }
             try {
-                gemm.close();
-                pool.close();
+                device.synchronize();
             } finally {
-                releaseDevice.run();
+                closed = true;
+                workspace.forget();
+                try {
+                    gemm.close();
+                    pool.close();
+                } finally {
+                    releaseDevice.run();
+                }
             }
         }
     }

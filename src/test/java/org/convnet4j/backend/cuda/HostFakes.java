@@ -1,5 +1,6 @@
 package org.convnet4j.backend.cuda;
 
+import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -116,6 +117,7 @@ final class HostFakes {
                 "batchnorm_forward_training_f32", "batchnorm_backward_f32", "sgemm_tiled", "sgemm_naive");
 
         final Map<String, List<String>> signatures = KernelSignatures.read();
+        final Map<String, String> kernelFiles = KernelSignatures.files();
         final Allocator memory;
         final List<Launch> launches = new ArrayList<>();
 
@@ -157,7 +159,38 @@ final class HostFakes {
             if (kernel.startsWith("sgemm_")) {
                 checkGemmExtents(kernel, gridZ, args);
             }
+            checkFamily(kernel);
             launches.add(new Launch(kernel, gridX, gridY, gridZ, blockX, args.clone()));
+        }
+
+        /**
+         * A family class launches only the kernels of its own file: Cuda&lt;Family&gt; those of
+         * kernels/&lt;family&gt;.cu (CudaSoftmaxLoss: softmax_loss.cu), and the kernel GEMM provider those of
+         * dense.cu. Launches from elsewhere (tests, the GEMM variants of the benchmarks) are not checked.
+         */
+        private void checkFamily(String kernel) {
+            String file = kernelFiles.get(kernel) + ".cu";
+            String caller = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames -> frames
+                    .map(f -> f.getDeclaringClass())
+                    .filter(c -> c.getPackage() == KernelLauncher.class.getPackage())
+                    .filter(c -> c != KernelLauncher.class && c.getEnclosingClass() != HostFakes.class)
+                    .map(Class::getSimpleName).findFirst().orElse(""));
+            if (caller.equals("CudaBackend")) {
+                throw new AssertionError("CudaBackend launched " + kernel + " itself: it delegates to the family class"
+                        + " of kernels/" + file);
+            }
+            String expected = caller.equals("KernelGemmProvider") ? "dense.cu"
+                    : caller.matches("Cuda[A-Z]\\w*") ? snake(caller.substring(4)) + ".cu" : null;
+            if (expected != null && Files.isRegularFile(KernelSignatures.kernelsDir().resolve(expected))
+                    && !expected.equals(file)) {
+                throw new AssertionError(caller + " launched " + kernel + " of kernels/" + file
+                        + ": a family class launches only the kernels of its own file, kernels/" + expected);
+            }
+        }
+
+        /** SoftmaxLoss -> softmax_loss. */
+        private static String snake(String camel) {
+            return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
         }
 
         /** Every matrix of every batch item lies inside its allocation. */

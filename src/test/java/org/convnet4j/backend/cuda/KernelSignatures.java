@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -34,23 +35,36 @@ final class KernelSignatures {
     /** Kernel name to its parameter kinds, over all kernels/*.cu. */
     static Map<String, List<String>> read() {
         Map<String, List<String>> out = new LinkedHashMap<>();
+        forEachKernel((file, m) -> {
+            List<String> kinds = new ArrayList<>();
+            for (String param : m.group(2).split(",")) {
+                kinds.add(kind(param.trim(), m.group(1)));
+            }
+            if (out.put(m.group(1), List.copyOf(kinds)) != null) {
+                throw new IllegalStateException("kernel " + m.group(1) + " is defined twice");
+            }
+        });
+        return out;
+    }
+
+    /** Kernel name to the stem of the file that defines it ("maxpool_forward_f32" -> "pooling"). */
+    static Map<String, String> files() {
+        Map<String, String> out = new LinkedHashMap<>();
+        forEachKernel((file, m) -> out.put(m.group(1), file.getFileName().toString().replaceFirst("\\.cu$", "")));
+        return out;
+    }
+
+    private static void forEachKernel(BiConsumer<Path, Matcher> action) {
         try (Stream<Path> files = Files.list(kernelsDir())) {
             for (Path f : files.filter(p -> p.toString().endsWith(".cu")).sorted().toList()) {
                 Matcher m = ENTRY.matcher(Files.readString(f));
                 while (m.find()) {
-                    List<String> kinds = new ArrayList<>();
-                    for (String param : m.group(2).split(",")) {
-                        kinds.add(kind(param.trim(), m.group(1)));
-                    }
-                    if (out.put(m.group(1), List.copyOf(kinds)) != null) {
-                        throw new IllegalStateException("kernel " + m.group(1) + " is defined twice");
-                    }
+                    action.accept(f, m);
                 }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return out;
     }
 
     private static String kind(String param, String kernel) {
