@@ -36,7 +36,7 @@ import org.convnet4j.tensor.Tensor;
  * inputGradient false (a training step) the nodes that only the input leads to, before any trainable one,
  * are not run backward. {@link #parameters()} lists the layers' parameters in forward order.
  */
-public final class Graph implements Network {
+public final class Graph extends AbstractNetwork {
     /** The name of the network input. */
     public static final String INPUT = "input";
 
@@ -47,7 +47,6 @@ public final class Graph implements Network {
         }
     }
 
-    private final String name;
     private final Shape inputItemShape;
     /** Index 0 is the input (null here), then the nodes in forward order; the last is the output. */
     private final List<Node> nodes;
@@ -56,11 +55,9 @@ public final class Graph implements Network {
     private final int[] consumers;
     private final Tensor[] sums;
     private boolean[] trainable;
-    private Backend backend;
-    private boolean closed;
 
     private Graph(String name, Shape inputItemShape, List<Node> nodes) {
-        this.name = name;
+        super(name, "Graph");
         this.inputItemShape = inputItemShape;
         this.nodes = nodes;
         List<Layer> ls = new ArrayList<>();
@@ -80,11 +77,6 @@ public final class Graph implements Network {
     /** A builder for a graph whose input items have this shape ([C, H, W] for images). */
     public static Builder builder(String name, Shape inputItemShape) {
         return new Builder(name, inputItemShape);
-    }
-
-    @Override
-    public String name() {
-        return name;
     }
 
     /** The names of the nodes in forward order, the input first and the output last. */
@@ -126,21 +118,14 @@ public final class Graph implements Network {
     /** Every node's output shape for a network input shape (index 0: the input). */
     private Shape[] shapes(Shape input) {
         if (input == null || !input.withBatch(1).equals(batchOfOne(inputItemShape))) {
-            throw new IllegalArgumentException(name + ": input " + input + " does not match the item shape "
+            throw new IllegalArgumentException(name() + ": input " + input + " does not match the item shape "
                     + inputItemShape + " the graph was built for");
         }
-        return propagate(name, nodes, input);
+        return propagate(name(), nodes, input);
     }
 
     @Override
-    public void initialize(Backend backend, Shape inputShape, Random rng) {
-        checkOpen();
-        if (this.backend != null) {
-            throw new IllegalStateException(name + ": already initialized");
-        }
-        if (backend == null || inputShape == null || rng == null) {
-            throw new IllegalArgumentException(name + ": initialize needs a backend, an input shape and a Random");
-        }
+    protected void initializeLayers(Backend backend, Shape inputShape, Random rng) {
         Shape[] s = shapes(inputShape);
         trainable = new boolean[nodes.size()];
         for (int i = 1; i < nodes.size(); i++) {
@@ -152,18 +137,6 @@ public final class Graph implements Network {
                 n.merge().backend = backend;
             }
         }
-        this.backend = backend;
-    }
-
-    @Override
-    public Backend backend() {
-        checkInitialized();
-        return backend;
-    }
-
-    @Override
-    public boolean isInitialized() {
-        return backend != null;
     }
 
     @Override
@@ -232,10 +205,10 @@ public final class Graph implements Network {
             if (sum != null) {
                 sum.close();
             }
-            sum = backend.allocate(g.shape());
+            sum = backend().allocate(g.shape());
             sums[node] = sum;
         }
-        backend.add(grad[node], g, sum);
+        backend().add(grad[node], g, sum);
         grad[node] = sum;
     }
 
@@ -253,17 +226,13 @@ public final class Graph implements Network {
     public int consumers(String node) {
         int i = nodeNames().indexOf(node);
         if (i < 0) {
-            throw new IllegalArgumentException(name + ": no node named '" + node + "'");
+            throw new IllegalArgumentException(name() + ": no node named '" + node + "'");
         }
         return consumers[i];
     }
 
     @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    protected void closeLayers() {
         for (Node n : nodes.subList(1, nodes.size())) {
             if (n.layer() != null) {
                 n.layer().close();
@@ -278,22 +247,9 @@ public final class Graph implements Network {
         }
     }
 
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException(name + ": network used after close");
-        }
-    }
-
-    private void checkInitialized() {
-        checkOpen();
-        if (backend == null) {
-            throw new IllegalStateException(name + ": network used before initialize");
-        }
-    }
-
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder("Graph(").append(name).append(")");
+        StringBuilder b = new StringBuilder("Graph(").append(name()).append(")");
         for (Node n : nodes.subList(1, nodes.size())) {
             b.append("\n  ").append(n.name()).append(" <- ");
             List<String> in = new ArrayList<>();

@@ -20,40 +20,29 @@ import org.convnet4j.tensor.Tensor;
  * the layer and both shapes. {@link #parameters()} lists every layer's parameters in layer order, with
  * names prefixed by the layer's name ("conv1.W", "conv1.b", ...).
  */
-public final class Sequential implements Network {
-    private final String name;
+public final class Sequential extends AbstractNetwork {
     private final List<Layer> layers;
-    private Backend backend;
-    private boolean closed;
 
     public Sequential(String name, List<Layer> layers) {
-        if (name == null || name.isBlank()) {
-            throw new IllegalArgumentException("a Sequential needs a non-blank name");
-        }
+        super(name, "Sequential");
         if (layers == null || layers.isEmpty()) {
-            throw new IllegalArgumentException(name + ": a Sequential needs at least one layer");
+            throw new IllegalArgumentException(name() + ": a Sequential needs at least one layer");
         }
         Set<String> names = new HashSet<>();
         for (Layer l : layers) {
             if (l == null) {
-                throw new IllegalArgumentException(name + ": null layer in " + layers);
+                throw new IllegalArgumentException(name() + ": null layer in " + layers);
             }
             if (!names.add(l.name())) {
-                throw new IllegalArgumentException(name + ": two layers are named '" + l.name()
+                throw new IllegalArgumentException(name() + ": two layers are named '" + l.name()
                         + "'; layer names must be unique (they prefix parameter names)");
             }
         }
-        this.name = name;
         this.layers = List.copyOf(layers);
     }
 
     public static Sequential of(String name, Layer... layers) {
         return new Sequential(name, List.of(layers));
-    }
-
-    @Override
-    public String name() {
-        return name;
     }
 
     public List<Layer> layers() {
@@ -67,18 +56,11 @@ public final class Sequential implements Network {
                 return l;
             }
         }
-        throw new IllegalArgumentException(name + ": no layer named '" + layerName + "'");
+        throw new IllegalArgumentException(name() + ": no layer named '" + layerName + "'");
     }
 
     @Override
-    public void initialize(Backend backend, Shape inputShape, Random rng) {
-        checkOpen();
-        if (this.backend != null) {
-            throw new IllegalStateException(name + ": already initialized");
-        }
-        if (backend == null || inputShape == null || rng == null) {
-            throw new IllegalArgumentException(name + ": initialize needs a backend, an input shape and a Random");
-        }
+    protected void initializeLayers(Backend backend, Shape inputShape, Random rng) {
         Shape shape = inputShape;
         String from = "the network input";
         for (int i = 0; i < layers.size(); i++) {
@@ -87,23 +69,11 @@ public final class Sequential implements Network {
                 l.initialize(backend, shape, rng);
                 shape = l.outputShape(shape);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(name + ": layer " + i + " '" + l.name() + "' cannot take input "
+                throw new IllegalArgumentException(name() + ": layer " + i + " '" + l.name() + "' cannot take input "
                         + shape + " (" + from + "): " + e.getMessage(), e);
             }
             from = "the output of '" + l.name() + "'";
         }
-        this.backend = backend;
-    }
-
-    @Override
-    public Backend backend() {
-        checkInitialized();
-        return backend;
-    }
-
-    @Override
-    public boolean isInitialized() {
-        return backend != null;
     }
 
     @Override
@@ -115,7 +85,7 @@ public final class Sequential implements Network {
             try {
                 shape = l.outputShape(shape);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(name + ": layer " + i + " '" + l.name() + "' cannot take input "
+                throw new IllegalArgumentException(name() + ": layer " + i + " '" + l.name() + "' cannot take input "
                         + shape + ": " + e.getMessage(), e);
             }
         }
@@ -242,38 +212,16 @@ public final class Sequential implements Network {
         return b.toString();
     }
 
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException(name + ": network used after close");
-        }
-    }
-
-    private void checkInitialized() {
-        checkOpen();
-        if (backend == null) {
-            throw new IllegalStateException(name + ": network used before initialize");
-        }
-    }
-
-    /** Closes every layer; idempotent. */
     @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    protected void closeLayers() {
         for (Layer l : layers) {
             l.close();
         }
     }
 
-    public boolean isClosed() {
-        return closed;
-    }
-
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder("Sequential(").append(name).append(")");
+        StringBuilder b = new StringBuilder("Sequential(").append(name()).append(")");
         for (Layer l : layers) {
             b.append("\n  ").append(l);
         }

@@ -32,7 +32,11 @@ class ModelsTest {
 
     @Test
     void namesAndInputShapes() {
-        assertEquals(List.of("lenet5", "alexnet", "alexnet-owt"), Models.names());
+        assertEquals(List.of("lenet5", "alexnet", "alexnet-owt", "resnet18", "resnet34", "resnet20", "googlenet"),
+                Models.names());
+        assertEquals(Shape.of(1, 28, 28), Models.inputShape("resnet20"));
+        assertEquals(Shape.of(3, 224, 224), Models.inputShape("resnet18"));
+        assertEquals(Shape.of(3, 224, 224), Models.inputShape("googlenet"));
         assertEquals(Shape.of(1, 28, 28), Models.inputShape("lenet5"));
         assertEquals(Shape.of(3, 227, 227), Models.inputShape("alexnet"));
         assertEquals(Shape.of(3, 224, 224), Models.inputShape("alexnet-owt"));
