@@ -4,6 +4,8 @@
 #   lib/      the convnet4j jar, its test jar (native tests, benchmarks) and every dependency, with the
 #             native-library jars cut down to the libraries convnet4j loads
 #   bin/      convnet4j (the CLI), native-tests (JUnit console launcher, tag gpu), bench (JMH)
+#   BUILD     commit=<short sha, "-dirty" with uncommitted changes>, branch=, built=<UTC time>: a GPU host's
+#             copy of the repository may have no .git, so scripts/gpu-run.sh reads the commit from here
 # Usage: scripts/make-bundle.sh            (runs `mvn package` first unless SKIP_MAVEN=1)
 # The result must stay under 40 MiB; the script fails if it does not.
 set -euo pipefail
@@ -120,6 +122,14 @@ source "$(dirname "$0")/env.sh"
 exec "$JAVA" $JAVA_OPTS -cp "$CP" org.openjdk.jmh.Main "$@"
 SH
 chmod +x "$out"/bin/*
+if commit=$(git rev-parse --short HEAD 2>/dev/null); then
+  git diff --quiet HEAD -- || commit="$commit-dirty"
+else
+  commit="unknown (not built in a git checkout)"
+fi
+printf 'commit=%s\nbranch=%s\nbuilt=%s\n' "$commit" "$(git rev-parse --abbrev-ref HEAD 2>/dev/null)" \
+    "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$out/BUILD"
+cat "$out/BUILD"
 
 XZ_OPT=-T0 tar -C "$root/target/bundle" -cJf "$root/dist/convnet4j-bundle.tar.xz" convnet4j
 size=$(stat -c %s "$root/dist/convnet4j-bundle.tar.xz")

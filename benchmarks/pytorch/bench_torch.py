@@ -10,8 +10,11 @@ Kernels: max pool 3x3/2, ReLU and softmax cross-entropy throughput in GB/s, and 
 as the bandwidth reference.
 
 float32 throughout, torch.backends.cudnn.benchmark = True (cuDNN's fastest algorithm, found during the
-warm-up), run once with TF32 off and once with TF32 on. Times are medians of CUDA-event timings after
-warm-up. Usage: python3 bench_torch.py [--out FILE.json] [--iters N] [--quick]
+warm-up), run once with TF32 off and once with TF32 on (--no-tf32: off only). Times are medians of
+CUDA-event timings after warm-up. With --graph each network's step is also captured in a CUDA graph
+(torch.cuda.CUDAGraph, as in PyTorch's "whole network capture" example) and its replays timed:
+"torch_graph_step_ms", the step without launch overhead.
+Usage: python3 bench_torch.py [--out FILE.json] [--iters N] [--quick] [--no-tf32] [--graph]
 """
 import argparse
 import json
@@ -132,7 +135,27 @@ NETWORKS = [("lenet5", lenet5, 64, (1, 28, 28), 10),
              1000)]
 
 
-def networks(iters):
+def graph_step_ms(model, opt, x, t, iters):
+    """Median ms of replaying one training step captured in a CUDA graph. The warm-up runs on a side stream
+    (it also lets cudnn.benchmark pick its algorithms and SGD create its momentum buffers), the gradients are
+    None at capture so that backward writes them from the graph's pool, as PyTorch's docs show."""
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):
+        for _ in range(3):
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), t).backward()
+            opt.step()
+    torch.cuda.current_stream().wait_stream(side)
+    graph = torch.cuda.CUDAGraph()
+    opt.zero_grad(set_to_none=True)
+    with torch.cuda.graph(graph):
+        F.cross_entropy(model(x), t).backward()
+        opt.step()
+    return timed(graph.replay, iters)
+
+
+def networks(iters, graph):
     rows = []
     for name, make, batch, shape, classes in NETWORKS:
         torch.cuda.empty_cache()
@@ -148,9 +171,15 @@ def networks(iters):
             opt.step()
 
         ms = timed(step, iters)
-        rows.append({"name": name, "batch": batch, "torch_step_ms": ms,
-                     "images_per_second": batch / ms * 1e3,
-                     "torch_peak_mib": torch.cuda.max_memory_allocated() / 2**20})
+        row = {"name": name, "batch": batch, "torch_step_ms": ms,
+               "images_per_second": batch / ms * 1e3,
+               "torch_peak_mib": torch.cuda.max_memory_allocated() / 2**20}
+        if graph:
+            try:
+                row["torch_graph_step_ms"] = graph_step_ms(model, opt, x, t, iters)
+            except RuntimeError as e:  # a capture that fails must not cost the eager numbers
+                row["torch_graph_step_ms"] = f"not available: {e}".splitlines()[0]
+        rows.append(row)
         del model, opt, x, t
     return rows
 
@@ -175,11 +204,11 @@ def kernels(iters):
     return rows
 
 
-def run(tf32, iters, quick):
+def run(tf32, iters, quick, graph=False):
     torch.backends.cudnn.benchmark = True
     torch.backends.cuda.matmul.allow_tf32 = tf32
     torch.backends.cudnn.allow_tf32 = tf32
-    result = {"tf32": tf32, "layers": conv_layers(iters), "networks": networks(iters)}
+    result = {"tf32": tf32, "layers": conv_layers(iters), "networks": networks(iters, graph)}
     if not quick:
         result["kernels"] = kernels(iters)
     return result
@@ -190,6 +219,8 @@ def main():
     ap.add_argument("--out", default="-")
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--quick", action="store_true", help="skip the bandwidth kernels")
+    ap.add_argument("--no-tf32", action="store_true", help="skip the TF32 run (the report uses the fp32 one)")
+    ap.add_argument("--graph", action="store_true", help="also time each network's step as a CUDA graph")
     args = ap.parse_args()
     if TORCH_MISSING is not None:
         report = {"available": False, "reason": TORCH_MISSING}
@@ -204,9 +235,10 @@ def main():
             "cuda": torch.version.cuda,
             "cudnn": torch.backends.cudnn.version(),
             "iters": args.iters,
-            "fp32": run(False, args.iters, args.quick),
-            "tf32": run(True, args.iters, True),
+            "fp32": run(False, args.iters, args.quick, args.graph),
         }
+        if not args.no_tf32:
+            report["tf32"] = run(True, args.iters, True)
     text = json.dumps(report, indent=1)
     if args.out == "-":
         print(text)
