@@ -1,5 +1,7 @@
 package org.convnet4j.nn;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.tensor.Shape;
@@ -42,6 +44,17 @@ public abstract class AbstractNetwork implements Network {
 
     /** Initializes every layer in forward order, or IllegalArgumentException naming the layer and shapes. */
     protected abstract void initializeLayers(Backend backend, Shape inputShape, Random rng);
+
+    /** Every layer's parameters, in {@link #layers()} order. */
+    @Override
+    public final List<Parameter> parameters() {
+        checkOpen();
+        List<Parameter> all = new ArrayList<>();
+        for (Layer l : layers()) {
+            all.addAll(l.parameters());
+        }
+        return List.copyOf(all);
+    }
 
     @Override
     public final Backend backend() {

@@ -212,16 +212,6 @@ public final class Graph extends AbstractNetwork {
         grad[node] = sum;
     }
 
-    @Override
-    public List<Parameter> parameters() {
-        checkOpen();
-        List<Parameter> all = new ArrayList<>();
-        for (Layer l : layers) {
-            all.addAll(l.parameters());
-        }
-        return List.copyOf(all);
-    }
-
     /** How many nodes consume node's output (for tests and people: a fan-out has more than one). */
     public int consumers(String node) {
         int i = nodeNames().indexOf(node);

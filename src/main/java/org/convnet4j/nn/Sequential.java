@@ -162,16 +162,6 @@ public final class Sequential extends AbstractNetwork {
         return layers.size();
     }
 
-    @Override
-    public List<Parameter> parameters() {
-        checkOpen();
-        List<Parameter> all = new ArrayList<>();
-        for (Layer l : layers) {
-            all.addAll(l.parameters());
-        }
-        return List.copyOf(all);
-    }
-
     /**
      * For a training step whose loss was NaN or infinite: runs forward on x again and returns the first
      * layer whose output holds a NaN or an infinity (empty when every output is finite); see
