@@ -3,7 +3,8 @@
 // Layout: flat float32 arrays of n elements (any shape); mask holds 0 or 1/(1-p) per element.
 // Launch geometry: grid-stride, 256-thread blocks (common.cuh).
 // Kernels:
-//   dropout_forward_f32   mask[i] = uniform(seed, i) >= p ? scale : 0; y = x * mask.
+//   dropout_forward_f32   mask[i] = uniform(seed, i) >= p ? scale : 0; y = x * mask; seed read from device memory
+//                         (*seedp: a per-step scalar, so one captured CUDA graph serves every step).
 //   dropout_backward_f32  dx = dy * mask.
 #include "common.cuh"
 
@@ -20,7 +21,8 @@ static __device__ float cn4j_dropout_uniform(unsigned long long seed, unsigned l
 // One thread per element: the mask value and the masked input; scale = 1/(1-p) computed by the caller in float,
 // with the same expression as DropoutMask.value.
 extern "C" __global__ void dropout_forward_f32(const float* x, float* mask, float* y, int n,
-                                               unsigned long long seed, float p, float scale) {
+                                               const unsigned long long* seedp, float p, float scale) {
+    unsigned long long seed = *seedp;
     GRID_STRIDE_LOOP(i, n) {
         float m = cn4j_dropout_uniform(seed, (unsigned long long)i) >= p ? scale : 0.0f;
         mask[i] = m;

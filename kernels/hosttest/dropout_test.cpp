@@ -13,7 +13,7 @@ std::vector<float> forward(const std::vector<float>& x, unsigned long long seed,
     std::vector<float> y(n, kNaN);
     mask.assign(n, kNaN);
     float scale = 1.0f / (1.0f - p);
-    launch_n(n, [&] { dropout_forward_f32(x.data(), mask.data(), y.data(), n, seed, p, scale); });
+    launch_n(n, [&] { dropout_forward_f32(x.data(), mask.data(), y.data(), n, &seed, p, scale); });
     return y;
 }
 

@@ -15,7 +15,7 @@ void test_optimizers() {
         auto p = p0;
         std::vector<double> w(p0.begin(), p0.end());
         for (auto& g : grads) {
-            launch_n(n, [&] { sgd_update_f32(p.data(), g.data(), n, lr, wd); });
+            launch_n(n, [&] { sgd_update_f32(p.data(), g.data(), n, &lr, wd); });
             for (int i = 0; i < n; ++i) w[i] -= lr * (g[i] + wd * w[i]);
         }
         check("sgd, 3 steps", p, w, 1e-6, 1e-5);
@@ -25,7 +25,7 @@ void test_optimizers() {
         std::vector<float> v(n, 0.0f);
         std::vector<double> w(p0.begin(), p0.end()), wv(n, 0.0);
         for (auto& g : grads) {
-            launch_n(n, [&] { momentum_update_f32(p.data(), g.data(), v.data(), n, lr, mom, wd, nesterov); });
+            launch_n(n, [&] { momentum_update_f32(p.data(), g.data(), v.data(), n, &lr, mom, wd, nesterov); });
             for (int i = 0; i < n; ++i) {
                 double gi = g[i] + wd * w[i];
                 wv[i] = mom * wv[i] + gi;
@@ -39,7 +39,7 @@ void test_optimizers() {
         std::vector<float> s(n, 0.0f);
         std::vector<double> w(p0.begin(), p0.end()), ws(n, 0.0);
         for (auto& g : grads) {
-            launch_n(n, [&] { adagrad_update_f32(p.data(), g.data(), s.data(), n, lr, eps, wd); });
+            launch_n(n, [&] { adagrad_update_f32(p.data(), g.data(), s.data(), n, &lr, eps, wd); });
             for (int i = 0; i < n; ++i) {
                 double gi = g[i] + wd * w[i];
                 ws[i] += gi * gi;
@@ -53,7 +53,7 @@ void test_optimizers() {
         std::vector<float> ms(n, 0.0f);
         std::vector<double> w(p0.begin(), p0.end()), wms(n, 0.0);
         for (auto& g : grads) {
-            launch_n(n, [&] { rmsprop_update_f32(p.data(), g.data(), ms.data(), n, lr, decay, eps, wd); });
+            launch_n(n, [&] { rmsprop_update_f32(p.data(), g.data(), ms.data(), n, &lr, decay, eps, wd); });
             for (int i = 0; i < n; ++i) {
                 double gi = g[i] + wd * w[i];
                 wms[i] = decay * wms[i] + (1 - decay) * gi * gi;
@@ -69,8 +69,7 @@ void test_optimizers() {
         int step = 0;
         for (auto& g : grads) {
             ++step;
-            float c1 = (float)(1 - std::pow(b1, step)), c2 = (float)(1 - std::pow(b2, step));
-            launch_n(n, [&] { adam_update_f32(p.data(), g.data(), m.data(), v.data(), n, lr, b1, b2, eps, wd, c1, c2); });
+            launch_n(n, [&] { adam_update_f32(p.data(), g.data(), m.data(), v.data(), n, &lr, &step, b1, b2, eps, wd); });
             for (int i = 0; i < n; ++i) {
                 double gi = g[i] + wd * w[i];
                 wm[i] = b1 * wm[i] + (1 - b1) * gi;

@@ -96,7 +96,7 @@ class GemmProviderVersionsTest {
     void cublasTf32IsWithinItsErrorBound() {
         org.convnet4j.backend.cuda.GemmProvider tf32;
         try {
-            tf32 = new org.convnet4j.backend.cuda.Cublas13GemmProvider(true);
+            tf32 = new org.convnet4j.backend.cuda.Cublas13GemmProvider(gpu.stream(), true);
         } catch (RuntimeException | LinkageError e) {
             org.junit.jupiter.api.Assumptions.abort("cuBLAS 13 does not load here: " + e.getMessage());
             return;

@@ -49,12 +49,12 @@ public final class CudaTestAccess {
         providers.add(new Labeled("kernel sgemm_naive", new KernelGemmProvider(launcher, "sgemm_naive")));
         backend.synchronize(); // binds the backend's primary context to this thread, for cublasCreate
         try {
-            providers.add(new Labeled("jcublas (JCublas2 12.6.0)", new JCublasGemmProvider()));
+            providers.add(new Labeled("jcublas (JCublas2 12.6.0)", new JCublasGemmProvider(backend.stream())));
         } catch (BackendUnavailableException e) {
             unavailable.add("jcublas: " + e.getMessage());
         }
         try {
-            providers.add(new Labeled("cublas13 (org.bytedeco cuda)", new Cublas13GemmProvider()));
+            providers.add(new Labeled("cublas13 (org.bytedeco cuda)", new Cublas13GemmProvider(backend.stream())));
         } catch (BackendUnavailableException e) {
             unavailable.add("cublas13: " + e.getMessage());
         }

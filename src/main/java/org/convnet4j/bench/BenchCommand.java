@@ -12,6 +12,7 @@ import org.convnet4j.backend.BackendUnavailableException;
 import org.convnet4j.backend.Backends;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import org.convnet4j.train.CudaGraphMode;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -58,6 +59,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "also write the result as JSON to this file")
     Path json;
 
+    @Option(names = "--cuda-graph", defaultValue = "auto", paramLabel = "auto|on|off",
+            description = "also time the step replayed as one CUDA graph: auto (on the GPU, the reason where the"
+                    + " capture fails), on (an error where it cannot), off (default: ${DEFAULT-VALUE})")
+    String cudaGraph;
+
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
@@ -66,6 +72,12 @@ public final class BenchCommand implements Callable<Integer> {
         NetworkBenchmark.Config config;
         try {
             config = new NetworkBenchmark.Config(model, n, iterations, warmup, seed, copyMib == null ? 0 : copyMib);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        CudaGraphMode graphMode;
+        try {
+            graphMode = CudaGraphMode.parse(cudaGraph);
         } catch (IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -87,8 +99,8 @@ public final class BenchCommand implements Callable<Integer> {
                     config.seed(), copy);
             BenchResult result;
             try {
-                result = NetworkBenchmark.run(backend, config);
-            } catch (BatchDoesNotFitException e) {
+                result = NetworkBenchmark.run(backend, config, graphMode);
+            } catch (BatchDoesNotFitException | IllegalArgumentException | IllegalStateException e) {
                 err.println("bench: " + e.getMessage());
                 return 1;
             }

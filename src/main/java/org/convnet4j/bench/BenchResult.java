@@ -17,7 +17,8 @@ import org.convnet4j.tensor.Shape;
 public record BenchResult(NetworkBenchmark.Config config, String backend, String description, DeviceInfo device,
                           long parameters, List<NetworkBenchmark.LayerTiming> layers, double lossForwardMs,
                           double lossBackwardMs, double updateMs, double[] stepMs, long peakBytes,
-                          long convWorkspaceBytes, double copyGbPerS) {
+                          long convWorkspaceBytes, double copyGbPerS, double[] graphStepMs,
+                          String graphUnavailable) {
 
     public double stepMedianMs() {
         return NetworkBenchmark.median(stepMs);
@@ -62,7 +63,9 @@ public record BenchResult(NetworkBenchmark.Config config, String backend, String
      * description, device, driver, gemm_provider, parameters, layers [{name, type, output_shape, fwd_ms,
      * bwd_ms}], loss_fwd_ms, loss_bwd_ms, update_ms, step_ms (median), step_ms_mean, step_ms_min,
      * step_ms_all, images_per_second, peak_bytes, peak_mib, conv_workspace_bytes (the CUDA backend's largest
-     * convolution column workspace; 0 on the CPU), d2d_copy_gb_per_s (null when not measured).
+     * convolution column workspace; 0 on the CPU), d2d_copy_gb_per_s (null when not measured),
+     * graph_step_ms (median of the steps replayed as a CUDA graph, or "not available: reason"),
+     * graph_step_ms_all.
      */
     public Map<String, Object> toJson() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -105,6 +108,13 @@ public record BenchResult(NetworkBenchmark.Config config, String backend, String
         m.put("peak_mib", peakMib());
         m.put("conv_workspace_bytes", convWorkspaceBytes);
         m.put("d2d_copy_gb_per_s", Double.isNaN(copyGbPerS) ? null : copyGbPerS);
+        m.put("graph_step_ms", graphStepMs.length > 0 ? (Object) NetworkBenchmark.median(graphStepMs)
+                : "not available: " + graphUnavailable);
+        List<Double> graphAll = new ArrayList<>();
+        for (double v : graphStepMs) {
+            graphAll.add(v);
+        }
+        m.put("graph_step_ms_all", graphAll);
         return m;
     }
 
@@ -137,6 +147,10 @@ public record BenchResult(NetworkBenchmark.Config config, String backend, String
         b.append(String.format(Locale.ROOT,
                 "training step: median %.3f ms, mean %.3f ms, min %.3f ms; %.1f images/s%n",
                 stepMedianMs(), stepMeanMs(), stepMinMs(), imagesPerSecond()));
+        b.append(graphStepMs.length > 0
+                ? String.format(Locale.ROOT, "training step as a CUDA graph: median %.3f ms%n",
+                NetworkBenchmark.median(graphStepMs))
+                : "training step as a CUDA graph: not measured (" + graphUnavailable + ")\n");
         b.append(String.format(Locale.ROOT, "peak memory: %.1f MiB (%d bytes); %d parameters%n", peakMib(), peakBytes,
                 parameters));
         if (convWorkspaceBytes > 0) {

@@ -39,7 +39,8 @@ public final class BenchmarkReport {
 
     /** One network's training step. */
     public record NetworkRow(String name, int batch, Object oursStepMs, Object torchStepMs, Object oursPeakMib,
-                             Object torchPeakMib, double oursImagesPerSecond) {
+                             Object torchPeakMib, double oursImagesPerSecond, Object oursGraphStepMs,
+                             Object torchGraphStepMs) {
     }
 
     /**
@@ -192,22 +193,29 @@ public final class BenchmarkReport {
             int batch = ((Number) o.get("batch")).intValue();
             Object torchStep;
             Object torchPeak;
+            Object torchGraph;
             String reason = torchReason();
             if (reason != null) {
                 torchStep = reason;
                 torchPeak = reason;
+                torchGraph = reason;
             } else {
                 torchStep = NOT_AVAILABLE + "PyTorch did not run " + name + " at batch " + batch;
                 torchPeak = torchStep;
+                torchGraph = torchStep;
                 for (Map<?, ?> r : rows(torchFp32(), "networks")) {
                     if (name.equals(r.get("name")) && r.get("batch") instanceof Number b && b.intValue() == batch) {
                         torchStep = ((Number) r.get("torch_step_ms")).doubleValue();
                         torchPeak = ((Number) r.get("torch_peak_mib")).doubleValue();
+                        torchGraph = r.get("torch_graph_step_ms") instanceof Number g ? (Object) g.doubleValue()
+                                : NOT_AVAILABLE + (r.get("torch_graph_step_ms") instanceof String why ? why
+                                : "no CUDA-graph step in the PyTorch results");
                     }
                 }
             }
+            Object oursGraph = o.get("graph_step_ms") instanceof String why ? why : number(o, "graph_step_ms");
             networks.add(new NetworkRow(name, batch, number(o, "step_ms"), torchStep, number(o, "peak_mib"), torchPeak,
-                    ((Number) o.get("images_per_second")).doubleValue()));
+                    ((Number) o.get("images_per_second")).doubleValue(), oursGraph, torchGraph));
         }
     }
 
@@ -310,7 +318,8 @@ public final class BenchmarkReport {
 
     /**
      * The report's JSON: date, device, driver, commit, gemm_provider, layers [{name, pass, ours_ms, cudnn_ms,
-     * torch_ms}], networks [{name, batch, ours_step_ms, torch_step_ms, ours_peak_mib, torch_peak_mib}],
+     * torch_ms}], networks [{name, batch, ours_step_ms, torch_step_ms, ours_peak_mib, torch_peak_mib,
+     * ours_graph_step_ms, torch_graph_step_ms (the step replayed as a CUDA graph)}],
      * kernels [{name, gb_per_s | gflop_per_s}], d2d_copy_gb_per_s. Missing values are "not available: reason".
      */
     public Map<String, Object> toJson() {
@@ -340,6 +349,8 @@ public final class BenchmarkReport {
             n.put("torch_step_ms", r.torchStepMs());
             n.put("ours_peak_mib", r.oursPeakMib());
             n.put("torch_peak_mib", r.torchPeakMib());
+            n.put("ours_graph_step_ms", r.oursGraphStepMs());
+            n.put("torch_graph_step_ms", r.torchGraphStepMs());
             ns.add(n);
         }
         m.put("networks", ns);
@@ -429,13 +440,16 @@ public final class BenchmarkReport {
         } else {
             b.append("Forward, softmax cross-entropy, backward and an SGD-with-momentum update, no synchronization ")
                     .append("inside the step; median of the timed steps.\n\n");
-            b.append("| network | batch | ours step ms | PyTorch step ms | ours / PyTorch | ours images/s | ours peak MiB "
-                    + "| PyTorch peak MiB |\n");
-            b.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+            b.append("The graph columns replay the same step as one CUDA graph (ours: `CudaGraphStep`; PyTorch: ")
+                    .append("`torch.cuda.CUDAGraph`).\n\n");
+            b.append("| network | batch | ours step ms | PyTorch step ms | ours / PyTorch | ours graph ms | PyTorch graph ms "
+                    + "| ours images/s | ours peak MiB | PyTorch peak MiB |\n");
+            b.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
             for (NetworkRow r : networks) {
                 b.append("| ").append(r.name()).append(" | ").append(r.batch()).append(" | ").append(cell(r.oursStepMs()))
                         .append(" | ").append(cell(r.torchStepMs())).append(" | ")
                         .append(ratio(r.oursStepMs(), r.torchStepMs())).append(" | ")
+                        .append(cell(r.oursGraphStepMs())).append(" | ").append(cell(r.torchGraphStepMs())).append(" | ")
                         .append(format(r.oursImagesPerSecond())).append(" | ").append(cell(r.oursPeakMib()))
                         .append(" | ").append(cell(r.torchPeakMib())).append(" |\n");
             }

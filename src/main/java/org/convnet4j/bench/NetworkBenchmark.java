@@ -11,6 +11,7 @@ import java.util.Random;
 import java.util.function.Supplier;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.cuda.CudaBackend;
+import org.convnet4j.backend.cuda.CudaGraphStep;
 import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.Conv2d;
@@ -23,6 +24,8 @@ import org.convnet4j.nn.optim.Optimizers;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
+import org.convnet4j.train.CudaGraphMode;
+import org.convnet4j.train.TrainingStep;
 
 /**
  * Times one network's training on a backend, like {@code caffe time}: on synthetic data (normal inputs,
@@ -32,6 +35,9 @@ import org.convnet4j.tensor.Tensor;
  *       backward, SGD with momentum 0.9 and lr 0.01, as bench_torch.py), each timed from its start to a
  *       {@link Backend#synchronize()} after it, with no synchronization inside: the step time and
  *       images per second;</li>
+ *   <li>on the CUDA backend, {@code iterations} steps replayed as one CUDA graph ({@link CudaGraphStep}, the
+ *       same step with its loss left on the device: nothing is read back), each timed from its start to a
+ *       synchronization after it; after the eager phase, with one eager step and the capture untimed;</li>
  *   <li>{@code iterations} more steps with {@link Backend#synchronize()} before and after every node's
  *       forward and backward call (each layer of a Sequential; each layer and merge of a Graph, through a
  *       {@link NodeProbe}), the loss and the update: the mean milliseconds of each.</li>
@@ -81,11 +87,22 @@ public final class NetworkBenchmark {
         return Models.inputShape(model).dim(1) < 64 ? 10 : 1000;
     }
 
-    /** Runs the benchmark; see the class comment. */
+    /** Runs the benchmark, the graph-replayed step where the backend is the CUDA one; see the class comment. */
     public static BenchResult run(Backend backend, Config config) {
+        return run(backend, config, CudaGraphMode.AUTO);
+    }
+
+    /**
+     * Runs the benchmark; graph says whether the step is also timed as a CUDA graph (AUTO: on the CUDA
+     * backend; ON: an error elsewhere or where the capture fails; OFF: not).
+     */
+    public static BenchResult run(Backend backend, Config config, CudaGraphMode graph) {
+        if (graph == CudaGraphMode.ON && !(backend instanceof CudaBackend)) {
+            throw new IllegalArgumentException("bench --cuda-graph on needs the CUDA backend, not " + backend.name());
+        }
         Shape input = Models.batchInputShape(config.model(), config.batch());
         try {
-            return measure(backend, config, input);
+            return measure(backend, config, input, graph);
         } catch (DeviceOutOfMemoryException e) {
             throw doesNotFit(config, input, e.getMessage(), e);
         } catch (OutOfMemoryError e) {
@@ -114,7 +131,7 @@ public final class NetworkBenchmark {
         }
     }
 
-    private static BenchResult measure(Backend backend, Config config, Shape input) {
+    private static BenchResult measure(Backend backend, Config config, Shape input, CudaGraphMode graphMode) {
         Random rng = new Random(config.seed());
         int classes = numClasses(config.model());
         float[] xHost = new float[input.size()];
@@ -144,6 +161,11 @@ public final class NetworkBenchmark {
                 stepMs[i] = (System.nanoTime() - t0) / 1e6;
             }
 
+            GraphTiming graph = graphMode == CudaGraphMode.OFF ? new GraphTiming(new double[0], "--cuda-graph off")
+                    : backend instanceof CudaBackend cuda ? graphSteps(cuda, new TrainingStep(net, loss, optimizer, x,
+                    labels), config.iterations(), graphMode == CudaGraphMode.ON)
+                    : new GraphTiming(new double[0], "not the CUDA backend");
+
             NodeTimer timer = new NodeTimer(backend);
             double[] lossMs = new double[2];
             double updateMs = 0;
@@ -172,7 +194,8 @@ public final class NetworkBenchmark {
             double copy = config.copyMib() > 0 ? copyBandwidth(backend, config.copyMib()) : Double.NaN;
             DeviceInfo device = DeviceInfo.of(backend);
             return new BenchResult(config, backend.name(), backend.description(), device, net.parameterCount(),
-                    timings, lossMs[0] / k, lossMs[1] / k, updateMs / k, stepMs, peak, workspace, copy);
+                    timings, lossMs[0] / k, lossMs[1] / k, updateMs / k, stepMs, peak, workspace, copy,
+                    graph.stepMs(), graph.unavailable());
         }
     }
 
@@ -229,6 +252,29 @@ public final class NetworkBenchmark {
     }
 
     /** The median of values (the mean of the two middle ones for an even count). */
+    /** Steps replayed as a CUDA graph: their milliseconds, or none and why. */
+    record GraphTiming(double[] stepMs, String unavailable) {
+    }
+
+    private static GraphTiming graphSteps(CudaBackend backend, TrainingStep step, int iterations, boolean required) {
+        try (CudaGraphStep graph = CudaGraphStep.of(backend, step, step::savepoint, required)) {
+            graph.run(); // eager
+            graph.run(); // captured and launched
+            backend.synchronize();
+            if (!graph.graphed()) {
+                return new GraphTiming(new double[0], "capture failed: " + graph.fallbackReason());
+            }
+            double[] ms = new double[iterations];
+            for (int i = 0; i < iterations; i++) {
+                long t0 = System.nanoTime();
+                graph.run();
+                backend.synchronize();
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            return new GraphTiming(ms, null);
+        }
+    }
+
     static double median(double[] values) {
         double[] v = values.clone();
         Arrays.sort(v);

@@ -20,6 +20,7 @@ import org.convnet4j.train.ConsoleProgress;
 import org.convnet4j.train.PlainProgress;
 import org.convnet4j.train.RunDirectory;
 import org.convnet4j.train.TrainConfig;
+import org.convnet4j.train.CudaGraphMode;
 import org.convnet4j.train.Trainer;
 import org.convnet4j.train.TrainingProgress;
 import picocli.CommandLine.ArgGroup;
@@ -67,6 +68,11 @@ final class TrainCommand extends BaseCommand {
 
     @Option(names = "--device", defaultValue = "auto", description = "auto, cpu or gpu. Default: ${DEFAULT-VALUE}.")
     String device;
+
+    @Option(names = "--cuda-graph", defaultValue = "auto", paramLabel = "auto|on|off",
+            description = "Replay the training step as one CUDA graph: auto (on the GPU where the capture works,"
+                    + " else eager with the reason), on (an error where it cannot), off. Default: ${DEFAULT-VALUE}.")
+    String cudaGraph;
 
     @Option(names = "--threads", defaultValue = "0", description = "CPU backend threads (0: every processor).")
     int threads;
@@ -145,7 +151,8 @@ final class TrainCommand extends BaseCommand {
              Backend backend = Backends.open(device, threads, line -> out().println(line));
              TrainingProgress progress = System.console() != null ? new ConsoleProgress(out())
                      : new PlainProgress(out(), 10)) {
-            Trainer.Result r = new Trainer(backend, config, data.train(), data.test(), runDir, progress).run(resumeFile);
+            Trainer.Result r = new Trainer(backend, config, data.train(), data.test(), runDir, progress)
+                    .cudaGraph(CudaGraphMode.parse(cudaGraph)).run(resumeFile);
             out().printf(Locale.ROOT, "test accuracy %.2f%% after epoch %d; run directory %s%n",
                     100 * r.testAccuracy(), r.history().isEmpty() ? 0 : r.history().get(r.history().size() - 1).epoch(),
                     r.runDir());

@@ -36,6 +36,16 @@ public final class SoftmaxCrossEntropyLoss implements AutoCloseable {
 
     /** Computes the softmax and returns the mean loss (downloads one float). */
     public float forward(Tensor logits, Tensor labels) {
+        backend.download(forwardOnDevice(logits, labels), lossHost);
+        return lossHost[0];
+    }
+
+    /**
+     * Computes the softmax and returns the mean loss as a device tensor [1] owned by this loss (overwritten
+     * by the next forward), without reading it: a training step captured as a CUDA graph reads it after
+     * the step, or adds it up on the device.
+     */
+    public Tensor forwardOnDevice(Tensor logits, Tensor labels) {
         checkOpen();
         if (logits == null || labels == null) {
             throw new IllegalArgumentException("softmax cross-entropy: logits and labels must not be null");
@@ -56,10 +66,9 @@ public final class SoftmaxCrossEntropyLoss implements AutoCloseable {
             loss = backend.allocate(Shape.of(1));
         }
         backend.softmaxCrossEntropyForward(logits, labels, probs, loss);
-        backend.download(loss, lossHost);
         this.labels = labels;
         this.logitsShape = z;
-        return lossHost[0];
+        return loss;
     }
 
     /** dlogits = (p - onehot(labels)) / N for the last forward, in the logits' shape; owned by this loss. */

@@ -22,6 +22,7 @@ import org.convnet4j.nn.optim.AbstractOptimizer;
 import org.convnet4j.nn.optim.Optimizer;
 import org.convnet4j.nn.optim.Optimizers;
 import org.convnet4j.tensor.Shape;
+import org.convnet4j.tensor.Tensor;
 
 /**
  * Trains a model on a data set, epoch after epoch, writing a run directory ({@link RunDirectory}: every
@@ -63,6 +64,7 @@ public final class Trainer {
     private final Dataset test;
     private final Path runDir;
     private final TrainingProgress progress;
+    private CudaGraphMode cudaGraph = CudaGraphMode.OFF;
     /** Pictures this runtime cannot draw (see {@link #writePicture}). */
     private final Set<String> undrawable = new HashSet<>();
 
@@ -97,6 +99,16 @@ public final class Trainer {
         this.test = test;
         this.runDir = runDir;
         this.progress = progress;
+    }
+
+    /**
+     * Whether training steps replay as one CUDA graph (default OFF: eager steps). With a graph, a step's
+     * loss and predictions are read after its update, so the numbers are the same, but a diverged step's
+     * search for the first non-finite layer runs on the parameters that step updated.
+     */
+    public Trainer cudaGraph(CudaGraphMode mode) {
+        this.cudaGraph = mode;
+        return this;
     }
 
     /**
@@ -151,7 +163,9 @@ public final class Trainer {
         try (Network net = Models.create(config.model(), train.numClasses());
              SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
              Optimizer optimizer = Optimizers.create(config.optimizer(), backend, config.lr(), config.weightDecay());
-             BatchLoader loader = new BatchLoader(backend, batch, train.itemShape())) {
+             BatchLoader loader = new BatchLoader(backend, batch, train.itemShape());
+             StepRunner graphSteps = StepRunner.create(cudaGraph, backend,
+                     new TrainingStep(net, loss, optimizer, loader.images(), loader.labels()), progress::info)) {
             net.initialize(backend, Models.batchInputShape(config.model(), batch), config.seed());
             List<Parameter> params = net.parameters();
             int startEpoch = 1;
@@ -192,11 +206,19 @@ public final class Trainer {
                 long correct = 0;
                 for (int s = 0; s < steps; s++) {
                     loader.load(epochData, order, s * batch);
-                    var logits = net.forward(loader.images(), true);
-                    float l = loss.forward(logits, loader.labels());
+                    Tensor logits;
+                    float l;
+                    if (graphSteps != null) { // forward, loss, backward and update, then the reads
+                        graphSteps.run();
+                        logits = graphSteps.step().logits();
+                        l = backend.toFloatArray(graphSteps.step().loss())[0];
+                    } else {
+                        logits = net.forward(loader.images(), true);
+                        l = loss.forward(logits, loader.labels());
+                    }
                     if (!Float.isFinite(l)) {
                         // Replays this step's forward (same dropout masks) to find where it went non-finite.
-                        setDropoutCounters(net, optimizer.steps());
+                        setDropoutCounters(net, optimizer.steps() - (graphSteps != null ? 1 : 0));
                         throw diverged(l, epoch, s + 1, steps, lastCheckpoint, locateNonFinite(net, loader));
                     }
                     if (Double.isNaN(firstLoss)) {
@@ -210,9 +232,11 @@ public final class Trainer {
                     }
                     lossSum += l;
                     correct += loader.countCorrect(logits, batch);
-                    net.zeroGrad(); // after forward, not before: a diverged step's search reads the last gradients
-                    net.backward(loss.backward(), false);
-                    optimizer.step(params);
+                    if (graphSteps == null) {
+                        net.zeroGrad(); // after forward, not before: a diverged step's search reads the last gradients
+                        net.backward(loss.backward(), false);
+                        optimizer.step(params);
+                    }
                     double elapsed = (System.nanoTime() - start) / 1e9;
                     progress.stepDone(s + 1, lossSum / (s + 1), (s + 1) * (double) batch / elapsed);
                 }

@@ -90,6 +90,20 @@ class NetworkBenchmarkTest {
     }
 
     @Test
+    void onTheCudaHostFakesTheStepIsAlsoTimedAsAGraph() {
+        try (Backend fake = org.convnet4j.backend.cuda.FakeCudaBackend.open()) {
+            BenchResult r = NetworkBenchmark.run(fake, new NetworkBenchmark.Config("lenet5", 8, 3, 1, 1, 0));
+            assertEquals(3, r.graphStepMs().length, "one time per replayed step");
+            assertTrue(r.toJson().get("graph_step_ms") instanceof Double, String.valueOf(r.toJson()));
+            assertTrue(r.table().contains("training step as a CUDA graph: median"), r.table());
+        }
+        try (CpuBackend cpu = new CpuBackend(1)) {
+            BenchResult r = NetworkBenchmark.run(cpu, new NetworkBenchmark.Config("lenet5", 8, 1, 0, 1, 0));
+            assertEquals("not available: not the CUDA backend", r.toJson().get("graph_step_ms"));
+        }
+    }
+
+    @Test
     void commandPrintsTheTableAndWritesJson(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("bench.json");
         StringWriter out = new StringWriter();

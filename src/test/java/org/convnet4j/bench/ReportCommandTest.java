@@ -109,8 +109,10 @@ class ReportCommandTest {
         assertTrue(String.valueOf(bwdData.get("cudnn_ms")).startsWith("not available: the trial was skipped"));
 
         Map<?, ?> net = (Map<?, ?>) ((List<?>) r.get("networks")).get(0);
-        assertEquals(List.of("name", "batch", "ours_step_ms", "torch_step_ms", "ours_peak_mib", "torch_peak_mib"),
-                List.copyOf(net.keySet()));
+        assertEquals(List.of("name", "batch", "ours_step_ms", "torch_step_ms", "ours_peak_mib", "torch_peak_mib",
+                "ours_graph_step_ms", "torch_graph_step_ms"), List.copyOf(net.keySet()));
+        assertEquals("not available: graph_step_ms missing", net.get("ours_graph_step_ms"),
+                "an older bench result has no graph step");
         assertEquals("lenet5", net.get("name"));
         assertEquals(64, ((Number) net.get("batch")).intValue());
         assertEquals(2.0, ((Number) net.get("ours_step_ms")).doubleValue());

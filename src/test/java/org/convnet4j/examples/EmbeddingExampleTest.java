@@ -3,19 +3,14 @@ package org.convnet4j.examples;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 import org.convnet4j.backend.Backend;
-import org.convnet4j.backend.BackendUnavailableException;
 import org.convnet4j.backend.cpu.CpuBackend;
-import org.convnet4j.backend.cuda.CudaBackend;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -82,14 +77,7 @@ class EmbeddingExampleTest {
     @Test
     @Tag("gpu")
     void runsOnTheGpuWhereThereIsOne() {
-        Backend gpu;
-        try {
-            gpu = CudaBackend.open();
-        } catch (BackendUnavailableException e) {
-            assumeTrue(false, "no GPU: " + e.getMessage());
-            return;
-        }
-        try (gpu) {
+        try (Backend gpu = DocQuote.gpuOrSkip()) {
             assertArrayEquals(direct(), EmbeddingExample.convolveAndPool(gpu));
             long afterFirst = gpu.memoryStats().bytesInUse(); // the convolution workspace the backend keeps
             assertArrayEquals(direct(), EmbeddingExample.convolveAndPool(gpu));
@@ -99,18 +87,7 @@ class EmbeddingExampleTest {
 
     @Test
     void theDocQuotesTheExampleAsItIs() throws IOException {
-        String source = Files.readString(Path.of("src/test/java/org/convnet4j/examples/EmbeddingExample.java"));
-        String doc = Files.readString(Path.of("docs/embedding.md"));
-        String example = source.substring(source.indexOf("    // begin example\n") + "    // begin example\n".length(),
-                source.indexOf("    // end example"));
-        String quoted = doc.substring(doc.indexOf("```java\n") + "```java\n".length());
-        quoted = quoted.substring(0, quoted.indexOf("```"));
-        assertEquals(strip(example), strip(quoted), "docs/embedding.md must quote EmbeddingExample as it is");
-    }
-
-    /** The non-blank lines, each without its leading and trailing blanks. */
-    private static String strip(String code) {
-        return String.join("\n", code.lines().map(String::strip).filter(l -> !l.isEmpty()).toList());
+        DocQuote.assertQuoted("src/test/java/org/convnet4j/examples/EmbeddingExample.java", null);
     }
 
     private static String captureMain() {

@@ -14,7 +14,8 @@ import org.convnet4j.backend.BackendUnavailableException;
  * ({@link CublasGemmArguments}), one cublasSgemmStridedBatched per call, alpha and beta read from host
  * memory. Raw device addresses become javacpp FloatPointers whose address field is set and which own
  * nothing. The handle is created on the context current at construction (the device's primary context,
- * which CudaBackend makes current) and uses the legacy default stream, like our kernels.
+ * which CudaBackend makes current), runs on the backend's stream and has a fixed {@link CublasWorkspace},
+ * so that its calls can be captured into a CUDA graph.
  */
 public final class Cublas13GemmProvider implements GemmProvider {
     private static final String BINDING = "cuBLAS 13 (org.bytedeco cuda 13.3-9.25-1.5.14)";
@@ -24,6 +25,8 @@ public final class Cublas13GemmProvider implements GemmProvider {
     public static final String TF32_PROPERTY = "convnet4j.gemm.tf32";
 
     private final cublasContext handle;
+    private final CudaStream stream;
+    private final CublasWorkspace workspace;
     private final boolean tf32;
     private final FloatPointer alpha;
     private final FloatPointer beta;
@@ -35,8 +38,8 @@ public final class Cublas13GemmProvider implements GemmProvider {
      * @throws BackendUnavailableException naming the missing library ("libcublas.so.13 not found") or the
      *                                     cuBLAS status of a failed cublasCreate
      */
-    public Cublas13GemmProvider() {
-        this(Boolean.getBoolean(TF32_PROPERTY));
+    public Cublas13GemmProvider(CudaStream stream) {
+        this(stream, Boolean.getBoolean(TF32_PROPERTY));
     }
 
     /**
@@ -44,7 +47,7 @@ public final class Cublas13GemmProvider implements GemmProvider {
      *             times faster on Ampere and later, with relative errors of about 1e-3 instead of float
      *             rounding. Off unless asked for, by this argument or -Dconvnet4j.gemm.tf32=true.
      */
-    public Cublas13GemmProvider(boolean tf32) {
+    public Cublas13GemmProvider(CudaStream stream, boolean tf32) {
         BytedecoLibraries.require(BINDING, NEEDS, BytedecoLibraries.CUBLAS);
         cublasContext h = new cublasContext();
         int status = cublas.cublasCreate_v2(h);
@@ -55,7 +58,20 @@ public final class Cublas13GemmProvider implements GemmProvider {
         // By default plain FP32: no TF32 tensor-core rounding, so results stay within float rounding of
         // the CPU's. TF32 only when asked for.
         cublas.cublasSetMathMode(h, tf32 ? cublas.CUBLAS_TF32_TENSOR_OP_MATH : cublas.CUBLAS_DEFAULT_MATH);
+        CublasWorkspace w = new CublasWorkspace();
+        int set = cublas.cublasSetStream_v2(h, BytedecoAddress.stream(stream));
+        if (set == cublas.CUBLAS_STATUS_SUCCESS) {
+            set = cublas.cublasSetWorkspace_v2(h, new BytedecoAddress(w.address()), CublasWorkspace.BYTES);
+        }
+        if (set != cublas.CUBLAS_STATUS_SUCCESS) {
+            cublas.cublasDestroy_v2(h);
+            w.close();
+            throw new BackendUnavailableException(BINDING + ": setting the stream and workspace failed with "
+                    + statusName(set));
+        }
         handle = h;
+        this.stream = stream;
+        this.workspace = w;
         this.tf32 = tf32;
         alpha = new FloatPointer(1);
         beta = new FloatPointer(1);
@@ -64,6 +80,11 @@ public final class Cublas13GemmProvider implements GemmProvider {
     @Override
     public String name() {
         return tf32 ? "cublas13-tf32" : "cublas13";
+    }
+
+    @Override
+    public CudaStream stream() {
+        return stream;
     }
 
     @Override
@@ -100,6 +121,7 @@ public final class Cublas13GemmProvider implements GemmProvider {
         if (!closed) {
             closed = true;
             cublas.cublasDestroy_v2(handle);
+            workspace.close();
             alpha.close();
             beta.close();
         }

@@ -24,9 +24,13 @@ import org.convnet4j.tensor.Tensor;
 
 /**
  * The CUDA backend: every {@link Backend} op as a hand-written kernel (kernels/*.cu) launched through
- * JCuda's driver API on the legacy default stream of one device's primary context, with GEMM from the
- * {@link GemmProvider} that {@link GemmProviders} picks. Device memory comes from a caching
- * {@link DevicePool}; the ops that need scratch memory share one pooled {@link Workspace}.
+ * JCuda's driver API on one device's primary context, with GEMM from the {@link GemmProvider} that
+ * {@link GemmProviders} picks. Everything (kernels, copies, fills, GEMMs) runs in order on the backend's
+ * own non-blocking {@link #stream()}; nothing inside an op waits for the device, and a download waits for
+ * the stream only. Device memory comes from a caching {@link DevicePool}; the ops that need scratch
+ * memory share one pooled {@link Workspace}; the scalars that change from step to step (learning rate,
+ * Adam's step, dropout seeds) live in device memory ({@link StepScalars}), so that a training step can be
+ * captured once and replayed as a CUDA graph ({@link CudaGraphStep}).
  *
  * <p>This class keeps what is backend-wide (the device, the pool, the launcher, the GEMM provider, the
  * workspace, the closed state). Each op is one call to the shared {@link OpChecks}, which checks every
@@ -57,6 +61,8 @@ public final class CudaBackend implements Backend {
     private final CudaNormalization normalization;
     private final CudaOptimizers optimizers;
     private final OpChecks checks;
+    private final GraphPhase phase;
+    private final StepScalars scalars;
     private boolean closed;
 
     /**
@@ -74,7 +80,9 @@ public final class CudaBackend implements Backend {
         this.kernelTargets = kernelTargets;
         this.releaseDevice = releaseDevice;
         this.workspace = new Workspace(pool);
-        CudaOpContext context = new CudaOpContext(launcher, gemm, device, workspace);
+        this.phase = launcher.phase();
+        this.scalars = new StepScalars(pool, device, phase);
+        CudaOpContext context = new CudaOpContext(launcher, new PhasedGemm(gemm, phase), device, workspace);
         this.memory = new CudaMemory(context);
         this.dense = new CudaDense(context);
         this.convolution = new CudaConvolution(context);
@@ -82,9 +90,9 @@ public final class CudaBackend implements Backend {
         this.merge = new CudaMerge(context);
         this.activation = new CudaActivation(context);
         this.softmaxLoss = new CudaSoftmaxLoss(context);
-        this.dropout = new CudaDropout(context);
+        this.dropout = new CudaDropout(context, scalars);
         this.normalization = new CudaNormalization(context);
-        this.optimizers = new CudaOptimizers(context);
+        this.optimizers = new CudaOptimizers(context, scalars);
         this.checks = new OpChecks(name(), t -> t instanceof CudaTensor ct && ct.owner() == this,
                 t -> ((CudaTensor) t).usable(), () -> closed);
     }
@@ -107,6 +115,44 @@ public final class CudaBackend implements Backend {
     /** The launcher of every kernel (the native tests build extra GEMM providers on it). */
     KernelLauncher launcher() {
         return launcher;
+    }
+
+    /**
+     * The stream all of this backend's work runs on, in program order. Work of your own issued to it after
+     * an op runs after that op; work issued to another stream or the legacy default stream does not wait
+     * for ours (the stream is non-blocking): order it with an event, or synchronize the backend.
+     */
+    public CudaStream stream() {
+        return device.stream();
+    }
+
+    /**
+     * The raw device address of t's first element, for your own kernels or libraries on {@link #stream()}.
+     * Valid while t is open; t's memory belongs to the backend's pool.
+     *
+     * @throws IllegalArgumentException when t is not a tensor of this backend
+     */
+    public long devicePointer(Tensor t) {
+        if (!(t instanceof CudaTensor ct) || ct.owner() != this) {
+            throw new IllegalArgumentException("devicePointer: " + t + " is not a tensor of this CUDA backend");
+        }
+        return ct.address();
+    }
+
+    DeviceOps device() {
+        return device;
+    }
+
+    DevicePool pool() {
+        return pool;
+    }
+
+    GraphPhase phase() {
+        return phase;
+    }
+
+    StepScalars scalars() {
+        return scalars;
     }
 
     /** The GEMM provider in use. */
@@ -149,7 +195,7 @@ public final class CudaBackend implements Backend {
         try (var call = guard.enter("allocate")) {
             checks.allocate(shape, dataType);
             DevicePool.Block block = bound(pool).acquire((long) shape.size() * dataType.bytes());
-            device.zero(block.address(), shape.size());
+            device.set32(block.address(), 0, shape.size());
             return new CudaTensor(this, shape, dataType, block, null);
         }
     }
@@ -208,10 +254,26 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /**
+     * Builds a batch on the device from a data set held there: dst[i, ...] = src[order[first + i], ...] for
+     * i &lt; B, where src is [N, ...] and dst [B, ...] with the same per-row shape and type (FLOAT32 images or
+     * INT32 labels), and order INT32 [M] holds row numbers in [0, N) (an epoch's permutation, uploaded once;
+     * its values are not checked). One kernel, no host copy; it can be captured into a CUDA graph.
+     *
+     * @throws IllegalArgumentException naming the shapes when they do not fit, or first + B &gt; M
+     */
+    public void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
+        try (var call = guard.enter("gatherRows")) {
+            CudaMemory.checkGather(this, src, order, first, dst);
+            bound(memory).gatherRows(src, order, first, dst);
+        }
+    }
+
     @Override
     public void synchronize() {
         try (var call = guard.enter("synchronize")) {
             checks.synchronize();
+            phase.refuse("a synchronization");
             bound(device).synchronize();
         }
     }
@@ -535,6 +597,7 @@ public final class CudaBackend implements Backend {
             } finally {
                 closed = true;
                 workspace.forget();
+                scalars.forget();
                 try {
                     gemm.close();
                     pool.close();

@@ -6,17 +6,24 @@ import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABI
 import java.nio.charset.StandardCharsets;
 
 import jcuda.CudaException;
-import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUgraph;
+import jcuda.driver.CUgraphExec;
+import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.JCudaDriver;
 
 import org.convnet4j.backend.BackendUnavailableException;
 
 /**
- * One device's primary context (cuDevicePrimaryCtxRetain), so that cuBLAS, which uses the runtime API,
- * shares memory and the legacy default stream with our kernels. {@link #makeCurrent()} binds it to the
- * calling thread; the backend calls it at the start of every op, so any thread may use the backend.
+ * One device's primary context (cuDevicePrimaryCtxRetain), so that cuBLAS and cuDNN, which use the runtime
+ * API, share memory with our kernels, and the backend's non-blocking {@link CudaStream}, created here, on
+ * which everything runs. {@link #makeCurrent()} binds the context to the calling thread; the backend calls
+ * it at the start of every op, so any thread may use the backend.
+ *
+ * <p>Host transfers go through pinned staging buffers ({@link PinnedStaging}): an upload copies the array
+ * into one of two pinned buffers and issues an asynchronous copy to the stream, so it returns at once and
+ * overlaps the work before it; a download issues its copy to the stream and waits for the stream only.
  */
 final class CudaContext implements DeviceOps, AutoCloseable {
     private final int ordinal;
@@ -26,6 +33,9 @@ final class CudaContext implements DeviceOps, AutoCloseable {
     private final int major;
     private final int minor;
     private final long totalBytes;
+    private final CudaStream stream;
+    private final PinnedStaging uploads;
+    private final PinnedStaging downloads;
     private boolean closed;
 
     private CudaContext(int ordinal) {
@@ -45,6 +55,9 @@ final class CudaContext implements DeviceOps, AutoCloseable {
         long[] total = new long[1];
         JCudaDriver.cuDeviceTotalMem(total, device);
         this.totalBytes = total[0];
+        this.stream = CudaStream.createNonBlocking();
+        this.uploads = new PinnedStaging(2);
+        this.downloads = new PinnedStaging(1);
     }
 
     /** Retains device ordinal's primary context and makes it current, or says why it cannot. */
@@ -87,41 +100,91 @@ final class CudaContext implements DeviceOps, AutoCloseable {
         JCudaDriver.cuCtxSetCurrent(context);
     }
 
-    /** Waits for all work on the device. */
+    @Override
+    public CudaStream stream() {
+        return stream;
+    }
+
+    /** Waits for all work issued to the stream. */
     @Override
     public void synchronize() {
         makeCurrent();
-        JCudaDriver.cuCtxSynchronize();
+        JCudaDriver.cuStreamSynchronize(stream.cuStream());
     }
 
     @Override
-    public void zero(long address, int words) {
-        JCudaDriver.cuMemsetD32(DevicePtr.at(address), 0, words);
+    public void set32(long address, int value, int words) {
+        JCudaDriver.cuMemsetD32Async(DevicePtr.at(address), value, words, stream.cuStream());
     }
 
     @Override
     public void upload(float[] src, long address) {
-        JCudaDriver.cuMemcpyHtoD(DevicePtr.at(address), Pointer.to(src), 4L * src.length);
+        PinnedStaging.Buffer b = uploads.next(4L * src.length);
+        b.bytes().asFloatBuffer().put(src);
+        uploadFrom(b, address, 4L * src.length);
     }
 
     @Override
     public void upload(int[] src, long address) {
-        JCudaDriver.cuMemcpyHtoD(DevicePtr.at(address), Pointer.to(src), 4L * src.length);
+        PinnedStaging.Buffer b = uploads.next(4L * src.length);
+        b.bytes().asIntBuffer().put(src);
+        uploadFrom(b, address, 4L * src.length);
+    }
+
+    private void uploadFrom(PinnedStaging.Buffer b, long address, long bytes) {
+        JCudaDriver.cuMemcpyHtoDAsync(DevicePtr.at(address), b.host(), bytes, stream.cuStream());
+        b.issued(stream);
     }
 
     @Override
     public void download(long address, float[] dst) {
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), DevicePtr.at(address), 4L * dst.length);
+        downloadTo(address, 4L * dst.length).asFloatBuffer().get(dst);
     }
 
     @Override
     public void download(long address, int[] dst) {
-        JCudaDriver.cuMemcpyDtoH(Pointer.to(dst), DevicePtr.at(address), 4L * dst.length);
+        downloadTo(address, 4L * dst.length).asIntBuffer().get(dst);
+    }
+
+    private java.nio.ByteBuffer downloadTo(long address, long bytes) {
+        PinnedStaging.Buffer b = downloads.next(bytes);
+        JCudaDriver.cuMemcpyDtoHAsync(b.host(), DevicePtr.at(address), bytes, stream.cuStream());
+        JCudaDriver.cuStreamSynchronize(stream.cuStream());
+        return b.bytes();
     }
 
     @Override
     public void copy(long src, long dst, long bytes) {
-        JCudaDriver.cuMemcpyDtoD(DevicePtr.at(dst), DevicePtr.at(src), bytes);
+        JCudaDriver.cuMemcpyDtoDAsync(DevicePtr.at(dst), DevicePtr.at(src), bytes, stream.cuStream());
+    }
+
+    @Override
+    public void beginCapture() {
+        makeCurrent();
+        JCudaDriver.cuStreamBeginCapture(stream.cuStream(), CUstreamCaptureMode.CU_STREAM_CAPTURE_MODE_GLOBAL);
+    }
+
+    @Override
+    public Graph endCapture() {
+        CUgraph graph = new CUgraph();
+        JCudaDriver.cuStreamEndCapture(stream.cuStream(), graph);
+        try {
+            CUgraphExec exec = new CUgraphExec();
+            JCudaDriver.cuGraphInstantiate(exec, graph, 0);
+            return new Graph() {
+                @Override
+                public void launch() {
+                    JCudaDriver.cuGraphLaunch(exec, stream.cuStream());
+                }
+
+                @Override
+                public void close() {
+                    JCudaDriver.cuGraphExecDestroy(exec);
+                }
+            };
+        } finally {
+            JCudaDriver.cuGraphDestroy(graph);
+        }
     }
 
     /** Free bytes on the device right now (cuMemGetInfo). */
@@ -169,7 +232,11 @@ final class CudaContext implements DeviceOps, AutoCloseable {
     @Override
     public void close() {
         if (!closed) {
+            makeCurrent();
             closed = true;
+            uploads.close();
+            downloads.close();
+            stream.destroy();
             JCudaDriver.cuDevicePrimaryCtxRelease(device);
         }
     }

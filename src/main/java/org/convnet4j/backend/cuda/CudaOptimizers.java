@@ -4,41 +4,55 @@ import org.convnet4j.tensor.Tensor;
 
 /**
  * The optimizer family on the GPU: the in-place update kernels of kernels/optimizers.cu, one thread per
- * parameter, with the formulas of {@link org.convnet4j.backend.Backend}'s update methods.
+ * parameter, with the formulas of {@link org.convnet4j.backend.Backend}'s update methods. The learning rate
+ * and Adam's step count are per-step scalars: written to their {@link StepScalars} slots (a fill on the
+ * stream when they change, once per step) and read there by the kernels, so a captured graph of the step
+ * applies the values of the step it replays.
  */
 final class CudaOptimizers {
-    private final KernelLauncher launcher;
+    private static final String LR = "optimizer learning rate";
+    private static final String STEP = "optimizer step";
 
-    CudaOptimizers(CudaOpContext context) {
+    private final KernelLauncher launcher;
+    private final StepScalars scalars;
+
+    CudaOptimizers(CudaOpContext context, StepScalars scalars) {
         this.launcher = context.launcher();
+        this.scalars = scalars;
+    }
+
+    /** The device address of the learning rate, set to lr. */
+    private long lr(float lr) {
+        scalars.set(LR, lr);
+        return scalars.slot(LR, 1);
     }
 
     void sgd(Tensor param, Tensor grad, float lr, float weightDecay) {
-        launcher.launch("sgd_update_f32", param.size(), param, grad, param.size(), lr, weightDecay);
+        launcher.launch("sgd_update_f32", param.size(), param, grad, param.size(), lr(lr), weightDecay);
     }
 
     void momentum(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
                   boolean nesterov) {
-        launcher.launch("momentum_update_f32", param.size(), param, grad, velocity, param.size(), lr, momentum,
+        launcher.launch("momentum_update_f32", param.size(), param, grad, velocity, param.size(), lr(lr), momentum,
                 weightDecay, nesterov ? 1 : 0);
     }
 
     void adagrad(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
-        launcher.launch("adagrad_update_f32", param.size(), param, grad, sumSquares, param.size(), lr, eps,
+        launcher.launch("adagrad_update_f32", param.size(), param, grad, sumSquares, param.size(), lr(lr), eps,
                 weightDecay);
     }
 
     void rmsprop(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps, float weightDecay) {
-        launcher.launch("rmsprop_update_f32", param.size(), param, grad, meanSquare, param.size(), lr, decay, eps,
+        launcher.launch("rmsprop_update_f32", param.size(), param, grad, meanSquare, param.size(), lr(lr), decay, eps,
                 weightDecay);
     }
 
-    /** Adam with the bias corrections 1 - beta^step computed here, once per call (step >= 1). */
+    /** Adam; the kernel forms the bias corrections 1 - beta^step from the device's step (step >= 1). */
     void adam(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
               float weightDecay, int step) {
-        float correction1 = (float) (1 - Math.pow(beta1, step));
-        float correction2 = (float) (1 - Math.pow(beta2, step));
-        launcher.launch("adam_update_f32", param.size(), param, grad, m, v, param.size(), lr, beta1, beta2, eps,
-                weightDecay, correction1, correction2);
+        long lrAddress = lr(lr);
+        scalars.set(STEP, step);
+        launcher.launch("adam_update_f32", param.size(), param, grad, m, v, param.size(), lrAddress,
+                scalars.slot(STEP, 1), beta1, beta2, eps, weightDecay);
     }
 }

@@ -20,12 +20,12 @@ import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 
 /**
- * cuDNN 9 (through org.bytedeco:cuda) on the device memory of a {@link CudaBackend}'s tensors: the baseline
- * the benchmarks compare our kernels with, on the same card, in the same JVM, on the same (legacy default)
- * stream. Float32 NCHW throughout. This class holds what the per-family baselines share (the cuDNN handle,
- * the constants 1 and 0, tensor descriptors, device addresses of our tensors, status checks);
- * {@link CudnnConvolution}, {@link CudnnPooling}, {@link CudnnActivation} and {@link CudnnSoftmaxLoss} are
- * the baselines.
+ * cuDNN 9 (through org.bytedeco:cuda) on the device memory of a {@link CudaBackend}'s tensors: the
+ * baseline the benchmarks compare our kernels with, on the same card, in the same JVM, on the backend's
+ * stream ({@link CudaBackend#stream()}). Float32 NCHW throughout. This class holds what the per-family
+ * baselines share (the cuDNN handle, the constants 1 and 0, tensor descriptors, device addresses of our
+ * tensors, status checks); {@link CudnnConvolution}, {@link CudnnPooling}, {@link CudnnActivation} and
+ * {@link CudnnSoftmaxLoss} are the baselines.
  *
  * <p>Calls are asynchronous: synchronize the backend to wait. Every cuDNN status other than success
  * throws IllegalStateException naming the call and cuDNN's message. Each call makes the device's primary
@@ -46,6 +46,8 @@ public final class Cudnn implements AutoCloseable {
         this.context = context;
         context.makeCurrent();
         check(cudnnCreate(handle), "cudnnCreate");
+        check(org.bytedeco.cuda.global.cudnn.cudnnSetStream(handle, BytedecoAddress.stream(backend.stream())),
+                "cudnnSetStream");
     }
 
     /**

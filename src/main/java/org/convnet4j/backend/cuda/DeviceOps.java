@@ -2,16 +2,23 @@ package org.convnet4j.backend.cuda;
 
 /**
  * What {@link CudaBackend} needs from a device besides kernels and allocation: binding its context to the
- * calling thread, copies and zeroing, and waiting. {@link CudaContext} implements it with the driver API;
- * tests implement it on the host to check every op's launches without a GPU. Copies to or from the host
- * are synchronous and ordered after all work issued before them.
+ * calling thread, its stream, copies and fills, waiting, and capturing the stream's work into a CUDA graph.
+ * {@link CudaContext} implements it with the driver API; tests implement it on the host to check every op's
+ * launches and the capture bookkeeping without a GPU.
+ *
+ * <p>Everything is issued to {@link #stream()} in program order and returns before the device has done it,
+ * except downloads, which wait for the stream's work before them (not for the whole device). An upload
+ * may return before the copy is done; the host array may be reused as soon as it returns.
  */
 interface DeviceOps {
     /** Binds the device's context to the calling thread. */
     void makeCurrent();
 
-    /** Sets words 32-bit words at address to zero. */
-    void zero(long address, int words);
+    /** The stream every op runs on. */
+    CudaStream stream();
+
+    /** Sets words 32-bit words at address to the bit pattern value (0 to zero them). */
+    void set32(long address, int value, int words);
 
     void upload(float[] src, long address);
 
@@ -24,9 +31,30 @@ interface DeviceOps {
     /** Copies bytes from device address src to device address dst. */
     void copy(long src, long dst, long bytes);
 
-    /** Waits for all work on the device. */
+    /** Waits for all work issued to the stream. */
     void synchronize();
+
+    /**
+     * Starts recording the stream's work into a graph instead of running it (cuStreamBeginCapture, global
+     * mode: an allocation or a synchronization by any thread fails while it lasts).
+     */
+    void beginCapture();
+
+    /**
+     * Ends the recording and instantiates the graph (cuStreamEndCapture, cuGraphInstantiate). The stream is
+     * no longer capturing afterwards, also when this throws (a capture that failed).
+     */
+    Graph endCapture();
 
     /** One line for people: the device, its compute capability, memory and driver. */
     String describe();
+
+    /** An instantiated graph of the stream's work. */
+    interface Graph extends AutoCloseable {
+        /** Issues the whole graph to the stream (cuGraphLaunch). */
+        void launch();
+
+        @Override
+        void close();
+    }
 }

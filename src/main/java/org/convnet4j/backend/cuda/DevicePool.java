@@ -46,6 +46,7 @@ final class DevicePool implements AutoCloseable {
     private long bytesCached;
     private long allocations;
     private boolean closed;
+    private String refusal;
 
     DevicePool(Allocator allocator) {
         this.allocator = allocator;
@@ -70,9 +71,23 @@ final class DevicePool implements AutoCloseable {
         return (bytes + step - 1) / step * step;
     }
 
+    /**
+     * While during is not null, {@link #acquire} throws, naming during (e.g. "CUDA graph capture") and the
+     * caller that asked: a captured graph keeps the addresses it was recorded with, so no block may be handed
+     * out while one is recorded or replayed.
+     */
+    synchronized void refuseAcquire(String during) {
+        refusal = during;
+    }
+
     /** A block of at least bytes, from the cache when one of its class is there. */
     synchronized Block acquire(long bytes) {
         checkOpen();
+        if (refusal != null) {
+            throw new IllegalStateException("device allocation of " + bytes + " bytes during " + refusal + ", by "
+                    + caller() + ": every buffer of a captured step must exist before the capture (run the step"
+                    + " once eagerly first, and keep its tensors)");
+        }
         long cls = sizeClass(bytes);
         ArrayDeque<Long> free = cache.get(cls);
         long address;
@@ -125,6 +140,16 @@ final class DevicePool implements AutoCloseable {
 
     synchronized MemoryStats stats() {
         return new MemoryStats(bytesInUse, peakBytes, bytesCached, allocations);
+    }
+
+    /** The first stack frame outside this library's backend and tensor packages: the code that asked. */
+    private static String caller() {
+        java.security.CodeSource library = DevicePool.class.getProtectionDomain().getCodeSource();
+        return StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE).walk(frames -> frames
+                .filter(f -> !(java.util.Objects.equals(f.getDeclaringClass().getProtectionDomain().getCodeSource(),
+                        library) && (f.getClassName().startsWith("org.convnet4j.backend.")
+                        || f.getClassName().startsWith("org.convnet4j.tensor."))))
+                .findFirst().map(StackWalker.StackFrame::toString).orElse("the backend itself"));
     }
 
     private void checkOpen() {

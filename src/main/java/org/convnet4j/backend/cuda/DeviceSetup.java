@@ -14,9 +14,9 @@ final class DeviceSetup {
         KernelImage image = null;
         try {
             image = KernelImage.load(context.computeCapabilityMajor(), context.computeCapabilityMinor());
-            KernelLauncher launcher = new KernelLauncher(image);
-            GemmProviders.Selection selection = GemmProviders.select(GemmProviders.defaultCandidates(launcher),
-                    GemmProviders.requestedName());
+            KernelLauncher launcher = new KernelLauncher(image, context.stream());
+            GemmProviders.Selection selection = GemmProviders.select(
+                    GemmProviders.defaultCandidates(launcher, context.stream()), GemmProviders.requestedName());
             KernelImage loaded = image;
             return new CudaBackend(context, new DevicePool(new CudaAllocator(context)), launcher, selection,
                     image.info().toString(), () -> {

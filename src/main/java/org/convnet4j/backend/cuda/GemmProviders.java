@@ -44,10 +44,10 @@ public final class GemmProviders {
     }
 
     /** The candidates in order of preference: jcublas (CUDA 12), cublas13 (CUDA 13), kernel (ours). */
-    static List<Candidate> defaultCandidates(KernelLauncher launcher) {
+    static List<Candidate> defaultCandidates(KernelLauncher launcher, CudaStream stream) {
         return List.of(
-                new Candidate("jcublas", () -> byClassName(JCUBLAS_CLASS)),
-                new Candidate("cublas13", () -> byClassName(CUBLAS13_CLASS)),
+                new Candidate("jcublas", () -> byClassName(JCUBLAS_CLASS, stream)),
+                new Candidate("cublas13", () -> byClassName(CUBLAS13_CLASS, stream)),
                 new Candidate("kernel", () -> new KernelGemmProvider(launcher)));
     }
 
@@ -111,7 +111,8 @@ public final class GemmProviders {
         return candidates.stream().map(Candidate::name).toList();
     }
 
-    private static GemmProvider byClassName(String className) {
+    /** The provider of that class, on stream; throws with the reason when it cannot load. */
+    static GemmProvider byClassName(String className, CudaStream stream) {
         Class<?> type;
         try {
             type = Class.forName(className);
@@ -119,7 +120,7 @@ public final class GemmProviders {
             throw new BackendUnavailableException(className + " is not in this build");
         }
         try {
-            return (GemmProvider) type.getConstructor().newInstance();
+            return (GemmProvider) type.getConstructor(CudaStream.class).newInstance(stream);
         } catch (InvocationTargetException e) {
             Throwable cause = e.getCause();
             if (cause instanceof RuntimeException r) {

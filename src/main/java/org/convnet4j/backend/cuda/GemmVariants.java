@@ -30,9 +30,10 @@ public final class GemmVariants implements AutoCloseable {
         this.backend = backend;
         this.context = context;
         this.image = image;
-        KernelLauncher launcher = new KernelLauncher(image);
-        tryLoad("jcublas", () -> byClassName(GemmProviders.JCUBLAS_CLASS));
-        tryLoad("cublas13", () -> byClassName(GemmProviders.CUBLAS13_CLASS));
+        CudaStream stream = backend.stream();
+        KernelLauncher launcher = new KernelLauncher(image, stream);
+        tryLoad("jcublas", () -> GemmProviders.byClassName(GemmProviders.JCUBLAS_CLASS, stream));
+        tryLoad("cublas13", () -> GemmProviders.byClassName(GemmProviders.CUBLAS13_CLASS, stream));
         tryLoad("kernel", () -> kernel(launcher, "sgemm_tiled"));
         tryLoad("kernel-naive", () -> kernel(launcher, "sgemm_naive"));
     }
@@ -65,18 +66,6 @@ public final class GemmVariants implements AutoCloseable {
     private KernelGemmProvider kernel(KernelLauncher launcher, String kernel) {
         image.function(kernel); // IllegalStateException when the image lacks it
         return new KernelGemmProvider(launcher, kernel);
-    }
-
-    private static GemmProvider byClassName(String className) {
-        try {
-            return (GemmProvider) Class.forName(className).getConstructor().newInstance();
-        } catch (ClassNotFoundException e) {
-            throw new IllegalStateException(className + " is not in this build");
-        } catch (java.lang.reflect.InvocationTargetException e) {
-            throw new IllegalStateException(GemmProviders.reason(e.getCause()), e.getCause());
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException(className + " cannot be constructed: " + e, e);
-        }
     }
 
     /** Null when the variant loaded, else why not (one line). */

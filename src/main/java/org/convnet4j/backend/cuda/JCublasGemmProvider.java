@@ -6,6 +6,7 @@ import jcuda.jcublas.cublasHandle;
 import jcuda.jcublas.cublasMath;
 import jcuda.jcublas.cublasOperation;
 import jcuda.jcublas.cublasStatus;
+import jcuda.runtime.cudaStream_t;
 import org.convnet4j.backend.BackendUnavailableException;
 
 /**
@@ -15,7 +16,8 @@ import org.convnet4j.backend.BackendUnavailableException;
  * <p>Row-major operands are passed to column-major cuBLAS by C^T = op(B)^T op(A)^T
  * ({@link CublasGemmArguments}), one cublasSgemmStridedBatched per call, alpha and beta read from host
  * memory. The handle is created on the context current at construction (the device's primary context,
- * which CudaBackend makes current) and uses the legacy default stream, like our kernels.
+ * which CudaBackend makes current), runs on the backend's stream and has a fixed {@link CublasWorkspace},
+ * so that its calls can be captured into a CUDA graph.
  */
 public final class JCublasGemmProvider implements GemmProvider {
     private static final String BINDING = "JCublas2 12.6.0";
@@ -24,17 +26,20 @@ public final class JCublasGemmProvider implements GemmProvider {
     private static volatile String loadFailure;
 
     private final cublasHandle handle = new cublasHandle();
+    private final CudaStream stream;
+    private final CublasWorkspace workspace;
     private final float[] alpha = new float[1];
     private final float[] beta = new float[1];
     private boolean closed;
 
     /**
-     * Loads JCublas2 and creates a cuBLAS handle on the current context.
+     * Loads JCublas2 and creates a cuBLAS handle on the current context, running on stream.
      *
      * @throws BackendUnavailableException naming the missing library ("libcublas.so.12 not found") or the
      *                                     cuBLAS status of a failed cublasCreate
      */
-    public JCublasGemmProvider() {
+    public JCublasGemmProvider(CudaStream stream) {
+        this.stream = stream;
         loadJCublas2();
         int status = JCublas2.cublasCreate(handle);
         if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
@@ -43,6 +48,24 @@ public final class JCublasGemmProvider implements GemmProvider {
         }
         // Plain FP32: no TF32 tensor-core rounding, so results stay within float rounding of the CPU's.
         JCublas2.cublasSetMathMode(handle, cublasMath.CUBLAS_DEFAULT_MATH);
+        workspace = new CublasWorkspace();
+        check(JCublas2.cublasSetStream(handle, new cudaStream_t(stream.cuStream())), "cublasSetStream");
+        check(JCublas2.cublasSetWorkspace(handle, new DevicePointer(workspace.address()), CublasWorkspace.BYTES),
+                "cublasSetWorkspace");
+    }
+
+    @Override
+    public CudaStream stream() {
+        return stream;
+    }
+
+    private void check(int status, String call) {
+        if (status != cublasStatus.CUBLAS_STATUS_SUCCESS) {
+            JCublas2.cublasDestroy(handle);
+            workspace.close();
+            throw new BackendUnavailableException(BINDING + ": " + call + " failed with "
+                    + cublasStatus.stringFor(status));
+        }
     }
 
     private static void loadJCublas2() {
@@ -95,6 +118,7 @@ public final class JCublasGemmProvider implements GemmProvider {
         if (!closed) {
             closed = true;
             JCublas2.cublasDestroy(handle);
+            workspace.close();
         }
     }
 

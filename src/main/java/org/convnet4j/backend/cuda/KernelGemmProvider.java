@@ -34,6 +34,12 @@ final class KernelGemmProvider implements GemmProvider {
         return "kernel";
     }
 
+    /** The launcher's stream. */
+    @Override
+    public CudaStream stream() {
+        return launcher.stream();
+    }
+
     @Override
     public void sgemmStridedBatched(boolean transA, boolean transB, int m, int n, int k, float alpha,
                                     long a, int lda, long strideA, long b, int ldb, long strideB, float beta,

@@ -88,16 +88,17 @@ final class KernelImage implements KernelRunner, AutoCloseable {
         return f;
     }
 
-    /** cuLaunchKernel on the legacy default stream. */
+    /** cuLaunchKernel on stream. */
     @Override
-    public void launch(String kernel, int gridX, int gridY, int gridZ, int blockX, int sharedBytes, Object[] args) {
-        JCudaDriver.cuLaunchKernel(function(kernel), gridX, gridY, gridZ, blockX, 1, 1, sharedBytes, null,
-                Pointer.to(parameters(args)), null);
+    public void launch(String kernel, CudaStream stream, int gridX, int gridY, int gridZ, int blockX, int sharedBytes,
+                       Object[] args) {
+        JCudaDriver.cuLaunchKernel(function(kernel), gridX, gridY, gridZ, blockX, 1, 1, sharedBytes,
+                stream.cuStream(), Pointer.to(parameters(args)), null);
     }
 
     @Override
-    public void synchronize() {
-        JCudaDriver.cuCtxSynchronize();
+    public void synchronize(CudaStream stream) {
+        JCudaDriver.cuStreamSynchronize(stream.cuStream());
     }
 
     private static NativePointerObject[] parameters(Object[] args) {

@@ -6,7 +6,8 @@ import java.util.List;
 import jcuda.CudaException;
 
 /**
- * The one place kernels are launched, on the legacy default stream. Arguments are passed in the order of
+ * The one place kernels are launched, all on the backend's {@link CudaStream}, through the backend's
+ * {@link GraphPhase} (which skips them while a graph replays them). Arguments are passed in the order of
  * the kernel's parameters: a {@link CudaTensor} or a {@code Long} is a device address (or a 64-bit integer
  * parameter), an {@code Integer} an int, a {@code Float} a float. A failed launch (or, with
  * {@value #SYNC_PROPERTY}=true, a fault found by the synchronization after it) throws
@@ -21,15 +22,28 @@ final class KernelLauncher {
     static final String SYNC_PROPERTY = "convnet4j.cuda.syncEveryLaunch";
 
     private final KernelRunner runner;
+    private final CudaStream stream;
     private final boolean syncEveryLaunch;
+    private final GraphPhase phase = new GraphPhase();
 
-    KernelLauncher(KernelRunner runner) {
-        this(runner, Boolean.getBoolean(SYNC_PROPERTY));
+    KernelLauncher(KernelRunner runner, CudaStream stream) {
+        this(runner, stream, Boolean.getBoolean(SYNC_PROPERTY));
     }
 
-    KernelLauncher(KernelRunner runner, boolean syncEveryLaunch) {
+    KernelLauncher(KernelRunner runner, CudaStream stream, boolean syncEveryLaunch) {
         this.runner = runner;
+        this.stream = stream;
         this.syncEveryLaunch = syncEveryLaunch;
+    }
+
+    /** The stream every kernel is launched on. */
+    CudaStream stream() {
+        return stream;
+    }
+
+    /** Eager, capturing or replaying: shared by everything of the backend that issues device work. */
+    GraphPhase phase() {
+        return phase;
     }
 
     /** ceil(n / d) for positive d. */
@@ -49,10 +63,13 @@ final class KernelLauncher {
 
     /** Launches kernel on a (gridX, gridY, gridZ) grid of blockX-thread blocks. */
     void launchGrid(String kernel, int gridX, int gridY, int gridZ, int blockX, int sharedBytes, Object... args) {
+        if (!phase.issue(kernel, gridX, gridY, gridZ, blockX)) {
+            return;
+        }
         try {
-            runner.launch(kernel, gridX, gridY, gridZ, blockX, sharedBytes, args);
-            if (syncEveryLaunch) {
-                runner.synchronize();
+            runner.launch(kernel, stream, gridX, gridY, gridZ, blockX, sharedBytes, args);
+            if (syncEveryLaunch && phase.mode() == GraphPhase.Mode.EAGER) {
+                runner.synchronize(stream);
             }
         } catch (CudaException e) {
             throw new CudaKernelException(kernel + " (grid " + gridX + "x" + gridY + "x" + gridZ + ", block " + blockX

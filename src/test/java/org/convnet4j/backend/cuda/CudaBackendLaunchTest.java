@@ -124,6 +124,7 @@ class CudaBackendLaunchTest {
         b.adamUpdate(w, dw, t(4, 3, 3, 3), t(4, 3, 3, 3), 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1);
         b.fill(x, Float.NaN);
         b.copy(x, dx);
+        b.gatherRows(x, ints(2), 0, dx); // CUDA only: a batch from a data set on the device
 
         Set<String> launched = new HashSet<>(rig.runner().kernelNames());
         Set<String> expected = new HashSet<>(rig.runner().signatures.keySet());
@@ -155,7 +156,7 @@ class CudaBackendLaunchTest {
 
     @Test
     void naiveGemmTakesTheSameArgumentsAsTheTiledOne() {
-        KernelGemmProvider naive = new KernelGemmProvider(new KernelLauncher(rig.runner(), false), "sgemm_naive");
+        KernelGemmProvider naive = new KernelGemmProvider(new KernelLauncher(rig.runner(), rig.device().stream(), false), "sgemm_naive");
         CudaTensor a = (CudaTensor) t(3, 4, 5);
         CudaTensor bm = (CudaTensor) t(5, 6);
         CudaTensor c = (CudaTensor) t(3, 4, 6);

@@ -81,7 +81,7 @@ class GemmProvidersTest {
 
     @Test
     void theDefaultOrderIsJcublasCublas13KernelAndMissingClassesSaySo() {
-        List<GemmProviders.Candidate> defaults = GemmProviders.defaultCandidates(null);
+        List<GemmProviders.Candidate> defaults = GemmProviders.defaultCandidates(null, CudaStream.fake(1));
         assertEquals(List.of("jcublas", "cublas13", "kernel"), defaults.stream().map(GemmProviders.Candidate::name).toList());
         GemmProviders.Selection s = GemmProviders.select(List.of(defaults.get(0), defaults.get(1), loads("kernel")),
                 null);
@@ -101,6 +101,11 @@ class GemmProvidersTest {
     }
 
     private record Fake(String name) implements GemmProvider {
+        @Override
+        public CudaStream stream() {
+            return CudaStream.fake(1);
+        }
+
         @Override
         public void sgemmStridedBatched(boolean transA, boolean transB, int m, int n, int k, float alpha, long a,
                                         int lda, long strideA, long b, int ldb, long strideB, float beta, long c,

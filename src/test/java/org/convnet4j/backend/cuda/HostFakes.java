@@ -8,9 +8,10 @@ import java.util.TreeMap;
 
 /**
  * Host stand-ins for the device, so CudaBackend's shape checks, launches, workspaces and pool use can be
- * tested without a GPU: an allocator handing out fake addresses, DeviceOps that do nothing, and a
- * KernelRunner that checks every launch against the kernel's parameters in kernels/*.cu and that every
- * pointer argument (and every matrix a GEMM touches) lies inside a live allocation.
+ * tested without a GPU: an allocator handing out fake addresses, DeviceOps that do nothing but keep the
+ * books of a stream capture (and refuse what a capture refuses), and a KernelRunner that checks every
+ * launch against the kernel's parameters in kernels/*.cu and that every pointer argument (and every matrix
+ * a GEMM touches) lies inside a live allocation, and records each launch with its stream.
  */
 final class HostFakes {
     private HostFakes() {
@@ -24,10 +25,15 @@ final class HostFakes {
         long used;
         int allocateCalls;
         int freeCalls;
+        /** The device whose capture state allocations are checked against (null: none). */
+        Device device;
 
         @Override
         public long allocate(long bytes) {
             allocateCalls++;
+            if (device != null && device.capturing) {
+                throw new AssertionError("cuMemAlloc of " + bytes + " bytes during a stream capture");
+            }
             if (used + bytes > limit) {
                 return 0;
             }
@@ -63,41 +69,117 @@ final class HostFakes {
         }
     }
 
-    /** DeviceOps that do nothing (downloads leave the host array as it is). */
+    /** A fill of 32-bit words: its address, bits, count, and whether a capture was in progress. */
+    record Fill(long address, int value, int words, boolean captured) {
+    }
+
+    /**
+     * DeviceOps that compute nothing (downloads leave the host array as it is) on a made-up stream, keeping
+     * the books of stream capture as the driver would refuse: a synchronization, an upload or a download
+     * while capturing fails; {@link #failNextCapture} makes the next endCapture fail like an invalidated
+     * capture.
+     */
     static final class Device implements DeviceOps {
+        static final long STREAM_HANDLE = 0x57AE4D0L;
+
+        final CudaStream stream = CudaStream.fake(STREAM_HANDLE);
+        final List<Fill> fills = new ArrayList<>();
         int synchronizations;
+        int copies;
+        int captures;
+        int graphLaunches;
+        int graphsClosed;
+        boolean capturing;
+        String failNextCapture;
 
         @Override
         public void makeCurrent() {
         }
 
         @Override
-        public void zero(long address, int words) {
+        public CudaStream stream() {
+            return stream;
+        }
+
+        @Override
+        public void set32(long address, int value, int words) {
+            fills.add(new Fill(address, value, words, capturing));
         }
 
         @Override
         public void upload(float[] src, long address) {
+            refuseInCapture("upload");
         }
 
         @Override
         public void upload(int[] src, long address) {
+            refuseInCapture("upload");
         }
 
         @Override
         public void download(long address, float[] dst) {
+            refuseInCapture("download");
         }
 
         @Override
         public void download(long address, int[] dst) {
+            refuseInCapture("download");
         }
 
         @Override
         public void copy(long src, long dst, long bytes) {
+            copies++;
         }
 
         @Override
         public void synchronize() {
+            refuseInCapture("synchronize");
             synchronizations++;
+        }
+
+        @Override
+        public void beginCapture() {
+            if (capturing) {
+                throw new AssertionError("cuStreamBeginCapture on a stream that is capturing");
+            }
+            capturing = true;
+        }
+
+        @Override
+        public Graph endCapture() {
+            if (!capturing) {
+                throw new AssertionError("cuStreamEndCapture on a stream that is not capturing");
+            }
+            capturing = false;
+            if (failNextCapture != null) {
+                String why = failNextCapture;
+                failNextCapture = null;
+                throw new IllegalStateException(why);
+            }
+            captures++;
+            return new Graph() {
+                private boolean closed;
+
+                @Override
+                public void launch() {
+                    if (closed) {
+                        throw new AssertionError("cuGraphLaunch of a destroyed graph");
+                    }
+                    graphLaunches++;
+                }
+
+                @Override
+                public void close() {
+                    closed = true;
+                    graphsClosed++;
+                }
+            };
+        }
+
+        private void refuseInCapture(String what) {
+            if (capturing) {
+                throw new AssertionError(what + " during a stream capture (the driver would invalidate it)");
+            }
         }
 
         @Override
@@ -106,8 +188,9 @@ final class HostFakes {
         }
     }
 
-    /** One recorded launch. */
-    record Launch(String kernel, int gridX, int gridY, int gridZ, int blockX, Object[] args) {
+    /** One recorded launch, with its stream and whether the stream was being captured. */
+    record Launch(String kernel, CudaStream stream, int gridX, int gridY, int gridZ, int blockX, Object[] args,
+                  boolean captured) {
     }
 
     /** Checks each launch against kernels/*.cu and the fake memory, and records it. */
@@ -126,8 +209,8 @@ final class HostFakes {
         }
 
         @Override
-        public void launch(String kernel, int gridX, int gridY, int gridZ, int blockX, int sharedBytes,
-                           Object[] args) {
+        public void launch(String kernel, CudaStream stream, int gridX, int gridY, int gridZ, int blockX,
+                           int sharedBytes, Object[] args) {
             List<String> kinds = signatures.get(kernel);
             if (kinds == null) {
                 throw new AssertionError("kernel " + kernel + " is not defined in kernels/*.cu");
@@ -160,7 +243,8 @@ final class HostFakes {
                 checkGemmExtents(kernel, gridZ, args);
             }
             checkFamily(kernel);
-            launches.add(new Launch(kernel, gridX, gridY, gridZ, blockX, args.clone()));
+            boolean captured = memory.device != null && memory.device.capturing;
+            launches.add(new Launch(kernel, stream, gridX, gridY, gridZ, blockX, args.clone(), captured));
         }
 
         /**
@@ -239,7 +323,7 @@ final class HostFakes {
         }
 
         @Override
-        public void synchronize() {
+        public void synchronize(CudaStream stream) {
         }
 
         List<String> kernelNames() {
@@ -248,16 +332,18 @@ final class HostFakes {
     }
 
     /** A CudaBackend on host fakes, with our GEMM kernel as its provider. */
-    record Rig(CudaBackend backend, Allocator memory, CheckingRunner runner, DevicePool pool) {
+    record Rig(CudaBackend backend, Allocator memory, CheckingRunner runner, DevicePool pool, Device device) {
         static Rig create() {
             Allocator memory = new Allocator();
+            Device device = new Device();
+            memory.device = device;
             CheckingRunner runner = new CheckingRunner(memory);
-            KernelLauncher launcher = new KernelLauncher(runner, true);
+            KernelLauncher launcher = new KernelLauncher(runner, device.stream(), true);
             DevicePool pool = new DevicePool(memory);
             GemmProviders.Selection selection = new GemmProviders.Selection(new KernelGemmProvider(launcher),
                     List.of("kernel: loaded"));
-            CudaBackend backend = new CudaBackend(new Device(), pool, launcher, selection, "host fake", () -> { });
-            return new Rig(backend, memory, runner, pool);
+            CudaBackend backend = new CudaBackend(device, pool, launcher, selection, "host fake", () -> { });
+            return new Rig(backend, memory, runner, pool, device);
         }
     }
 }

@@ -33,14 +33,14 @@ class NativeBindingLoadTest {
 
     @Test
     void jcublasLoadsOrNamesTheMissingLibrary() {
-        String reason = outcome(JCublasGemmProvider::new);
+        String reason = outcome(() -> new JCublasGemmProvider(CudaStream.legacyDefault()));
         if (reason == null) {
             return; // a CUDA 12 machine with a device: nothing to explain
         }
         assertTrue(reason.startsWith("JCublas2 12.6.0 needs libcublas.so.12")
                 || reason.startsWith("JCublas2 12.6.0: cublasCreate failed"), reason);
         assertTrue(SPECIFIC_REASON.matcher(reason).find(), reason);
-        assertEquals(reason, outcome(JCublasGemmProvider::new), "the second attempt gives the same reason");
+        assertEquals(reason, outcome(() -> new JCublasGemmProvider(CudaStream.legacyDefault())), "the second attempt gives the same reason");
         if (!systemHas("libcublas.so.12")) {
             assertTrue(reason.endsWith("UnsatisfiedLinkError: libcublas.so.12 not found"), reason);
         }
@@ -48,14 +48,14 @@ class NativeBindingLoadTest {
 
     @Test
     void cublas13LoadsOrNamesTheMissingLibrary() {
-        String reason = outcome(Cublas13GemmProvider::new);
+        String reason = outcome(() -> new Cublas13GemmProvider(CudaStream.legacyDefault()));
         if (reason == null) {
             return;
         }
         assertTrue(reason.startsWith("cuBLAS 13 (org.bytedeco cuda 13.3-9.25-1.5.14) needs libcublas.so.13")
                 || reason.startsWith("cuBLAS 13 (org.bytedeco cuda 13.3-9.25-1.5.14): cublasCreate failed"), reason);
         assertTrue(SPECIFIC_REASON.matcher(reason).find(), reason);
-        assertEquals(reason, outcome(Cublas13GemmProvider::new), "the second attempt gives the same reason");
+        assertEquals(reason, outcome(() -> new Cublas13GemmProvider(CudaStream.legacyDefault())), "the second attempt gives the same reason");
         // javacpp loads libcudart.so.13 (linked to the driver's libcuda.so.1) before cuBLAS.
         if (!systemHas("libcuda.so.1")) {
             assertTrue(reason.endsWith("UnsatisfiedLinkError: libcuda.so.1 not found"), reason);
