@@ -31,7 +31,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", defaultValue = "lenet5", description = "lenet5, alexnet or alexnet-owt (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", defaultValue = "lenet5", description = "lenet5, alexnet, alexnet-owt, resnet18, resnet34, resnet20 or googlenet (default: ${DEFAULT-VALUE})")
     String model;
 
     @Option(names = "--batch", description = "images per step (default: 64 for lenet5, 128 for the AlexNets, as bench_torch.py)")
