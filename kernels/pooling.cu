@@ -13,6 +13,8 @@
 //   maxpool_backward_f32   GATHER: dx[h,w] = sum of dy over the windows whose switch is h*W + w (overwrites dx).
 //   avgpool_forward_f32    y = the window's sum over real positions / (kh*kw): padding counts as zeros.
 //   avgpool_backward_f32   GATHER: dx[h,w] = sum over windows containing (h,w) of dy / (kh*kw).
+//   global_avgpool_forward_f32    y[plane] = the plane's float sum in row-major order / (H*W), one thread per plane.
+//   global_avgpool_backward_f32   dx[plane, j] = dy[plane] / (H*W), one thread per element of dx.
 #include "common.cuh"
 
 // The outputs along one axis whose windows contain input position pos: [*first, *last], empty when first > last.
@@ -181,5 +183,26 @@ extern "C" __global__ void avgpool_backward_f32(const float* dy, float* dx, int 
             }
         }
         dx[i] = s * inv;
+    }
+}
+
+// One thread per plane (n, c) of x [N, C, H, W]: y [N, C, 1, 1] = the sum of its inner = H*W values in row-major
+// order (the CPU backend's order, so both give the same float) divided by inner. planes = N*C.
+extern "C" __global__ void global_avgpool_forward_f32(const float* x, float* y, int planes, int inner) {
+    GRID_STRIDE_LOOP(p, planes) {
+        const float* xp = x + p * inner;
+        float s = 0.0f;
+        for (int j = 0; j < inner; ++j) {
+            s += xp[j];
+        }
+        y[p] = s / (float)inner;
+    }
+}
+
+// One thread per element of dx [N, C, H, W]: dx = dy[its plane] / inner.
+extern "C" __global__ void global_avgpool_backward_f32(const float* dy, float* dx, int planes, int inner) {
+    const long long total = (long long)planes * inner;
+    GRID_STRIDE_LOOP(i, total) {
+        dx[i] = dy[i / inner] / (float)inner;
     }
 }

@@ -312,6 +312,7 @@ if phase bench 260; then
     note "== jmh-memory: skipped, no MemoryBenchmark in this build (the copy bandwidth is convnet4j bench's d2d_copy)"
   fi
   bench_net alexnet alexnet 40
+  bench_net resnet18 resnet18 40   # a network with branches (issue 17); bench_torch.py times torchvision's
   # The image-folder loader (issue 16): decode + augment images/s per thread count on generated JPEGs at
   # 256x256 and 500x375; the host's 16 cores must out-run the training step (docs/data.md).
   if [ "$rehearsal" = 1 ]; then loader_args=(--threads 1,2 --images 32 --min-images 64); else

@@ -4,7 +4,8 @@
 Layers: every convolution of LeNet-5, AlexNet (227x227, paper filters) and AlexNet-OWT (224x224,
 convnet-benchmarks' "one weird trick" filters), each pass separately: fwd, bwd_data, bwd_filter
 (aten.convolution_backward with one output mask each). Networks: a whole training step (forward, loss,
-backward, SGD update) of lenet5 (batch 64), alexnet-owt and alexnet (batch 128), with peak memory.
+backward, SGD update) of lenet5 (batch 64), alexnet-owt and alexnet (batch 128), and torchvision's
+resnet18, resnet34 and googlenet (batch 128, no auxiliary classifiers), with peak memory.
 Kernels: max pool 3x3/2, ReLU and softmax cross-entropy throughput in GB/s, and a device-to-device copy
 as the bandwidth reference.
 
@@ -128,9 +129,19 @@ def alexnet_owt():
         nn.Dropout(0.5), nn.Linear(4096, 4096), nn.ReLU(), nn.Linear(4096, 1000))
 
 
+def torchvision_model(name, **kwargs):
+    """torchvision's definition, untrained (GoogLeNet without its auxiliary classifiers, as ours)."""
+    import torchvision
+    return lambda: getattr(torchvision.models, name)(weights=None, **kwargs)
+
+
 NETWORKS = [("lenet5", lenet5, 64, (1, 28, 28), 10),
             ("alexnet-owt", alexnet_owt, 128, (3, 224, 224), 1000),
-            ("alexnet", alexnet, 128, (3, 227, 227), 1000)]
+            ("alexnet", alexnet, 128, (3, 227, 227), 1000),
+            ("resnet18", torchvision_model("resnet18"), 128, (3, 224, 224), 1000),
+            ("resnet34", torchvision_model("resnet34"), 128, (3, 224, 224), 1000),
+            ("googlenet", torchvision_model("googlenet", aux_logits=False, init_weights=True), 128, (3, 224, 224),
+             1000)]
 
 
 def graph_step_ms(model, opt, x, t, iters):
@@ -158,7 +169,11 @@ def networks(iters, graph):
     for name, make, batch, shape, classes in NETWORKS:
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-        model = make().cuda().train()
+        try:
+            model = make().cuda().train()
+        except ImportError as e:  # torchvision's models where torchvision is missing: the others still run
+            print(f"skipped {name}: {e}", file=sys.stderr)
+            continue
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
         x = torch.randn(batch, *shape, device="cuda")
         t = torch.randint(0, classes, (batch,), device="cuda")

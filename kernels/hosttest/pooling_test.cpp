@@ -96,6 +96,29 @@ void test_pooling(int N, int C, int H, int W, int kh, int kw, int sh, int sw, in
     check(t + " average backward", dx, wantAvgDx, 1e-6, 1e-5);
 }
 
+// Global average pooling of N*C planes of H*W values (NaN in one plane: its mean is NaN), and its backward.
+void test_global_average(int N, int C, int H, int W) {
+    std::string t = "global average pool " + std::to_string(N) + "x" + std::to_string(C) + " planes of " +
+                    std::to_string(H) + "x" + std::to_string(W);
+    int planes = N * C, inner = H * W;
+    auto x = random_vector((size_t)planes * inner);
+    x[(size_t)inner + 3] = kNaN;
+    std::vector<float> y(planes, -7.0f);
+    launch_n(planes, [&] { global_avgpool_forward_f32(x.data(), y.data(), planes, inner); });
+    std::vector<double> want(planes, 0.0);
+    for (int p = 0; p < planes; ++p) {
+        for (int j = 0; j < inner; ++j) want[p] += x[(size_t)p * inner + j];
+        want[p] /= inner;
+    }
+    check(t + " forward", y, want, 1e-6, 1e-5);
+    auto dy = random_vector(planes);
+    std::vector<float> dx((size_t)planes * inner, kNaN);
+    std::vector<double> wantDx(dx.size());
+    for (size_t i = 0; i < dx.size(); ++i) wantDx[i] = (double)dy[i / inner] / inner;
+    launch_n((long long)dx.size(), [&] { global_avgpool_backward_f32(dy.data(), dx.data(), planes, inner); });
+    check(t + " backward", dx, wantDx, 1e-7, 1e-6);
+}
+
 HOSTTEST_FAMILY(pooling) {
     test_pooling(2, 3, 7, 7, 3, 3, 2, 2, 1, 1);   // AlexNet-style overlapping windows, with padding
     test_pooling(2, 2, 8, 8, 2, 2, 2, 2, 0, 0);   // LeNet 2x2/2
@@ -106,6 +129,8 @@ HOSTTEST_FAMILY(pooling) {
     test_pooling(1, 2, 13, 12, 5, 3, 2, 1, 2, 1); // 3 candidates down, 3 across: the general loop
     test_pooling(2, 3, 7, 7, 3, 3, 2, 2, 1, 1, 0.15);   // NaN: overlapping windows, some with two NaN
     test_pooling(1, 2, 8, 9, 3, 2, 2, 3, 0, 1, 0.1);    // NaN at the edges of padded windows too
+    test_global_average(2, 5, 7, 7);   // ResNet's last 7x7 planes
+    test_global_average(3, 101, 1, 3); // more planes than a block, tiny planes
 }
 
 } // namespace pooling_test

@@ -45,7 +45,7 @@ class AlexNetOverfitTest {
             labels[n] = r.nextInt(CLASSES);
         }
         try (CudaBackend gpu = NativeBackends.openCuda();
-             Sequential net = Models.create("alexnet", CLASSES);
+             Sequential net = (Sequential) Models.create("alexnet", CLASSES);
              SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(gpu)) {
             net.initialize(gpu, in, 3);
             try (Optimizer opt = Optimizers.create("adam", gpu, 1e-4f, 0f);

@@ -16,7 +16,7 @@ import org.convnet4j.backend.cuda.CudaBackend;
 import org.convnet4j.backend.cuda.CudaGraphStep;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.Parameter;
-import org.convnet4j.nn.Sequential;
+import org.convnet4j.nn.Network;
 import org.convnet4j.nn.SoftmaxCrossEntropyLoss;
 import org.convnet4j.nn.optim.Optimizer;
 import org.convnet4j.nn.optim.Optimizers;
@@ -41,7 +41,7 @@ class GraphStepTest {
     /** One model trained on one backend, eagerly or as a graph, from a fixed seed. */
     private static final class Run implements AutoCloseable {
         final CudaBackend backend;
-        final Sequential net;
+        final Network net;
         final SoftmaxCrossEntropyLoss loss;
         final Optimizer optimizer;
         final Tensor images;

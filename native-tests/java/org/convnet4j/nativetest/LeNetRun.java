@@ -36,7 +36,7 @@ final class LeNetRun implements AutoCloseable {
     LeNetRun(Backend backend) {
         this.backend = backend;
         Shape in = Models.batchInputShape("lenet5", BATCH);
-        this.net = Models.create("lenet5", 10);
+        this.net = (Sequential) Models.create("lenet5", 10);
         net.initialize(backend, in, SEED);
         this.loss = new SoftmaxCrossEntropyLoss(backend);
         this.optimizer = Optimizers.create("momentum", backend, LR, 0f);

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Max pooling (values and int32 switches) and average pooling, forward and backward: CUDA against the CPU,
  * overlapping 3x3/2 windows, padding with all-negative inputs (a padded zero must never win), non-square
- * windows and strides, floor rounding, 1x1; and on NaN input.
+ * windows and strides, floor rounding, 1x1; and on NaN input. Global average pooling, forward and backward.
  */
 class PoolingOpsTest extends NativeOpTest {
 
@@ -144,6 +144,24 @@ class PoolingOpsTest extends NativeOpTest {
         both.cpu.avgPoolBackward(dy.cpu(), k.spec(), dx.cpu());
         both.gpu.avgPoolBackward(dy.gpu(), k.spec(), dx.gpu());
         both.check("avgPoolBackward dx, " + k.name(), dx, Tolerance.ELEMENTWISE);
+    }
+
+    /** Global average pooling of ResNet's last planes (7x7) and of planes larger than a block, both ways. */
+    @ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"4x512x7x7", "2x3x17x19", "3x130x1x1"})
+    void globalAverage(String dims) {
+        Shape sx = Shapes.parse(dims);
+        Shape sy = Shape.of(sx.n(), sx.c(), 1, 1);
+        Twin x = both.uniform(sx);
+        Twin y = both.output(sy);
+        both.cpu.globalAvgPoolForward(x.cpu(), y.cpu());
+        both.gpu.globalAvgPoolForward(x.gpu(), y.gpu());
+        both.check("globalAvgPoolForward y " + sx, y, Tolerance.EXACT); // the same sums in the same order
+        Twin dy = both.uniform(sy);
+        Twin dx = both.output(sx);
+        both.cpu.globalAvgPoolBackward(dy.cpu(), dx.cpu());
+        both.gpu.globalAvgPoolBackward(dy.gpu(), dx.gpu());
+        both.check("globalAvgPoolBackward dx " + sx, dx, Tolerance.EXACT);
     }
 
     /**

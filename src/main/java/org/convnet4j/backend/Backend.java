@@ -183,6 +183,31 @@ public interface Backend extends AutoCloseable {
     /** dx (overwritten) = each input's share of dy over the windows that contain it. */
     void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx);
 
+    /**
+     * Global average pooling: y [N, C, 1, 1] = the mean of each plane of x [N, C, H, W], its H*W values
+     * summed in row-major order in float, then divided by H*W.
+     */
+    void globalAvgPoolForward(Tensor x, Tensor y);
+
+    /** dx [N, C, H, W] (overwritten) = dy [N, C, 1, 1] / (H*W) at every position of its plane. */
+    void globalAvgPoolBackward(Tensor dy, Tensor dx);
+
+    // ---------------------------------------------------------------- merge
+
+    /**
+     * y = a + b element-wise, all of one shape; y may be a or b. A residual block's sum, and the sum of a
+     * fan-out's gradients (add(g, dy, g) accumulates).
+     */
+    void add(Tensor a, Tensor b, Tensor y);
+
+    /**
+     * Copies channels [srcChannel, srcChannel + channels) of src [N, Cs, ...] into channels
+     * [dstChannel, dstChannel + channels) of dst [N, Cd, ...] (same N and sizes after the channel), leaving
+     * dst's other channels as they are. One strided copy per branch concatenates branches along the
+     * channels (forward) and splits the gradient back into them (backward).
+     */
+    void copyChannels(Tensor src, int srcChannel, Tensor dst, int dstChannel, int channels);
+
     // ---------------------------------------------------------------- activations
 
     /** y = f(x) element-wise; y may be x. ReLU keeps NaN (y = x &lt; 0 ? 0 : x); sigmoid and tanh too. */

@@ -19,12 +19,17 @@ import org.convnet4j.tensor.Tensor;
  * ranks, shapes, specs and scalar arguments (IllegalArgumentException naming the op, the argument, the
  * shapes and, for convolution and pooling, the output-size formula). Values inside tensors (labels,
  * switches) are not read here: a backend checks them where it can see them.
+ *
+ * <p>A family whose checks would make this file long has its own class beside it ({@link PoolingChecks},
+ * {@link MergeChecks}), reached through {@link #pooling()} and {@link #merge()}, over the shared helpers here.
  */
 public final class OpChecks {
     private final String backend;
     private final Predicate<Tensor> owns;
     private final Predicate<Tensor> usable;
     private final BooleanSupplier closed;
+    private final PoolingChecks pooling;
+    private final MergeChecks merge;
 
     /**
      * @param backend the backend's short name, as {@link Backend#name()} gives it
@@ -37,6 +42,18 @@ public final class OpChecks {
         this.owns = owns;
         this.usable = usable;
         this.closed = closed;
+        this.pooling = new PoolingChecks(this);
+        this.merge = new MergeChecks(this);
+    }
+
+    /** The checks of the pooling family's ops. */
+    public PoolingChecks pooling() {
+        return pooling;
+    }
+
+    /** The checks of the merge family's ops (residual add, channel concatenation). */
+    public MergeChecks merge() {
+        return merge;
     }
 
     // ---------------------------------------------------------------- memory
@@ -195,46 +212,6 @@ public final class OpChecks {
         Shape sw = floats(op, wName, w);
         notNull(op, "spec", spec);
         return ConvGeometry.of(op, sIn, sw, spec);
-    }
-
-    // ---------------------------------------------------------------- pooling
-
-    public PoolGeometry maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
-        String op = "maxPoolForward";
-        PoolGeometry g = pool(op, "x", x, spec);
-        allShaped(op, g.outputShape(), "y", y);
-        shape(op, "switches", tensor(op, "switches", switches, DataType.INT32).shape(), g.outputShape());
-        return g;
-    }
-
-    public PoolGeometry maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
-        String op = "maxPoolBackward";
-        PoolGeometry g = pool(op, "dx", dx, spec);
-        allShaped(op, g.outputShape(), "dy", dy);
-        shape(op, "switches", tensor(op, "switches", switches, DataType.INT32).shape(), g.outputShape());
-        return g;
-    }
-
-    public PoolGeometry avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
-        String op = "avgPoolForward";
-        PoolGeometry g = pool(op, "x", x, spec);
-        allShaped(op, g.outputShape(), "y", y);
-        return g;
-    }
-
-    public PoolGeometry avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
-        String op = "avgPoolBackward";
-        PoolGeometry g = pool(op, "dx", dx, spec);
-        allShaped(op, g.outputShape(), "dy", dy);
-        return g;
-    }
-
-    /** The geometry from the input (or dx), with the output-size formula. */
-    private PoolGeometry pool(String op, String inName, Tensor in, PoolSpec spec) {
-        open(op);
-        Shape sIn = floats(op, inName, in);
-        notNull(op, "spec", spec);
-        return PoolGeometry.of(op, sIn, spec);
     }
 
     // ---------------------------------------------------------------- activations
@@ -429,14 +406,14 @@ public final class OpChecks {
 
     // ---------------------------------------------------------------- the checks
 
-    private void open(String op) {
+    void open(String op) {
         if (closed.getAsBoolean()) {
             throw new IllegalStateException(op + ": this " + backend + " backend was closed");
         }
     }
 
     /** t: non-null, of this backend, usable, and of the given type (null: any). */
-    private Tensor tensor(String op, String name, Tensor t, DataType type) {
+    Tensor tensor(String op, String name, Tensor t, DataType type) {
         notNull(op, name, t);
         if (!owns.test(t)) {
             throw new IllegalArgumentException(op + ": " + name + " " + t + " does not belong to this " + backend
@@ -454,7 +431,7 @@ public final class OpChecks {
     }
 
     /** Each (name, tensor) pair: a FLOAT32 tensor of this backend of the expected shape. */
-    private void allShaped(String op, Shape expected, Object... namesAndTensors) {
+    void allShaped(String op, Shape expected, Object... namesAndTensors) {
         for (int i = 0; i < namesAndTensors.length; i += 2) {
             String name = (String) namesAndTensors[i];
             shape(op, name, floats(op, name, (Tensor) namesAndTensors[i + 1]), expected);
@@ -462,36 +439,36 @@ public final class OpChecks {
     }
 
     /** The shape of a FLOAT32 tensor of this backend. */
-    private Shape floats(String op, String name, Tensor t) {
+    Shape floats(String op, String name, Tensor t) {
         return tensor(op, name, t, DataType.FLOAT32).shape();
     }
 
     /** As {@link #allShaped} for one optional tensor: null passes. */
-    private void optionalShaped(String op, Shape expected, String name, Tensor t) {
+    void optionalShaped(String op, Shape expected, String name, Tensor t) {
         if (t != null) {
             allShaped(op, expected, name, t);
         }
     }
 
-    private static void rank(String op, String name, Shape s, int rank) {
+    static void rank(String op, String name, Shape s, int rank) {
         if (s.rank() != rank) {
             throw new IllegalArgumentException(op + ": " + name + " must have rank " + rank + ", got " + s);
         }
     }
 
-    private static void minRank(String op, String name, Shape s, int rank) {
+    static void minRank(String op, String name, Shape s, int rank) {
         if (s.rank() < rank) {
             throw new IllegalArgumentException(op + ": " + name + " must have rank >= " + rank + ", got " + s);
         }
     }
 
-    private static void shape(String op, String name, Shape s, Shape expected) {
+    static void shape(String op, String name, Shape s, Shape expected) {
         if (!s.equals(expected)) {
             throw new IllegalArgumentException(op + ": " + name + " must be " + expected + ", got " + s);
         }
     }
 
-    private static void notNull(String op, String name, Object o) {
+    static void notNull(String op, String name, Object o) {
         if (o == null) {
             throw new IllegalArgumentException(op + ": " + name + " must not be null");
         }

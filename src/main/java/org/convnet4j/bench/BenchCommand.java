@@ -34,7 +34,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", defaultValue = "lenet5", description = "lenet5, alexnet, alexnet-owt, vgg11 or vgg16 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", defaultValue = "lenet5", description = "lenet5, alexnet, alexnet-owt, vgg11, vgg16,"
+            + " resnet18, resnet34, resnet20 or googlenet (default: ${DEFAULT-VALUE})")
     String model;
 
     @Option(names = "--batch", description = "images per step (default: 64 for lenet5 and the VGGs, 128 for the AlexNets)")

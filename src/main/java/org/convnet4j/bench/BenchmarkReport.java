@@ -297,6 +297,9 @@ public final class BenchmarkReport {
             case "MemoryBenchmark" -> {
                 return elementRow(r, "d2d_copy", KernelWorkloads.copy(r.param("size")), "ours, backend.copy");
             }
+            case "MergeBenchmark" -> {
+                return elementRow(r, r.method(), KernelWorkloads.merge(r.param("size")), "ours");
+            }
             case "NormalizationBenchmark" -> {
                 KernelWorkloads.Norm w = KernelWorkloads.norm(r.param("shape"));
                 w = t ? w.tiny() : w;

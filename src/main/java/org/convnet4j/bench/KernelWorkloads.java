@@ -7,7 +7,7 @@ import org.convnet4j.tensor.Shape;
 
 /**
  * The shapes the op-family benchmarks (PoolingBenchmark, ActivationBenchmark, SoftmaxLossBenchmark,
- * DenseBenchmark, DropoutBenchmark, NormalizationBenchmark, OptimizersBenchmark, MemoryBenchmark) run, by
+ * DenseBenchmark, DropoutBenchmark, NormalizationBenchmark, OptimizersBenchmark, MemoryBenchmark, MergeBenchmark) run, by
  * name, and the byte or FLOP count each throughput figure is computed from.
  * The JMH classes take a shape's name as a parameter; the report looks the same name up here to turn a
  * time into GB/s or GFLOP/s.
@@ -143,6 +143,14 @@ public final class KernelWorkloads {
     /** Device-to-device copies: 256 MiB (as {@code convnet4j bench --copy-mib 256}). */
     public static final List<Elements> COPIES = List.of(new Elements("256MiB", 64 << 20));
 
+    /**
+     * Merges at batch 128: ResNet-18's layer1 residual sum (64 x 56 x 56 per image) and GoogLeNet's inception 3a
+     * output (256 x 28 x 28), both 25,690,112 floats.
+     */
+    public static final List<Elements> MERGES = List.of(
+            new Elements("resnet18/layer1", 128 * 64 * 56 * 56),
+            new Elements("googlenet/inception3a", 128 * 256 * 28 * 28));
+
     /** Softmax losses: LeNet's and AlexNet's heads, and bench_torch.py's 4096 x 1000. */
     public static final List<Softmax> SOFTMAXES = List.of(
             new Softmax("lenet5/64x10", 64, 10),
@@ -183,6 +191,10 @@ public final class KernelWorkloads {
         return find("copy", COPIES, Elements::name, name);
     }
 
+    public static Elements merge(String name) {
+        return find("merge", MERGES, Elements::name, name);
+    }
+
     /**
      * Bytes one call of an element-wise benchmark method moves per element (4 per float read or written):
      * <pre>
@@ -191,12 +203,14 @@ public final class KernelWorkloads {
      *   OptimizersBenchmark  momentum 20 (read param, grad, velocity; write param, velocity)
      *                        adam     28 (read param, grad, m, v; write param, m, v)
      *   MemoryBenchmark      copy     8 (read src, write dst: the usual "2 x bytes" copy bandwidth)
+     *   MergeBenchmark       add     12 (read a and b, write y)  concat   8 (read a branch, write y)
      * </pre>
      */
     public static int bytesPerElement(String benchmark, String method) {
         return switch (benchmark + "." + method) {
-            case "ActivationBenchmark.forward", "MemoryBenchmark.copy" -> 8;
-            case "ActivationBenchmark.backward", "DropoutBenchmark.forward", "DropoutBenchmark.backward" -> 12;
+            case "ActivationBenchmark.forward", "MemoryBenchmark.copy", "MergeBenchmark.concat" -> 8;
+            case "ActivationBenchmark.backward", "DropoutBenchmark.forward", "DropoutBenchmark.backward",
+                 "MergeBenchmark.add" -> 12;
             case "OptimizersBenchmark.momentum" -> 20;
             case "OptimizersBenchmark.adam" -> 28;
             default -> throw new IllegalArgumentException("no element-wise benchmark " + benchmark + "." + method);

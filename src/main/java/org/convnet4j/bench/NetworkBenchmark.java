@@ -2,9 +2,13 @@ package org.convnet4j.bench;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
+import java.util.function.Supplier;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.cuda.CudaBackend;
 import org.convnet4j.backend.cuda.CudaGraphStep;
@@ -12,7 +16,8 @@ import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.Conv2d;
 import org.convnet4j.nn.Layer;
-import org.convnet4j.nn.Sequential;
+import org.convnet4j.nn.Network;
+import org.convnet4j.nn.NodeProbe;
 import org.convnet4j.nn.SoftmaxCrossEntropyLoss;
 import org.convnet4j.nn.optim.Optimizer;
 import org.convnet4j.nn.optim.Optimizers;
@@ -33,8 +38,9 @@ import org.convnet4j.train.TrainingStep;
  *   <li>on the CUDA backend, {@code iterations} steps replayed as one CUDA graph ({@link CudaGraphStep}, the
  *       same step with its loss left on the device: nothing is read back), each timed from its start to a
  *       synchronization after it; after the eager phase, with one eager step and the capture untimed;</li>
- *   <li>{@code iterations} more steps with {@link Backend#synchronize()} before and after every layer's
- *       forward and backward call, the loss and the update: the mean milliseconds of each.</li>
+ *   <li>{@code iterations} more steps with {@link Backend#synchronize()} before and after every node's
+ *       forward and backward call (each layer of a Sequential; each layer and merge of a Graph, through a
+ *       {@link NodeProbe}), the loss and the update: the mean milliseconds of each.</li>
  * </ol>
  * Then the peak of the backend's memory counters ({@link Backend#memoryStats()}: tensors, workspaces and,
  * on the GPU, the pool), and the device-to-device copy bandwidth ({@link Backend#copy} of a
@@ -76,9 +82,9 @@ public final class NetworkBenchmark {
     private NetworkBenchmark() {
     }
 
-    /** Classes of the model's last layer: 10 for LeNet-5 (MNIST), 1000 for the AlexNets (ImageNet). */
+    /** Classes of the model's last layer: 10 for the MNIST models (LeNet-5, ResNet-20), 1000 for ImageNet's. */
     public static int numClasses(String model) {
-        return model.toLowerCase(Locale.ROOT).equals("lenet5") ? 10 : 1000;
+        return Models.inputShape(model).dim(1) < 64 ? 10 : 1000;
     }
 
     /** Runs the benchmark, the graph-replayed step where the backend is the CUDA one; see the class comment. */
@@ -116,7 +122,7 @@ public final class NetworkBenchmark {
 
     /** Lower bound of a step's memory: the input and every layer's output, each with its gradient (float32). */
     static long activationBytes(String model, Shape input) {
-        try (Sequential net = Models.create(model, numClasses(model))) {
+        try (Network net = Models.create(model, numClasses(model))) {
             long elements = input.size();
             for (Shape s : net.outputShapes(input)) {
                 elements += s.size();
@@ -136,7 +142,7 @@ public final class NetworkBenchmark {
         for (int i = 0; i < labelsHost.length; i++) {
             labelsHost[i] = rng.nextInt(classes);
         }
-        try (Sequential net = Models.create(config.model(), classes);
+        try (Network net = Models.create(config.model(), classes);
              SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
              Optimizer optimizer = Optimizers.create("momentum", backend, 0.01f, 0f);
              Tensor x = backend.tensor(input, xHost);
@@ -160,22 +166,13 @@ public final class NetworkBenchmark {
                     labels), config.iterations(), graphMode == CudaGraphMode.ON)
                     : new GraphTiming(new double[0], "not the CUDA backend");
 
-            List<Layer> layers = net.layers();
-            int first = net.firstTrainableLayer();
-            double[] fwd = new double[layers.size()];
-            double[] bwd = new double[layers.size()];
+            NodeTimer timer = new NodeTimer(backend);
             double[] lossMs = new double[2];
             double updateMs = 0;
             for (int it = 0; it < config.iterations(); it++) {
                 net.zeroGrad();
                 backend.synchronize();
-                Tensor t = x;
-                for (int l = 0; l < layers.size(); l++) {
-                    long t0 = System.nanoTime();
-                    t = layers.get(l).forward(t, true);
-                    backend.synchronize();
-                    fwd[l] += (System.nanoTime() - t0) / 1e6;
-                }
+                Tensor t = net.forward(x, true, timer);
                 long t0 = System.nanoTime();
                 loss.forward(t, labels);
                 backend.synchronize();
@@ -184,24 +181,14 @@ public final class NetworkBenchmark {
                 Tensor dy = loss.backward();
                 backend.synchronize();
                 lossMs[1] += (System.nanoTime() - t0) / 1e6;
-                for (int l = layers.size() - 1; l >= first; l--) {
-                    t0 = System.nanoTime();
-                    dy = layers.get(l).backward(dy, l > first); // as Sequential.backward(dy, false)
-                    backend.synchronize();
-                    bwd[l] += (System.nanoTime() - t0) / 1e6;
-                }
+                net.backward(dy, false, timer); // as a training step: no input gradient
                 t0 = System.nanoTime();
                 optimizer.step(net.parameters());
                 backend.synchronize();
                 updateMs += (System.nanoTime() - t0) / 1e6;
             }
             int k = config.iterations();
-            List<LayerTiming> timings = new ArrayList<>();
-            List<Shape> shapes = net.outputShapes(input);
-            for (int l = 0; l < layers.size(); l++) {
-                timings.add(new LayerTiming(layers.get(l).name(), layers.get(l).getClass().getSimpleName(),
-                        shapes.get(l), fwd[l] / k, bwd[l] / k));
-            }
+            List<LayerTiming> timings = timer.timings(k);
             long peak = backend.memoryStats().peakBytes();
             long workspace = backend instanceof CudaBackend ? largestConvWorkspace(net, input) : 0;
             double copy = config.copyMib() > 0 ? copyBandwidth(backend, config.copyMib()) : Double.NaN;
@@ -217,21 +204,22 @@ public final class NetworkBenchmark {
      * ({@link CudaBackend#convWorkspaceBytes}): the chunk of images it works on
      * is sized to keep it under the backend's bound.
      */
-    static long largestConvWorkspace(Sequential net, Shape input) {
+    static long largestConvWorkspace(Network net, Shape input) {
         long largest = 0;
-        Shape x = input;
-        for (Layer l : net.layers()) {
-            if (l instanceof Conv2d conv) {
+        List<Layer> layers = net.layers();
+        List<Shape> inputs = net.layerInputShapes(input);
+        for (int i = 0; i < layers.size(); i++) {
+            if (layers.get(i) instanceof Conv2d conv) {
+                Shape x = inputs.get(i);
                 Shape w = Shape.of(conv.filters(), x.c(), conv.kernelH(), conv.kernelW());
                 largest = Math.max(largest, CudaBackend.convWorkspaceBytes(x, w, conv.spec()));
             }
-            x = l.outputShape(x);
         }
         return largest;
     }
 
     /** One training step, without synchronization. */
-    private static void step(Sequential net, SoftmaxCrossEntropyLoss loss, Optimizer optimizer, Tensor x,
+    private static void step(Network net, SoftmaxCrossEntropyLoss loss, Optimizer optimizer, Tensor x,
                              Tensor labels) {
         net.zeroGrad();
         Tensor logits = net.forward(x, true);
@@ -292,5 +280,39 @@ public final class NetworkBenchmark {
         Arrays.sort(v);
         int n = v.length;
         return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    }
+
+    /** Times every node's calls between two synchronizations, per node in the order forward first ran them. */
+    private static final class NodeTimer implements NodeProbe {
+        private final Backend backend;
+        private final Map<String, double[]> ms = new LinkedHashMap<>(); // forward ms, backward ms
+        private final Map<String, String> types = new HashMap<>();
+        private final Map<String, Shape> shapes = new HashMap<>();
+
+        NodeTimer(Backend backend) {
+            this.backend = backend;
+        }
+
+        @Override
+        public <T> T run(String node, String type, boolean backward, Supplier<T> call) {
+            backend.synchronize();
+            long t0 = System.nanoTime();
+            T result = call.get();
+            backend.synchronize();
+            ms.computeIfAbsent(node, n -> new double[2])[backward ? 1 : 0] += (System.nanoTime() - t0) / 1e6;
+            types.put(node, type);
+            if (!backward) {
+                shapes.put(node, ((Tensor) result).shape());
+            }
+            return result;
+        }
+
+        /** The mean milliseconds over iterations, one row per node. */
+        List<LayerTiming> timings(int iterations) {
+            List<LayerTiming> rows = new ArrayList<>();
+            ms.forEach((node, t) -> rows.add(new LayerTiming(node, types.get(node), shapes.get(node),
+                    t[0] / iterations, t[1] / iterations)));
+            return rows;
+        }
     }
 }

@@ -8,7 +8,7 @@ import org.convnet4j.bench.ConvAlgoOption;
 import org.convnet4j.data.Dataset;
 import org.convnet4j.data.MnistFiles;
 import org.convnet4j.models.Models;
-import org.convnet4j.nn.Sequential;
+import org.convnet4j.nn.Network;
 import org.convnet4j.train.BatchLoader;
 import org.convnet4j.train.Checkpoint;
 import org.convnet4j.train.CheckpointHeader;
@@ -57,7 +57,7 @@ final class EvalCommand extends BaseCommand {
         long start = System.nanoTime();
         try (DataSources closing = sources;
              Backend backend = Backends.open(device, threads, line -> out().println(line));
-             Sequential net = Models.create(h.model(), h.numClasses());
+             Network net = Models.create(h.model(), h.numClasses());
              BatchLoader loader = new BatchLoader(backend, batch, test.itemShape())) {
             net.initialize(backend, Models.batchInputShape(h.model(), batch), h.seed());
             ckpt.restoreParameters(checkpoint, h.model(), net.parameters(), backend);

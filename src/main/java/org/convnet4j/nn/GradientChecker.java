@@ -301,8 +301,8 @@ public final class GradientChecker {
     private static void collectDropouts(Layer layer, List<Dropout> into) {
         if (layer instanceof Dropout d) {
             into.add(d);
-        } else if (layer instanceof Sequential s) {
-            for (Layer l : s.layers()) {
+        } else if (layer instanceof Network n) {
+            for (Layer l : n.layers()) {
                 collectDropouts(l, into);
             }
         }

@@ -20,40 +20,29 @@ import org.convnet4j.tensor.Tensor;
  * the layer and both shapes. {@link #parameters()} lists every layer's parameters in layer order, with
  * names prefixed by the layer's name ("conv1.W", "conv1.b", ...).
  */
-public final class Sequential implements Layer {
-    private final String name;
+public final class Sequential extends AbstractNetwork {
     private final List<Layer> layers;
-    private Backend backend;
-    private boolean closed;
 
     public Sequential(String name, List<Layer> layers) {
-        if (name == null || name.isBlank()) {
-            throw new IllegalArgumentException("a Sequential needs a non-blank name");
-        }
+        super(name, "Sequential");
         if (layers == null || layers.isEmpty()) {
-            throw new IllegalArgumentException(name + ": a Sequential needs at least one layer");
+            throw new IllegalArgumentException(name() + ": a Sequential needs at least one layer");
         }
         Set<String> names = new HashSet<>();
         for (Layer l : layers) {
             if (l == null) {
-                throw new IllegalArgumentException(name + ": null layer in " + layers);
+                throw new IllegalArgumentException(name() + ": null layer in " + layers);
             }
             if (!names.add(l.name())) {
-                throw new IllegalArgumentException(name + ": two layers are named '" + l.name()
+                throw new IllegalArgumentException(name() + ": two layers are named '" + l.name()
                         + "'; layer names must be unique (they prefix parameter names)");
             }
         }
-        this.name = name;
         this.layers = List.copyOf(layers);
     }
 
     public static Sequential of(String name, Layer... layers) {
         return new Sequential(name, List.of(layers));
-    }
-
-    @Override
-    public String name() {
-        return name;
     }
 
     public List<Layer> layers() {
@@ -67,23 +56,11 @@ public final class Sequential implements Layer {
                 return l;
             }
         }
-        throw new IllegalArgumentException(name + ": no layer named '" + layerName + "'");
-    }
-
-    /** Initializes every layer on backend with new Random(seed), layer by layer, in order. */
-    public void initialize(Backend backend, Shape inputShape, long seed) {
-        initialize(backend, inputShape, new Random(seed));
+        throw new IllegalArgumentException(name() + ": no layer named '" + layerName + "'");
     }
 
     @Override
-    public void initialize(Backend backend, Shape inputShape, Random rng) {
-        checkOpen();
-        if (this.backend != null) {
-            throw new IllegalStateException(name + ": already initialized");
-        }
-        if (backend == null || inputShape == null || rng == null) {
-            throw new IllegalArgumentException(name + ": initialize needs a backend, an input shape and a Random");
-        }
+    protected void initializeLayers(Backend backend, Shape inputShape, Random rng) {
         Shape shape = inputShape;
         String from = "the network input";
         for (int i = 0; i < layers.size(); i++) {
@@ -92,22 +69,11 @@ public final class Sequential implements Layer {
                 l.initialize(backend, shape, rng);
                 shape = l.outputShape(shape);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(name + ": layer " + i + " '" + l.name() + "' cannot take input "
+                throw new IllegalArgumentException(name() + ": layer " + i + " '" + l.name() + "' cannot take input "
                         + shape + " (" + from + "): " + e.getMessage(), e);
             }
             from = "the output of '" + l.name() + "'";
         }
-        this.backend = backend;
-    }
-
-    /** The backend this network was initialized on. */
-    public Backend backend() {
-        checkInitialized();
-        return backend;
-    }
-
-    public boolean isInitialized() {
-        return backend != null;
     }
 
     @Override
@@ -119,14 +85,23 @@ public final class Sequential implements Layer {
             try {
                 shape = l.outputShape(shape);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(name + ": layer " + i + " '" + l.name() + "' cannot take input "
+                throw new IllegalArgumentException(name() + ": layer " + i + " '" + l.name() + "' cannot take input "
                         + shape + ": " + e.getMessage(), e);
             }
         }
         return shape;
     }
 
+    @Override
+    public List<Shape> layerInputShapes(Shape input) {
+        List<Shape> shapes = new ArrayList<>();
+        shapes.add(input);
+        shapes.addAll(outputShapes(input));
+        return shapes.subList(0, layers.size());
+    }
+
     /** The shape after each layer for an input shape, in order (one entry per layer). */
+    @Override
     public List<Shape> outputShapes(Shape input) {
         checkOpen();
         List<Shape> shapes = new ArrayList<>();
@@ -139,18 +114,14 @@ public final class Sequential implements Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
+    public Tensor forward(Tensor x, boolean training, NodeProbe probe) {
         checkInitialized();
         Tensor t = x;
         for (Layer l : layers) {
-            t = l.forward(t, training);
+            Tensor in = t;
+            t = probe.run(l.name(), type(l), false, () -> l.forward(in, training));
         }
         return t;
-    }
-
-    @Override
-    public Tensor backward(Tensor dy) {
-        return backward(dy, true);
     }
 
     /**
@@ -159,14 +130,22 @@ public final class Sequential implements Layer {
      * no dx, and returns null; the parameter gradients are the same either way.
      */
     @Override
-    public Tensor backward(Tensor dy, boolean inputGradient) {
+    public Tensor backward(Tensor dy, boolean inputGradient, NodeProbe probe) {
         checkInitialized();
         int first = inputGradient ? 0 : firstTrainableLayer();
         Tensor t = dy;
         for (int i = layers.size() - 1; i >= first; i--) {
-            t = layers.get(i).backward(t, inputGradient || i > first);
+            Layer l = layers.get(i);
+            Tensor g = t;
+            boolean dx = inputGradient || i > first;
+            t = probe.run(l.name(), type(l), true, () -> l.backward(g, dx));
         }
         return inputGradient ? t : null;
+    }
+
+    /** A layer's kind for people: its class name. */
+    static String type(Layer l) {
+        return l.getClass().getSimpleName();
     }
 
     /**
@@ -183,79 +162,13 @@ public final class Sequential implements Layer {
         return layers.size();
     }
 
-    @Override
-    public List<Parameter> parameters() {
-        checkOpen();
-        List<Parameter> all = new ArrayList<>();
-        for (Layer l : layers) {
-            all.addAll(l.parameters());
-        }
-        return List.copyOf(all);
-    }
-
     /**
-     * For a training step whose loss was NaN or infinite: runs forward on x again, one layer at a time, and
-     * returns the first layer whose output holds a NaN or an infinity (empty when every output is finite).
-     * It downloads every output, so it belongs on that failure path only; with training true it advances
-     * dropout's counters like any forward.
+     * For a training step whose loss was NaN or infinite: runs forward on x again and returns the first
+     * layer whose output holds a NaN or an infinity (empty when every output is finite); see
+     * {@link Network#firstNonFiniteStep}.
      */
     public Optional<Layer> firstNonFiniteOutput(Tensor x, boolean training) {
-        checkInitialized();
-        Tensor t = x;
-        for (Layer l : layers) {
-            t = l.forward(t, training);
-            if (!isFinite(t)) {
-                return Optional.of(l);
-            }
-        }
-        return Optional.empty();
-    }
-
-    /**
-     * The first trainable parameter, in the order a backward pass reaches them (last layer first), whose
-     * gradient holds a NaN or an infinity; empty when every gradient is finite. Downloads every gradient,
-     * like {@link #firstNonFiniteOutput}.
-     */
-    public Optional<Parameter> firstNonFiniteGradient() {
-        checkInitialized();
-        List<Parameter> all = parameters();
-        for (int i = all.size() - 1; i >= 0; i--) {
-            Parameter p = all.get(i);
-            if (p.isTrainable() && !isFinite(p.grad())) {
-                return Optional.of(p);
-            }
-        }
-        return Optional.empty();
-    }
-
-    private boolean isFinite(Tensor t) {
-        for (float v : backend.toFloatArray(t)) {
-            if (!Float.isFinite(v)) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    /** Fills every trainable parameter's gradient with 0. */
-    public void zeroGrad() {
-        checkInitialized();
-        for (Parameter p : parameters()) {
-            if (p.isTrainable()) {
-                backend.fill(p.grad(), 0f);
-            }
-        }
-    }
-
-    /** Number of trainable scalars. */
-    public long parameterCount() {
-        long n = 0;
-        for (Parameter p : parameters()) {
-            if (p.isTrainable()) {
-                n += p.shape().size();
-            }
-        }
-        return n;
+        return firstNonFiniteStep(x, training).map(step -> layer(step.name()));
     }
 
     /**
@@ -289,38 +202,16 @@ public final class Sequential implements Layer {
         return b.toString();
     }
 
-    private void checkOpen() {
-        if (closed) {
-            throw new IllegalStateException(name + ": network used after close");
-        }
-    }
-
-    private void checkInitialized() {
-        checkOpen();
-        if (backend == null) {
-            throw new IllegalStateException(name + ": network used before initialize");
-        }
-    }
-
-    /** Closes every layer; idempotent. */
     @Override
-    public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    protected void closeLayers() {
         for (Layer l : layers) {
             l.close();
         }
     }
 
-    public boolean isClosed() {
-        return closed;
-    }
-
     @Override
     public String toString() {
-        StringBuilder b = new StringBuilder("Sequential(").append(name).append(")");
+        StringBuilder b = new StringBuilder("Sequential(").append(name()).append(")");
         for (Layer l : layers) {
             b.append("\n  ").append(l);
         }

@@ -16,7 +16,7 @@ import org.convnet4j.models.Models;
 import org.convnet4j.nn.Dropout;
 import org.convnet4j.nn.Layer;
 import org.convnet4j.nn.Parameter;
-import org.convnet4j.nn.Sequential;
+import org.convnet4j.nn.Network;
 import org.convnet4j.nn.SoftmaxCrossEntropyLoss;
 import org.convnet4j.nn.optim.AbstractOptimizer;
 import org.convnet4j.nn.optim.Optimizer;
@@ -160,7 +160,7 @@ public final class Trainer {
 
     private Result train(Checkpoint ckpt, Path resumeFrom) {
         int batch = config.batch();
-        try (Sequential net = Models.create(config.model(), train.numClasses());
+        try (Network net = Models.create(config.model(), train.numClasses());
              SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
              Optimizer optimizer = Optimizers.create(config.optimizer(), backend, config.lr(), config.weightDecay());
              BatchLoader loader = new BatchLoader(backend, batch, train.itemShape());
@@ -263,7 +263,7 @@ public final class Trainer {
     }
 
     /** Loads ckpt (read from file) into net and optimizer; returns its header. */
-    private CheckpointHeader restore(Checkpoint ckpt, Path file, Sequential net, Optimizer optimizer) {
+    private CheckpointHeader restore(Checkpoint ckpt, Path file, Network net, Optimizer optimizer) {
         CheckpointHeader h = ckpt.header();
         if (h.numClasses() != train.numClasses()) {
             throw new CheckpointException("Checkpoint " + file + " has " + h.numClasses() + " classes but the data set "
@@ -286,18 +286,18 @@ public final class Trainer {
     private static void setDropoutCounters(Layer layer, long forwards) {
         if (layer instanceof Dropout d) {
             d.setForwardCount(forwards);
-        } else if (layer instanceof Sequential s) {
-            for (Layer l : s.layers()) {
+        } else if (layer instanceof Network n) {
+            for (Layer l : n.layers()) {
                 setDropoutCounters(l, forwards);
             }
         }
     }
 
     /** Where the failed step first held a non-finite value, as sentences for the divergence message. */
-    private static String locateNonFinite(Sequential net, BatchLoader loader) {
-        String output = net.firstNonFiniteOutput(loader.images(), true)
-                .map(l -> "The first layer whose output held a NaN or an infinity is '" + l.name() + "' ("
-                        + l.getClass().getSimpleName() + ")")
+    private static String locateNonFinite(Network net, BatchLoader loader) {
+        String output = net.firstNonFiniteStep(loader.images(), true)
+                .map(s -> "The first layer whose output held a NaN or an infinity is '" + s.name() + "' ("
+                        + s.type() + ")")
                 .orElse("Every layer's output was finite (the loss itself overflowed)");
         String gradient = net.firstNonFiniteGradient()
                 .map(p -> "the step before's backward first gave a non-finite gradient at " + p.name()

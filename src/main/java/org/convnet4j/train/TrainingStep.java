@@ -5,7 +5,7 @@ import java.util.List;
 
 import org.convnet4j.nn.Dropout;
 import org.convnet4j.nn.Layer;
-import org.convnet4j.nn.Sequential;
+import org.convnet4j.nn.Network;
 import org.convnet4j.nn.SoftmaxCrossEntropyLoss;
 import org.convnet4j.nn.optim.Optimizer;
 import org.convnet4j.tensor.Tensor;
@@ -18,7 +18,7 @@ import org.convnet4j.tensor.Tensor;
  * {@link #logits()} after it.
  */
 public final class TrainingStep implements Runnable {
-    private final Sequential net;
+    private final Network net;
     private final SoftmaxCrossEntropyLoss loss;
     private final Optimizer optimizer;
     private final Tensor images;
@@ -28,7 +28,7 @@ public final class TrainingStep implements Runnable {
     private Tensor lossValue;
 
     /** images [N, ...] and labels INT32 [N] are read by every run; refill them between runs. */
-    public TrainingStep(Sequential net, SoftmaxCrossEntropyLoss loss, Optimizer optimizer, Tensor images,
+    public TrainingStep(Network net, SoftmaxCrossEntropyLoss loss, Optimizer optimizer, Tensor images,
                         Tensor labels) {
         this.net = net;
         this.loss = loss;
@@ -41,8 +41,8 @@ public final class TrainingStep implements Runnable {
     private void collectDropouts(Layer layer) {
         if (layer instanceof Dropout d) {
             dropouts.add(d);
-        } else if (layer instanceof Sequential s) {
-            for (Layer l : s.layers()) {
+        } else if (layer instanceof Network n) {
+            for (Layer l : n.layers()) {
                 collectDropouts(l);
             }
         }

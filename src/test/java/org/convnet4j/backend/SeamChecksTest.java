@@ -341,6 +341,23 @@ class SeamChecksTest {
                 new Case("avgPoolForward with a null spec", bench -> bench.b().avgPoolForward(
                         bench.f(1, 1, 4, 4), null, bench.f(1, 1, 2, 2)), iae,
                         "avgPoolForward: spec must not be null"),
+                new Case("globalAvgPoolForward with x of rank 2", bench -> bench.b().globalAvgPoolForward(
+                        bench.f(2, 3), bench.f(2, 3, 1, 1)), iae,
+                        "globalAvgPoolForward: x must have rank 4, got [2, 3]"),
+                new Case("globalAvgPoolBackward with dy of the planes' shape", bench -> bench.b()
+                        .globalAvgPoolBackward(bench.f(1, 2, 3, 3), bench.f(1, 2, 3, 3)), iae,
+                        "globalAvgPoolBackward: dy must be [1, 2, 1, 1], got [1, 2, 3, 3]"),
+                new Case("add with b of another shape of the same size", bench -> bench.b().add(bench.f(2, 3),
+                        bench.f(3, 2), bench.f(2, 3)), iae, "add: b must be [2, 3], got [3, 2]"),
+                new Case("copyChannels past the end of src", bench -> bench.b().copyChannels(bench.f(2, 3, 2, 2),
+                        2, bench.f(2, 5, 2, 2), 0, 2), iae,
+                        "copyChannels: channels [2, 2 + 2) of src [2, 3, 2, 2] into [0, 0 + 2) of dst [2, 5, 2, 2]",
+                        "inside their tensor"),
+                new Case("copyChannels of no channel", bench -> bench.b().copyChannels(bench.f(2, 3),
+                        0, bench.f(2, 5), 0, 0), iae, "both ranges must be non-empty"),
+                new Case("copyChannels between items of other sizes", bench -> bench.b().copyChannels(
+                        bench.f(2, 3, 2, 2), 0, bench.f(2, 3, 2, 3), 0, 1), iae,
+                        "copyChannels: src [2, 3, 2, 2] and dst [2, 3, 2, 3] must differ only in their channels"),
                 new Case("activationForward with a null activation", bench -> bench.b().activationForward(
                         null, bench.f(2, 3), bench.f(2, 3)), iae,
                         "activationForward: activation must not be null"),
@@ -454,6 +471,14 @@ class SeamChecksTest {
                 new Op("avgPoolForward", List.of(poolX, poolY), (b, t) -> b.avgPoolForward(t[0], pool, t[1])),
                 new Op("avgPoolBackward", List.of(arg("dy", F, s(1, 2, 2, 2), s(1, 2, 3, 3)),
                         arg("dx", F, s(1, 2, 4, 4), s(1, 2, 4, 6))), (b, t) -> b.avgPoolBackward(t[0], pool, t[1])),
+                new Op("globalAvgPoolForward", List.of(arg("x", F, s(2, 3, 4, 4), s(2, 4, 4, 4)),
+                        arg("y", F, s(2, 3, 1, 1), s(2, 3, 2, 2))), (b, t) -> b.globalAvgPoolForward(t[0], t[1])),
+                new Op("globalAvgPoolBackward", List.of(arg("dy", F, s(2, 3, 1, 1), s(2, 3)),
+                        arg("dx", F, s(2, 3, 4, 4), s(2, 4, 4, 4))), (b, t) -> b.globalAvgPoolBackward(t[0], t[1])),
+                new Op("add", List.of(arg("a", F, s(2, 3, 2, 2), s(2, 3, 2, 3)), arg("b", F, s(2, 3, 2, 2), s(2, 3, 4)),
+                        arg("y", F, s(2, 3, 2, 2), s(2, 12))), (b, t) -> b.add(t[0], t[1], t[2])),
+                new Op("copyChannels", List.of(arg("src", F, s(2, 3, 2, 2), s(2, 3, 2, 3)),
+                        arg("dst", F, s(2, 5, 2, 2), s(3, 5, 2, 2))), (b, t) -> b.copyChannels(t[0], 1, t[1], 2, 2)),
                 new Op("activationForward", List.of(arg("x", F, s(2, 3), s(2, 4)), arg("y", F, s(2, 3), s(3, 2))),
                         (b, t) -> b.activationForward(Activation.RELU, t[0], t[1])),
                 new Op("activationBackward", List.of(arg("y", F, s(2, 3), s(2, 4)), arg("dy", F, s(2, 3), s(3, 2)),

@@ -79,6 +79,7 @@ class JmhTinyCpuTest {
         families.put(NormalizationBenchmark.class, new String[] {"shape", "alexnet/norm1"});
         families.put(OptimizersBenchmark.class, new String[] {"params", "alexnet"});
         families.put(MemoryBenchmark.class, new String[] {"size", "256MiB"});
+        families.put(MergeBenchmark.class, new String[] {"size", "googlenet/inception3a"});
         Map<String, Integer> methods = new LinkedHashMap<>();
         for (Map.Entry<Class<?>, String[]> e : families.entrySet()) {
             OptionsBuilder b = new OptionsBuilder();
@@ -97,6 +98,6 @@ class JmhTinyCpuTest {
         }
         assertEquals(Map.of("PoolingBenchmark", 2, "ActivationBenchmark", 2, "DenseBenchmark", 1,
                 "SoftmaxLossBenchmark", 2, "DropoutBenchmark", 2, "NormalizationBenchmark", 4,
-                "OptimizersBenchmark", 2, "MemoryBenchmark", 1), methods);
+                "OptimizersBenchmark", 2, "MemoryBenchmark", 1, "MergeBenchmark", 2), methods);
     }
 }

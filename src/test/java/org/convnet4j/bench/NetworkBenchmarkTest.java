@@ -29,6 +29,26 @@ import picocli.CommandLine;
 
 class NetworkBenchmarkTest {
 
+    /** A graph network: every node timed once, merges included, in forward order. */
+    @Test
+    void resnet20TimesEveryNodeOfItsGraph() {
+        BenchResult r;
+        try (CpuBackend backend = new CpuBackend(2)) {
+            r = NetworkBenchmark.run(backend, new NetworkBenchmark.Config("resnet20", 2, 1, 0, 7, 0));
+        }
+        List<String> expected;
+        try (org.convnet4j.nn.Graph net = (org.convnet4j.nn.Graph) Models.create("resnet20", 10)) {
+            expected = net.nodeNames().subList(1, net.nodeNames().size());
+        }
+        assertEquals(expected, r.layers().stream().map(NetworkBenchmark.LayerTiming::name).toList());
+        NetworkBenchmark.LayerTiming add = r.layers().stream().filter(t -> t.name().equals("layer2.0.add"))
+                .findFirst().orElseThrow();
+        assertEquals("Add", add.type());
+        assertEquals(org.convnet4j.tensor.Shape.of(2, 32, 14, 14), add.outputShape());
+        assertTrue(add.backwardMs() > 0, add + " backward");
+        assertEquals(10 * 2, r.layers().get(r.layers().size() - 1).outputShape().size());
+    }
+
     @Test
     void lenet5OnTheCpuTimesEveryLayerAndWritesValidJson(@TempDir Path dir) throws Exception {
         NetworkBenchmark.Config config = new NetworkBenchmark.Config("lenet5", 2, 2, 1, 7, 1);
@@ -37,7 +57,7 @@ class NetworkBenchmarkTest {
             r = NetworkBenchmark.run(backend, config);
         }
         List<String> expected;
-        try (Sequential net = Models.create("lenet5", 10)) {
+        try (Sequential net = (Sequential) Models.create("lenet5", 10)) {
             expected = net.layers().stream().map(l -> l.name()).toList();
         }
         assertEquals(expected, r.layers().stream().map(NetworkBenchmark.LayerTiming::name).toList());
@@ -116,7 +136,7 @@ class NetworkBenchmarkTest {
         // lenet5 at batch 1: input 784, then each layer's output; 2 copies (value and gradient) of 4 bytes
         long bytes = NetworkBenchmark.activationBytes("lenet5", Models.batchInputShape("lenet5", 1));
         long elements;
-        try (Sequential net = Models.create("lenet5", 10)) {
+        try (Sequential net = (Sequential) Models.create("lenet5", 10)) {
             elements = 784 + net.outputShapes(Models.batchInputShape("lenet5", 1)).stream()
                     .mapToLong(s -> s.size()).sum();
         }
@@ -129,7 +149,7 @@ class NetworkBenchmarkTest {
         Shape input = Models.batchInputShape("lenet5", 64);
         long conv1 = CudaBackend.convWorkspaceBytes(input, Shape.of(6, 1, 5, 5), ConvSpec.of(1, 2));
         long conv2 = CudaBackend.convWorkspaceBytes(Shape.of(64, 6, 14, 14), Shape.of(16, 6, 5, 5), ConvSpec.of(1, 0));
-        try (Sequential net = Models.create("lenet5", 10)) {
+        try (Sequential net = (Sequential) Models.create("lenet5", 10)) {
             assertEquals(Math.max(conv1, conv2), NetworkBenchmark.largestConvWorkspace(net, input));
         }
         assertTrue(conv1 > 0 && conv2 > 0 && conv1 != conv2);

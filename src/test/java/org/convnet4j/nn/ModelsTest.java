@@ -32,7 +32,11 @@ class ModelsTest {
 
     @Test
     void namesAndInputShapes() {
-        assertEquals(List.of("lenet5", "alexnet", "alexnet-owt", "vgg11", "vgg16"), Models.names());
+        assertEquals(List.of("lenet5", "alexnet", "alexnet-owt", "vgg11", "vgg16", "resnet18", "resnet34", "resnet20",
+                "googlenet"), Models.names());
+        assertEquals(Shape.of(1, 28, 28), Models.inputShape("resnet20"));
+        assertEquals(Shape.of(3, 224, 224), Models.inputShape("resnet18"));
+        assertEquals(Shape.of(3, 224, 224), Models.inputShape("googlenet"));
         assertEquals(Shape.of(1, 28, 28), Models.inputShape("lenet5"));
         assertEquals(Shape.of(3, 227, 227), Models.inputShape("alexnet"));
         assertEquals(Shape.of(3, 224, 224), Models.inputShape("alexnet-owt"));
@@ -44,7 +48,7 @@ class ModelsTest {
 
     @Test
     void leNet5Shapes() {
-        try (Sequential net = Models.create("lenet5", 10)) {
+        try (Sequential net = (Sequential) Models.create("lenet5", 10)) {
             Shape in = Shape.of(2, 1, 28, 28);
             assertEquals(Shape.of(2, 6, 28, 28), shapeAfter(net, in, "conv1"));
             assertEquals(Shape.of(2, 6, 14, 14), shapeAfter(net, in, "pool1"));
@@ -59,7 +63,7 @@ class ModelsTest {
 
     @Test
     void alexNetShapes() {
-        try (Sequential net = Models.create("alexnet", 1000)) {
+        try (Sequential net = (Sequential) Models.create("alexnet", 1000)) {
             Shape in = Shape.of(1, 3, 227, 227);
             assertEquals(Shape.of(1, 96, 55, 55), shapeAfter(net, in, "conv1"));
             assertEquals(Shape.of(1, 96, 55, 55), shapeAfter(net, in, "norm1"));
@@ -82,7 +86,7 @@ class ModelsTest {
 
     @Test
     void alexNetOneWeirdTrickShapes() {
-        try (Sequential net = Models.create("alexnet-owt", 1000)) {
+        try (Sequential net = (Sequential) Models.create("alexnet-owt", 1000)) {
             Shape in = Shape.of(1, 3, 224, 224);
             assertEquals(Shape.of(1, 64, 55, 55), shapeAfter(net, in, "conv1"));
             assertEquals(Shape.of(1, 64, 27, 27), shapeAfter(net, in, "pool1"));
@@ -99,7 +103,7 @@ class ModelsTest {
     @Test
     void leNet5ParameterCount() {
         // conv1 6*25+6, conv2 16*150+16, fc1 120*400+120, fc2 84*120+84, fc3 10*84+10
-        try (CpuBackend backend = new CpuBackend(1); Sequential net = Models.create("lenet5", 10)) {
+        try (CpuBackend backend = new CpuBackend(1); Sequential net = (Sequential) Models.create("lenet5", 10)) {
             net.initialize(backend, Shape.of(1, 1, 28, 28), 1L);
             assertEquals(156 + 2416 + 48120 + 10164 + 850, net.parameterCount());
             assertEquals(10, net.parameters().size());
@@ -116,8 +120,8 @@ class ModelsTest {
      */
     @Test
     void parameterNamesAreTheCheckpointKeys() {
-        try (CpuBackend backend = new CpuBackend(1); Sequential lenet = Models.create("lenet5", 10);
-             Sequential alexnet = Models.create("alexnet", 10)) {
+        try (CpuBackend backend = new CpuBackend(1); Sequential lenet = (Sequential) Models.create("lenet5", 10);
+             Sequential alexnet = (Sequential) Models.create("alexnet", 10)) {
             lenet.initialize(backend, Shape.of(1, 1, 28, 28), 1L);
             assertEquals(List.of("conv1.W", "conv1.b", "conv2.W", "conv2.b", "fc1.W", "fc1.b", "fc2.W", "fc2.b",
                     "fc3.W", "fc3.b"), lenet.parameters().stream().map(Parameter::name).toList());
@@ -202,7 +206,8 @@ class ModelsTest {
     @Test
     void vggShapesAndParameterCounts() {
         Shape in = Shape.of(1, 3, 224, 224);
-        try (Sequential vgg11 = Models.create("vgg11", 1000); Sequential vgg16 = Models.create("vgg16", 1000)) {
+        try (Sequential vgg11 = (Sequential) Models.create("vgg11", 1000);
+             Sequential vgg16 = (Sequential) Models.create("vgg16", 1000)) {
             assertEquals(Shape.of(1, 64, 224, 224), shapeAfter(vgg16, in, "conv1_2"));
             assertEquals(Shape.of(1, 64, 112, 112), shapeAfter(vgg16, in, "pool1"));
             assertEquals(Shape.of(1, 256, 56, 56), shapeAfter(vgg16, in, "conv3_3"));
@@ -215,7 +220,7 @@ class ModelsTest {
             assertEquals(132_863_336L, vggParameters(vgg11, in));
             assertEquals(138_357_544L, vggParameters(vgg16, in));
         }
-        try (CpuBackend backend = new CpuBackend(1); Sequential lenet = Models.create("lenet5", 10)) {
+        try (CpuBackend backend = new CpuBackend(1); Sequential lenet = (Sequential) Models.create("lenet5", 10)) {
             lenet.initialize(backend, Shape.of(1, 1, 28, 28), 1L);
             assertEquals(lenet.parameterCount() - 6 * 25 * 1 - 16 * 25 * 6 + 6 * 9 + 16 * 9 * 6,
                     vggParameters(lenet, Shape.of(1, 1, 28, 28)), "the count assumes 3x3 filters");
@@ -228,7 +233,7 @@ class ModelsTest {
      */
     private static void memorizes(String model, int classes, Shape in, float[] xs, int[] labels, String optimizer,
                                   float lr, int steps, boolean training) {
-        try (CpuBackend backend = new CpuBackend(2); Sequential net = Models.create(model, classes);
+        try (CpuBackend backend = new CpuBackend(2); Network net = Models.create(model, classes);
              Tensor x = backend.tensor(in, xs); Tensor y = backend.intTensor(Shape.of(labels.length), labels);
              SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
              Optimizer opt = Optimizers.create(optimizer, backend, lr, 0f)) {

@@ -60,7 +60,7 @@ class CheckpointTest {
     }
 
     private Sequential lenet(int classes, long seed) {
-        Sequential s = Models.create("lenet5", classes);
+        Sequential s = (Sequential) Models.create("lenet5", classes);
         s.initialize(backend, Models.batchInputShape("lenet5", 2), seed);
         return s;
     }

@@ -25,7 +25,7 @@ import org.convnet4j.tensor.Tensor;
  * flight throws IllegalStateException naming both threads ({@link SingleThreadGuard}).
  *
  * <p>Each op is one {@link OpChecks} call, which checks its arguments and returns their geometry, and
- * one call into the class of its family (CpuConvolution, CpuPooling, CpuDense, CpuActivation,
+ * one call into the class of its family (CpuConvolution, CpuPooling, CpuMerge, CpuDense, CpuActivation,
  * CpuSoftmaxLoss, CpuDropout, CpuNormalization, CpuOptimizers, CpuMemory), which computes. NaN follows
  * the {@link Backend} rule (PyTorch's). Choices where the interface leaves room: softmax loss is
  * computed as the log-sum-exp in double, so logits of +-1000 give a finite loss; batch norm sums in
@@ -44,6 +44,7 @@ public final class CpuBackend implements Backend {
     private final CpuDense dense;
     private final CpuConvolution convolution;
     private final CpuPooling pooling;
+    private final CpuMerge merge;
     private final CpuActivation activation;
     private final CpuSoftmaxLoss softmaxLoss = new CpuSoftmaxLoss();
     private final CpuDropout dropout;
@@ -67,6 +68,7 @@ public final class CpuBackend implements Backend {
         this.dense = new CpuDense(context);
         this.convolution = new CpuConvolution(context);
         this.pooling = new CpuPooling(context);
+        this.merge = new CpuMerge(context);
         this.activation = new CpuActivation(context);
         this.dropout = new CpuDropout(context);
         this.normalization = new CpuNormalization(context);
@@ -233,28 +235,59 @@ public final class CpuBackend implements Backend {
     @Override
     public void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
         try (var call = guard.enter("maxPoolForward")) {
-            pooling.maxPoolForward(checks.maxPoolForward(x, spec, y, switches), x, y, switches);
+            pooling.maxPoolForward(checks.pooling().maxPoolForward(x, spec, y, switches), x, y, switches);
         }
     }
 
     @Override
     public void maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
         try (var call = guard.enter("maxPoolBackward")) {
-            pooling.maxPoolBackward(checks.maxPoolBackward(dy, switches, spec, dx), dy, switches, dx);
+            pooling.maxPoolBackward(checks.pooling().maxPoolBackward(dy, switches, spec, dx), dy, switches, dx);
         }
     }
 
     @Override
     public void avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
         try (var call = guard.enter("avgPoolForward")) {
-            pooling.avgPoolForward(checks.avgPoolForward(x, spec, y), x, y);
+            pooling.avgPoolForward(checks.pooling().avgPoolForward(x, spec, y), x, y);
         }
     }
 
     @Override
     public void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
         try (var call = guard.enter("avgPoolBackward")) {
-            pooling.avgPoolBackward(checks.avgPoolBackward(dy, spec, dx), dy, dx);
+            pooling.avgPoolBackward(checks.pooling().avgPoolBackward(dy, spec, dx), dy, dx);
+        }
+    }
+
+    @Override
+    public void globalAvgPoolForward(Tensor x, Tensor y) {
+        try (var call = guard.enter("globalAvgPoolForward")) {
+            pooling.globalAvgPoolForward(checks.pooling().globalAvgPoolForward(x, y), x, y);
+        }
+    }
+
+    @Override
+    public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
+        try (var call = guard.enter("globalAvgPoolBackward")) {
+            pooling.globalAvgPoolBackward(checks.pooling().globalAvgPoolBackward(dy, dx), dy, dx);
+        }
+    }
+
+    // ================================================================ merge
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor y) {
+        try (var call = guard.enter("add")) {
+            checks.merge().add(a, b, y);
+            merge.add(a, b, y);
+        }
+    }
+
+    @Override
+    public void copyChannels(Tensor src, int srcChannel, Tensor dst, int dstChannel, int channels) {
+        try (var call = guard.enter("copyChannels")) {
+            merge.copyChannels(checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels), src, dst);
         }
     }
 

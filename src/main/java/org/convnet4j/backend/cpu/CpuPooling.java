@@ -5,6 +5,7 @@ import static org.convnet4j.backend.cpu.CpuTensor.ints;
 
 import java.util.Arrays;
 
+import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.PoolGeometry;
 import org.convnet4j.backend.PoolSpec;
 import org.convnet4j.tensor.Tensor;
@@ -153,6 +154,34 @@ final class CpuPooling {
                         }
                     }
                 }
+            }
+        });
+    }
+
+    /** y[plane] = the float sum of the plane's values in row-major order, divided by H*W. */
+    void globalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y) {
+        int inner = g.inner();
+        float[] xv = floats(x);
+        float[] yv = floats(y);
+        context.threads().parallelFor(g.n() * g.channels(), (part, p0, p1) -> {
+            for (int plane = p0; plane < p1; plane++) {
+                float s = 0f;
+                for (int j = plane * inner, end = j + inner; j < end; j++) {
+                    s += xv[j];
+                }
+                yv[plane] = s / inner;
+            }
+        });
+    }
+
+    /** dx = dy[plane] / (H*W) everywhere in the plane. */
+    void globalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
+        int inner = g.inner();
+        float[] dyv = floats(dy);
+        float[] dxv = floats(dx);
+        context.threads().parallelFor(g.n() * g.channels(), (part, p0, p1) -> {
+            for (int plane = p0; plane < p1; plane++) {
+                Arrays.fill(dxv, plane * inner, (plane + 1) * inner, dyv[plane] / inner);
             }
         });
     }

@@ -5,6 +5,7 @@ import java.util.List;
 import org.convnet4j.backend.Activation;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.BackendUnavailableException;
+import org.convnet4j.backend.ChannelCopyGeometry;
 import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.ConvGeometry;
@@ -36,7 +37,7 @@ import org.convnet4j.tensor.Tensor;
  * <p>This class keeps what is backend-wide (the device, the pool, the launcher, the GEMM provider, the
  * workspace, the closed state). Each op is one call to the shared {@link OpChecks}, which checks every
  * argument once and returns the op's geometry, and one call to the class of the op's family
- * (CudaConvolution, CudaPooling, CudaDense, ...), which computes without checking again: it launches the
+ * (CudaConvolution, CudaPooling, CudaMerge, CudaDense, ...), which computes without checking again: it launches the
  * kernels of the one .cu file of its name through a {@link CudaOpContext} and never sees the backend.
  */
 @SuppressWarnings("try") // each op claims the backend with try (var call = guard.enter(op)) and never reads call
@@ -56,6 +57,7 @@ public final class CudaBackend implements Backend {
     private final CudaDense dense;
     private final CudaConvolution convolution;
     private final CudaPooling pooling;
+    private final CudaMerge merge;
     private final CudaActivation activation;
     private final CudaSoftmaxLoss softmaxLoss;
     private final CudaDropout dropout;
@@ -88,6 +90,7 @@ public final class CudaBackend implements Backend {
         this.dense = new CudaDense(context);
         this.convolution = new CudaConvolution(context, CudaConvolution.processFinder(device), ConvAlgorithms.requested());
         this.pooling = new CudaPooling(context);
+        this.merge = new CudaMerge(context);
         this.activation = new CudaActivation(context);
         this.softmaxLoss = new CudaSoftmaxLoss(context);
         this.dropout = new CudaDropout(context, scalars);
@@ -405,7 +408,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
         try (var call = guard.enter("maxPoolForward")) {
-            PoolGeometry g = checks.maxPoolForward(x, spec, y, switches);
+            PoolGeometry g = checks.pooling().maxPoolForward(x, spec, y, switches);
             bound(pooling).maxForward(g, x, y, switches);
         }
     }
@@ -413,7 +416,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
         try (var call = guard.enter("maxPoolBackward")) {
-            PoolGeometry g = checks.maxPoolBackward(dy, switches, spec, dx);
+            PoolGeometry g = checks.pooling().maxPoolBackward(dy, switches, spec, dx);
             bound(pooling).maxBackward(g, dy, switches, dx);
         }
     }
@@ -421,7 +424,7 @@ public final class CudaBackend implements Backend {
     @Override
     public void avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
         try (var call = guard.enter("avgPoolForward")) {
-            PoolGeometry g = checks.avgPoolForward(x, spec, y);
+            PoolGeometry g = checks.pooling().avgPoolForward(x, spec, y);
             bound(pooling).avgForward(g, x, y);
         }
     }
@@ -429,8 +432,42 @@ public final class CudaBackend implements Backend {
     @Override
     public void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
         try (var call = guard.enter("avgPoolBackward")) {
-            PoolGeometry g = checks.avgPoolBackward(dy, spec, dx);
+            PoolGeometry g = checks.pooling().avgPoolBackward(dy, spec, dx);
             bound(pooling).avgBackward(g, dy, dx);
+        }
+    }
+
+    @Override
+    public void globalAvgPoolForward(Tensor x, Tensor y) {
+        try (var call = guard.enter("globalAvgPoolForward")) {
+            ChannelGeometry g = checks.pooling().globalAvgPoolForward(x, y);
+            bound(pooling).globalAvgForward(g, x, y);
+        }
+    }
+
+    @Override
+    public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
+        try (var call = guard.enter("globalAvgPoolBackward")) {
+            ChannelGeometry g = checks.pooling().globalAvgPoolBackward(dy, dx);
+            bound(pooling).globalAvgBackward(g, dy, dx);
+        }
+    }
+
+    // ---------------------------------------------------------------- merge
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor y) {
+        try (var call = guard.enter("add")) {
+            checks.merge().add(a, b, y);
+            bound(merge).add(a, b, y);
+        }
+    }
+
+    @Override
+    public void copyChannels(Tensor src, int srcChannel, Tensor dst, int dstChannel, int channels) {
+        try (var call = guard.enter("copyChannels")) {
+            ChannelCopyGeometry g = checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels);
+            bound(merge).copyChannels(g, src, dst);
         }
     }
 

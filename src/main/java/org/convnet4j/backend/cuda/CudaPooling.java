@@ -2,6 +2,7 @@ package org.convnet4j.backend.cuda;
 
 import java.util.Arrays;
 
+import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.PoolGeometry;
 import org.convnet4j.backend.PoolSpec;
 import org.convnet4j.tensor.Tensor;
@@ -36,6 +37,16 @@ final class CudaPooling {
     /** dx = dy spread evenly over each window. */
     void avgBackward(PoolGeometry g, Tensor dy, Tensor dx) {
         launcher.launch("avgpool_backward_f32", dx.size(), args(g, dy, dx));
+    }
+
+    /** y = the mean of each plane of x: one thread per plane, summing it in row-major order. */
+    void globalAvgForward(ChannelGeometry g, Tensor x, Tensor y) {
+        launcher.launch("global_avgpool_forward_f32", y.size(), x, y, g.n() * g.channels(), g.inner());
+    }
+
+    /** dx = dy / (H*W) over each plane, one thread per element of dx. */
+    void globalAvgBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
+        launcher.launch("global_avgpool_backward_f32", dx.size(), dy, dx, g.n() * g.channels(), g.inner());
     }
 
     /** The kernels' arguments: the tensors, then N, C, H, W of x, OH, OW and the window's sizes. */

@@ -18,6 +18,30 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** Max and average pooling against direct window loops written here. */
 class CpuPoolingTest extends CpuFamilyTest {
     /** The worked example: 2x2 max pooling, stride 2. */
+    /** Global average pooling: each plane's mean, and dy / (H*W) spread back over it. */
+    @Test
+    void globalAveragePooling() {
+        Shape sx = Shape.of(3, 4, 5, 6);
+        float[] x = RandomTensors.uniform(11, sx.size());
+        float[] dy = RandomTensors.uniform(12, 12);
+        double[] want = new double[12];
+        double[] wantDx = new double[sx.size()];
+        for (int p = 0; p < 12; p++) {
+            for (int j = 0; j < 30; j++) {
+                want[p] += x[p * 30 + j] / 30.0;
+                wantDx[p * 30 + j] = dy[p] / 30.0;
+            }
+        }
+        try (Tensor tx = cpu.tensor(sx, x); Tensor ty = cpu.allocate(Shape.of(3, 4, 1, 1));
+             Tensor tdy = cpu.tensor(Shape.of(3, 4, 1, 1), dy); Tensor tdx = cpu.allocate(sx)) {
+            cpu.globalAvgPoolForward(tx, ty);
+            assertClose(want, cpu.toFloatArray(ty), 1e-6, 1e-5, "global average forward");
+            cpu.fill(tdx, Float.NaN);
+            cpu.globalAvgPoolBackward(tdy, tdx);
+            assertClose(wantDx, cpu.toFloatArray(tdx), 1e-7, 1e-6, "global average backward");
+        }
+    }
+
     @Test
     void workedExample() {
         float[] x = {1, 1, 2, 4, 5, 6, 7, 8, 3, 2, 1, 0, 1, 2, 3, 4};

@@ -66,6 +66,12 @@ class CudaBackendLaunchTest {
         b.maxPoolBackward(py, sw, pool, y);
         b.avgPoolForward(y, pool, py);
         b.avgPoolBackward(py, pool, y);
+        Tensor means = t(2, 4, 1, 1);
+        b.globalAvgPoolForward(y, means);
+        b.globalAvgPoolBackward(means, y);
+        b.add(y, y, y);
+        Tensor wide = t(2, 7, 8, 8);
+        b.copyChannels(y, 1, wide, 3, 2);
 
         for (Activation f : Activation.values()) {
             b.activationForward(f, y, y);

@@ -34,7 +34,7 @@ class CudaGraphStepTest {
 
     private final HostFakes.Rig rig = HostFakes.Rig.create();
     private final CudaBackend backend = rig.backend();
-    private final Sequential net = Models.create("lenet5", 10);
+    private final Sequential net = (Sequential) Models.create("lenet5", 10);
     private final SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
     private final Optimizer adam = Optimizers.create("adam", backend, 1e-3f, 0f);
     private final Tensor images = backend.allocate(Models.batchInputShape("lenet5", BATCH));
