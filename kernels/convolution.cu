@@ -2,27 +2,33 @@
 // copies between NCHW and the GEMM's channel-major layout, and the sum of the filter gradient's K slices.
 //
 // Layout: x, dx NCHW [B, C, H, W] (pointer at the chunk's first image); P = OH*OW. The column matrix of a
-// chunk is col = [C*FH*FW, B*P] row-major, rows ordered (c, kh, kw), columns (b, oh, ow), so that ONE GEMM
-// covers the chunk: W [FN, CK] * col gives its output channel-major, cnhw [F, B, P], the layout dy must also
-// have for the chunk's filter-gradient GEMM. Entry
+// chunk is col = [C*FH*FW, B*P] row-major with row stride ld >= B*P (the host pads it to a multiple of 32
+// floats, so rows start 128-byte aligned), rows ordered (c, kh, kw), columns (b, oh, ow), so that ONE GEMM
+// covers the chunk: W [FN, CK] * col gives its output channel-major, cnhw [F, B, P] (row stride ld too), the
+// layout dy must also have for the chunk's filter-gradient GEMM. Entry
 //   col[(c*FH + kh)*FW + kw][b*P + oh*OW + ow] = x[b][c][oh*sh - ph + kh*dh][ow*sw - pw + kw*dw]  (0 outside).
-// Launch geometry: grid-stride, 256-thread blocks (common.cuh), one thread per item named below. Index math:
-// one 64-bit division finds the plane, the rest is 32-bit; no thread divides inside its (kh, kw) loop
-// (col2im does for dilated convolutions only).
+// Columns B*P .. ld-1 of a row are never written nor read.
+// Launch geometry: im2col, col2im and sum_batches_accumulate are grid-stride with 256-thread blocks
+// (common.cuh), one thread per item named below; one 64-bit division finds the plane, the rest is 32-bit,
+// and no thread divides inside its (kh, kw) loop (col2im does for dilated convolutions only). The layout
+// copies run on a 2-D grid: blockIdx.y walks the planes of the array they write (one 32-bit division per
+// plane), x the P positions in it: no division per element. The bias gradient's first stage runs one
+// 256-thread block per (K slice, channel): grid (slices, F).
 // Kernels:
 //   im2col_f32                   per (b, c, oh, ow): its FH*FW column entries in the rows of channel c.
 //   col2im_f32                   GATHER per input element: dx = sum of the entries copied from it (overwrites dx).
-//   cnhw_to_nchw_f32             per element: nchw[b][f][p] = cnhw[f][b][p] + bias[f] (bias may be null).
-//   nchw_to_cnhw_f32             per element: cnhw[f][b][p] = nchw[b][f][p].
+//   cnhw_to_nchw_f32             per element: nchw[b][f][p] = cnhw[f][b*P + p] + bias[f] (bias may be null).
+//   nchw_to_cnhw_f32             per element: cnhw[f][b*P + p] = nchw[b][f][p].
+//   row_sum_slices_f32           per (slice j, row f): parts[j*F + f] = sum of m[f][j*L .. (j+1)*L - 1], a tree.
 //   sum_batches_accumulate_f32   per element: out[i] += sum over b, in order, of parts[b*len + i].
 #include "common.cuh"
 
 // One thread per (b, c, oh, ow): column b*P + oh*OW + ow of rows (c, kh, kw), every (kh, kw) in order, 0 in
 // the padding. For a fixed (kh, kw), consecutive threads write consecutive columns: coalesced writes.
 extern "C" __global__ void im2col_f32(const float* x, float* col, int B, int C, int H, int W, int FH, int FW,
-                                      int OH, int OW, int sh, int sw, int ph, int pw, int dh, int dw) {
+                                      int OH, int OW, int sh, int sw, int ph, int pw, int dh, int dw, int ld) {
     const int P = OH * OW;
-    const long long rowLength = (long long)B * P;
+    const long long rowLength = ld;
     const long long total = (long long)B * C * P;
     GRID_STRIDE_LOOP(i, total) {
         long long plane = i / P; // b*C + c
@@ -65,10 +71,10 @@ static __device__ void cn4j_col_range(int pos, int pad, int K, int stride, int d
 // w = ow*sw - pw + kw*dw. Walking oh (and ow) downwards walks kh (and kw) upwards. No atomics, so
 // deterministic; dx is overwritten.
 extern "C" __global__ void col2im_f32(const float* col, float* dx, int B, int C, int H, int W, int FH, int FW,
-                                      int OH, int OW, int sh, int sw, int ph, int pw, int dh, int dw) {
+                                      int OH, int OW, int sh, int sw, int ph, int pw, int dh, int dw, int ld) {
     const int P = OH * OW;
     const int HW = H * W;
-    const long long rowLength = (long long)B * P;
+    const long long rowLength = ld;
     const long long total = (long long)B * C * HW;
     GRID_STRIDE_LOOP(i, total) {
         long long plane = i / HW; // b*C + c
@@ -101,30 +107,55 @@ extern "C" __global__ void col2im_f32(const float* col, float* dx, int B, int C,
     }
 }
 
-// One thread per output element (b, f, p), in the order of the written array: consecutive threads touch
-// consecutive p on both sides, so reads and writes are coalesced (nchw_to_cnhw_f32 too). The convolution's bias
-// add rides along with the copy.
-extern "C" __global__ void cnhw_to_nchw_f32(const float* cnhw, const float* bias, float* nchw, int B, int F, int P) {
-    const long long total = (long long)B * F * P;
-    GRID_STRIDE_LOOP(i, total) {
-        long long bf = i / P; // b*F + f
-        int p = (int)(i - bf * P);
-        int b = (int)(bf / F);
-        int f = (int)(bf - (long long)b * F);
-        float v = cnhw[((long long)f * B + b) * P + p];
-        nchw[i] = bias ? v + bias[f] : v;
+// Block row blockIdx.y (and every gridDim.y-th after it) per output plane (b, f); threads along p. Consecutive
+// threads touch consecutive p on both sides, so reads and writes are coalesced (nchw_to_cnhw_f32 too). The
+// convolution's bias add rides along with the copy.
+extern "C" __global__ void cnhw_to_nchw_f32(const float* cnhw, const float* bias, float* nchw, int B, int F, int P,
+                                            int ld) {
+    for (int plane = blockIdx.y; plane < B * F; plane += gridDim.y) { // plane = b*F + f
+        int b = plane / F;
+        int f = plane - b * F;
+        const float* src = cnhw + (long long)f * ld + (long long)b * P;
+        float* dst = nchw + (long long)plane * P;
+        float add = bias ? bias[f] : 0.0f;
+        for (int p = blockIdx.x * blockDim.x + threadIdx.x; p < P; p += gridDim.x * blockDim.x) {
+            dst[p] = bias ? src[p] + add : src[p];
+        }
     }
 }
 
-// One thread per output element (f, b, p).
-extern "C" __global__ void nchw_to_cnhw_f32(const float* nchw, float* cnhw, int B, int F, int P) {
-    const long long total = (long long)B * F * P;
-    GRID_STRIDE_LOOP(i, total) {
-        long long fb = i / P; // f*B + b
-        int p = (int)(i - fb * P);
-        int f = (int)(fb / B);
-        int b = (int)(fb - (long long)f * B);
-        cnhw[i] = nchw[((long long)b * F + f) * P + p];
+// Block row blockIdx.y (and every gridDim.y-th after it) per output plane (f, b); threads along p.
+extern "C" __global__ void nchw_to_cnhw_f32(const float* nchw, float* cnhw, int B, int F, int P, int ld) {
+    for (int plane = blockIdx.y; plane < B * F; plane += gridDim.y) { // plane = f*B + b
+        int f = plane / B;
+        int b = plane - f * B;
+        const float* src = nchw + ((long long)b * F + f) * P;
+        float* dst = cnhw + (long long)f * ld + (long long)b * P;
+        for (int p = blockIdx.x * blockDim.x + threadIdx.x; p < P; p += gridDim.x * blockDim.x) {
+            dst[p] = src[p];
+        }
+    }
+}
+
+// First stage of the bias gradient: block (j, f) sums row f of m [F, cols] (row stride ld) over the columns
+// [j*L, min((j+1)*L, cols)): thread t takes columns j*L + t, + 256, ... in order, then a fixed shared-memory tree;
+// parts[j*F + f] = the slice's sum. Rows beyond gridDim.y are taken by block row f mod gridDim.y in turn. The
+// second stage is sum_batches_accumulate_f32(parts, dbias, slices, F). Fixed slices, fixed orders, no atomics:
+// deterministic. 256-thread blocks.
+extern "C" __global__ void row_sum_slices_f32(const float* m, float* parts, int F, int cols, int ld, int L) {
+    __shared__ float partial[CN4J_BLOCK];
+    const int j = blockIdx.x;
+    const int end = j * L + L < cols ? j * L + L : cols;
+    for (int f = blockIdx.y; f < F; f += gridDim.y) { // the same trip count for every thread of the block
+        const float* row = m + (long long)f * ld;
+        float mine = 0.0f;
+        for (int col = j * L + (int)threadIdx.x; col < end; col += CN4J_BLOCK) {
+            mine += row[col];
+        }
+        float total = cn4j_block_sum(mine, partial);
+        if (threadIdx.x == 0) {
+            parts[(long long)j * F + f] = total;
+        }
     }
 }
 

@@ -5,7 +5,8 @@
 // Launch geometry: grid-stride, 256-thread blocks (common.cuh); forward kernels one thread per output,
 // backward kernels one thread per input element. Index math: one 64-bit division finds the plane (n, c),
 // the rest is 32-bit (a plane has fewer than 2^31 elements), and a backward thread finds the windows that
-// hold it with one division per axis.
+// hold it with one division per axis; max-pool backward loads its candidates unrolled where there are at most
+// 2 per axis.
 // NaN (PyTorch's rule, shared with CpuBackend): a window holding a NaN has max NaN, its switch at the first NaN.
 // Kernels:
 //   maxpool_forward_f32    y = the window's maximum over real positions, switch = its position h*W + w.
@@ -72,13 +73,21 @@ extern "C" __global__ void maxpool_forward_f32(const float* x, float* y, int* sw
     }
 }
 
+// The candidate windows per axis that the unrolled path of maxpool_backward_f32 loads at once: enough for any
+// window of at most twice its stride (AlexNet's 3x3/2, VGG's 2x2/2).
+#define CN4J_POOL_CANDIDATES 2
+
 // One thread per input element (n, c, h, w): the sum of dy over outputs whose switch points at it. Overlapping
-// windows (AlexNet 3x3/2) are summed in a fixed order: deterministic, no atomics.
+// windows (AlexNet 3x3/2) are summed in a fixed order, row-major over the candidate windows: deterministic, no
+// atomics. When each axis has at most CN4J_POOL_CANDIDATES candidate windows (kh <= 2*sh and kw <= 2*sw), the
+// up to 4 switches and 4 dy values are loaded unconditionally by constant-trip loops (unrolled by nvcc):
+// independent loads, in flight together, summed afterwards in the general loop's order: the same bits.
 extern "C" __global__ void maxpool_backward_f32(const float* dy, const int* switches, float* dx, int N, int C,
                                                 int H, int W, int OH, int OW, int kh, int kw, int sh, int sw,
                                                 int ph, int pw) {
     const long long total = (long long)N * C * H * W;
     const int inPlane = H * W;
+    const bool unrolled = kh <= CN4J_POOL_CANDIDATES * sh && kw <= CN4J_POOL_CANDIDATES * sw;
     GRID_STRIDE_LOOP(i, total) {
         long long plane = i / inPlane; // n*C + c
         int r = (int)(i - plane * inPlane);
@@ -91,11 +100,29 @@ extern "C" __global__ void maxpool_backward_f32(const float* dy, const int* swit
         cn4j_pool_range(h, ph, kh, sh, OH, &oh0, &oh1);
         cn4j_pool_range(w, pw, kw, sw, OW, &ow0, &ow1);
         float s = 0.0f;
-        for (int oh = oh0; oh <= oh1; ++oh) {
-            for (int ow = ow0; ow <= ow1; ++ow) {
-                int o = oh * OW + ow;
-                if (sp[o] == me) {
-                    s += dyp[o];
+        if (unrolled) {
+            int sws[CN4J_POOL_CANDIDATES * CN4J_POOL_CANDIDATES];
+            float ds[CN4J_POOL_CANDIDATES * CN4J_POOL_CANDIDATES];
+            for (int a = 0; a < CN4J_POOL_CANDIDATES; ++a) {
+                for (int b = 0; b < CN4J_POOL_CANDIDATES; ++b) {
+                    int o = (oh0 + a) * OW + ow0 + b;
+                    bool real = oh0 + a <= oh1 && ow0 + b <= ow1;
+                    sws[a * CN4J_POOL_CANDIDATES + b] = real ? sp[o] : -1;
+                    ds[a * CN4J_POOL_CANDIDATES + b] = real ? dyp[o] : 0.0f;
+                }
+            }
+            for (int q = 0; q < CN4J_POOL_CANDIDATES * CN4J_POOL_CANDIDATES; ++q) {
+                if (sws[q] == me) {
+                    s += ds[q];
+                }
+            }
+        } else {
+            for (int oh = oh0; oh <= oh1; ++oh) {
+                for (int ow = ow0; ow <= ow1; ++ow) {
+                    int o = oh * OW + ow;
+                    if (sp[o] == me) {
+                        s += dyp[o];
+                    }
                 }
             }
         }

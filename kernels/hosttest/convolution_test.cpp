@@ -30,34 +30,75 @@ double conv_ref_at(const Conv& g, const std::vector<float>& x, const std::vector
     return acc;
 }
 
-void test_convolution(Conv g, int chunk) {
+// A layout copy as Im2colGemm launches it: grid (ceil(P/256) capped, planes capped at 65535), 256 threads.
+void layout_launch(int planes, int P, const std::function<void()>& body) {
+    host_launch(dim3{grid_for(P), (unsigned)std::min(planes, 65535), 1}, CN4J_BLOCK, body);
+}
+
+// The filter gradient of one chunk as Im2colGemm computes it: one GEMM with K = cols and beta 1 (slices 1),
+// or K cut into slices (equal ones and a shorter last one) whose partial products sum_batches_accumulate adds
+// in order.
+void filter_gradient(int FN, int CK, int cols, int ld, int slices, const float* dyT, const float* col,
+                     std::vector<float>& partial, float* dw) {
+    if (slices <= 1 || cols < slices) {
+        gemm("sgemm_tiled", 0, 1, FN, CK, cols, 1.0f, dyT, ld, 0, col, ld, 0, 1.0f, dw, CK, 0, 1);
+        return;
+    }
+    const int len = FN * CK;
+    int length = (cols + slices - 1) / slices, full = cols / length, rest = cols - full * length;
+    gemm("sgemm_tiled", 0, 1, FN, CK, length, 1.0f, dyT, ld, length, col, ld, length, 0.0f, partial.data(), CK, len,
+         full);
+    if (rest > 0) {
+        gemm("sgemm_tiled", 0, 1, FN, CK, rest, 1.0f, dyT + (size_t)full * length, ld, 0, col + (size_t)full * length,
+             ld, 0, 0.0f, partial.data() + (size_t)full * len, CK, 0, 1);
+    }
+    int parts = full + (rest > 0 ? 1 : 0);
+    launch_n(len, [&] { sum_batches_accumulate_f32(partial.data(), dw, parts, len); });
+}
+
+// The bias gradient of one chunk in two stages: row sums of dyT [FN, cols] in slices of L columns, then their
+// in-order sum added to db. gridY: block rows of the first stage (Im2colGemm: min(FN, 65535)).
+void bias_gradient(int FN, int cols, int ld, int L, const float* dyT, float* db, int gridY = 65535) {
+    int slices = (cols + L - 1) / L;
+    std::vector<float> parts((size_t)slices * FN, kNaN);
+    host_launch(dim3{(unsigned)slices, (unsigned)std::min(FN, gridY), 1}, CN4J_BLOCK,
+                [&] { row_sum_slices_f32(dyT, parts.data(), FN, cols, ld, L); });
+    launch_n(FN, [&] { sum_batches_accumulate_f32(parts.data(), db, slices, FN); });
+}
+
+// A convolution as Im2colGemm runs it, chunk images at a time (the last chunk may be smaller), the column and
+// channel-major matrices with row stride ld = chunk*P rounded up to 32 floats (the padding poisoned with NaN:
+// never read), against a direct double-precision convolution: forward, then both backward passes over one
+// copy of each chunk's dy (filter gradient with K in 1 and in 3 slices, bias in slices of biasSlice columns,
+// then the data gradient from the same dyT).
+void test_convolution(Conv g, int chunk, int biasSlice = 4096) {
     const int CK = g.CK(), P = g.P();
+    const int ld = (chunk * P + 31) / 32 * 32;
     const size_t CHW = (size_t)g.C * g.H * g.W;
     auto x = random_vector((size_t)g.N * CHW);
     auto w = random_vector((size_t)g.FN * CK);
     auto bias = random_vector(g.FN);
     auto dy = random_vector((size_t)g.N * g.FN * P);
     // poisoned: an entry im2col, a layout copy or the GEMM fails to write shows up as NaN
-    std::vector<float> col((size_t)chunk * CK * P, kNaN);  // [CK, B*P] for a chunk of B images
-    std::vector<float> chw((size_t)chunk * g.FN * P, kNaN); // yT or dyT [FN, B*P]
-    char tag[120];
-    std::snprintf(tag, sizeof tag, "conv N%d C%d %dx%d FN%d %dx%d s%dx%d p%dx%d d%dx%d chunk%d", g.N, g.C, g.H, g.W, g.FN,
-                  g.FH, g.FW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, chunk);
+    std::vector<float> col((size_t)CK * ld, kNaN);  // [CK, B*P] for a chunk of B images, row stride ld
+    std::vector<float> chw((size_t)g.FN * ld, kNaN); // yT or dyT [FN, B*P], row stride ld
+    char tag[140];
+    std::snprintf(tag, sizeof tag, "conv N%d C%d %dx%d FN%d %dx%d s%dx%d p%dx%d d%dx%d chunk%d ld%d", g.N, g.C, g.H,
+                  g.W, g.FN, g.FH, g.FW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, chunk, ld);
     std::string t(tag);
 
-    // forward, as CudaBackend: per chunk im2col, one GEMM yT = W col, then yT -> NCHW with the bias
+    // forward: per chunk im2col, one GEMM yT = W col, then yT -> NCHW with the bias
     std::vector<float> y((size_t)g.N * g.FN * P, kNaN);
     for (int n0 = 0; n0 < g.N; n0 += chunk) {
         int B = std::min(chunk, g.N - n0);
         int cols = B * P;
         const float* xb = x.data() + n0 * CHW;
         launch_n((long long)B * g.C * P, [&] {
-            im2col_f32(xb, col.data(), B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
+            im2col_f32(xb, col.data(), B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw, ld);
         });
-        gemm("sgemm_tiled", 0, 0, g.FN, cols, CK, 1.0f, w.data(), CK, 0, col.data(), cols, 0, 0.0f, chw.data(), cols, 0,
-             1);
+        gemm("sgemm_tiled", 0, 0, g.FN, cols, CK, 1.0f, w.data(), CK, 0, col.data(), ld, 0, 0.0f, chw.data(), ld, 0, 1);
         float* yb = y.data() + (size_t)n0 * g.FN * P;
-        launch_n((long long)g.FN * cols, [&] { cnhw_to_nchw_f32(chw.data(), bias.data(), yb, B, g.FN, P); });
+        layout_launch(B * g.FN, P, [&] { cnhw_to_nchw_f32(chw.data(), bias.data(), yb, B, g.FN, P, ld); });
     }
     std::vector<double> want(y.size());
     for (int n = 0; n < g.N; ++n)
@@ -67,22 +108,6 @@ void test_convolution(Conv g, int chunk) {
                     want[((size_t)(n * g.FN + f) * g.OH + oh) * g.OW + ow] = conv_ref_at(g, x, w, n, f, oh, ow) + bias[f];
     check(t + " forward", y, want, 1e-4, 1e-4);
 
-    // backward data: dyT, one GEMM col = W^T dyT, then col2im (gather)
-    std::fill(col.begin(), col.end(), kNaN);
-    std::fill(chw.begin(), chw.end(), kNaN);
-    std::vector<float> dx(x.size(), kNaN);
-    for (int n0 = 0; n0 < g.N; n0 += chunk) {
-        int B = std::min(chunk, g.N - n0);
-        int cols = B * P;
-        const float* dyb = dy.data() + (size_t)n0 * g.FN * P;
-        launch_n((long long)g.FN * cols, [&] { nchw_to_cnhw_f32(dyb, chw.data(), B, g.FN, P); });
-        gemm("sgemm_tiled", 1, 0, CK, cols, g.FN, 1.0f, w.data(), CK, 0, chw.data(), cols, 0, 0.0f, col.data(), cols, 0,
-             1);
-        float* dxb = dx.data() + n0 * CHW;
-        launch_n((long long)B * CHW, [&] {
-            col2im_f32(col.data(), dxb, B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
-        });
-    }
     std::vector<double> wantDx(x.size(), 0.0);
     std::vector<double> wantDw(w.size(), 0.0);
     for (int n = 0; n < g.N; ++n)
@@ -103,62 +128,73 @@ void test_convolution(Conv g, int chunk) {
                                 }
                             }
                 }
-    check(t + " backward data", dx, wantDx, 1e-4, 1e-4);
 
-    // backward filter: dyT and the columns per chunk, then dw += dyT col^T: one GEMM with K = B*P and beta 1
-    // (slices 1, what cuBLAS gets), or, as for our GEMM kernel, K cut into slices (equal ones and a shorter
-    // last one) whose partial products sum_batches_accumulate adds in order
+    // backward, per chunk: dy -> dyT once; im2col, the filter gradient and the bias gradient from it; then
+    // col = W^T dyT (overwriting the columns) and col2im for dx
     for (int slices : {1, 3}) {
         std::fill(col.begin(), col.end(), kNaN);
         std::fill(chw.begin(), chw.end(), kNaN);
         auto dw0 = random_vector(w.size());
         auto dw = dw0;
-        const int len = g.FN * CK;
-        std::vector<float> partial((size_t)slices * len, kNaN);
+        auto db0 = random_vector(g.FN);
+        auto db = db0;
+        std::vector<float> dx(x.size(), kNaN);
+        std::vector<float> partial((size_t)slices * g.FN * CK, kNaN);
         for (int n0 = 0; n0 < g.N; n0 += chunk) {
             int B = std::min(chunk, g.N - n0);
             int cols = B * P;
             const float* dyb = dy.data() + (size_t)n0 * g.FN * P;
-            launch_n((long long)g.FN * cols, [&] { nchw_to_cnhw_f32(dyb, chw.data(), B, g.FN, P); });
+            layout_launch(g.FN * B, P, [&] { nchw_to_cnhw_f32(dyb, chw.data(), B, g.FN, P, ld); });
             const float* xb = x.data() + n0 * CHW;
             launch_n((long long)B * g.C * P, [&] {
-                im2col_f32(xb, col.data(), B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw);
+                im2col_f32(xb, col.data(), B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw,
+                           ld);
             });
-            if (slices == 1 || cols < slices) {
-                gemm("sgemm_tiled", 0, 1, g.FN, CK, cols, 1.0f, chw.data(), cols, 0, col.data(), cols, 0, 1.0f, dw.data(),
-                     CK, 0, 1);
-                continue;
-            }
-            int length = (cols + slices - 1) / slices, full = cols / length, rest = cols - full * length;
-            gemm("sgemm_tiled", 0, 1, g.FN, CK, length, 1.0f, chw.data(), cols, length, col.data(), cols, length, 0.0f,
-                 partial.data(), CK, len, full);
-            if (rest > 0) {
-                gemm("sgemm_tiled", 0, 1, g.FN, CK, rest, 1.0f, chw.data() + (size_t)full * length, cols, 0,
-                     col.data() + (size_t)full * length, cols, 0, 0.0f, partial.data() + (size_t)full * len, CK, 0, 1);
-            }
-            int parts = full + (rest > 0 ? 1 : 0);
-            launch_n(len, [&] { sum_batches_accumulate_f32(partial.data(), dw.data(), parts, len); });
+            filter_gradient(g.FN, CK, cols, ld, slices, chw.data(), col.data(), partial, dw.data());
+            bias_gradient(g.FN, cols, ld, biasSlice, chw.data(), db.data());
+            gemm("sgemm_tiled", 1, 0, CK, cols, g.FN, 1.0f, w.data(), CK, 0, chw.data(), ld, 0, 0.0f, col.data(), ld, 0,
+                 1);
+            float* dxb = dx.data() + n0 * CHW;
+            launch_n((long long)B * CHW, [&] {
+                col2im_f32(col.data(), dxb, B, g.C, g.H, g.W, g.FH, g.FW, g.OH, g.OW, g.sh, g.sw, g.ph, g.pw, g.dh, g.dw,
+                           ld);
+            });
         }
         std::vector<double> wantDwTotal(wantDw);
         for (size_t i = 0; i < w.size(); ++i) {
             wantDwTotal[i] += dw0[i];
         }
-        check(t + " backward filter, K in " + std::to_string(slices) + " slice(s)", dw, wantDwTotal, 1e-4, 1e-4);
+        std::string s = ", K in " + std::to_string(slices) + " slice(s)";
+        check(t + " backward filter" + s, dw, wantDwTotal, 1e-4, 1e-4);
+        check(t + " backward data" + s, dx, wantDx, 1e-4, 1e-4);
+        std::vector<double> wantDb(g.FN);
+        for (int f = 0; f < g.FN; ++f) {
+            double sum = db0[f];
+            for (int n = 0; n < g.N; ++n)
+                for (int p = 0; p < P; ++p) sum += dy[((size_t)n * g.FN + f) * P + p];
+            wantDb[f] = sum;
+        }
+        check(t + " bias gradient, slices of " + std::to_string(biasSlice) + " columns" + s, db, wantDb, 1e-4, 1e-4);
     }
-
-    auto db0 = random_vector(g.FN);
-    auto db = db0;
-    host_launch(dim3{(unsigned)g.FN, 1, 1}, 256, [&] { bias_grad_f32(dy.data(), db.data(), g.N, g.FN, P); });
-    std::vector<double> wantDb(g.FN);
-    for (int f = 0; f < g.FN; ++f) {
-        double s = db0[f];
-        for (int n = 0; n < g.N; ++n)
-            for (int p = 0; p < P; ++p) s += dy[((size_t)n * g.FN + f) * P + p];
-        wantDb[f] = s;
-    }
-    check(t + " bias gradient", db, wantDb, 1e-4, 1e-4);
 }
 
+// The bias gradient's two stages against the one-block-per-channel kernel they replace: a fixed order each,
+// so each is deterministic; they agree to float rounding. gridY below F: block rows take several channels, as
+// for more than 65535 channels.
+void test_bias_stages(int N, int F, int P, int L, int gridY) {
+    auto dy = random_vector((size_t)N * F * P);
+    std::vector<float> dyT((size_t)F * N * P, kNaN);
+    layout_launch(F * N, P, [&] { nchw_to_cnhw_f32(dy.data(), dyT.data(), N, F, P, N * P); });
+    std::vector<float> staged(F, 0.0f), staged2(F, 0.0f), single(F, 0.0f);
+    bias_gradient(F, N * P, N * P, L, dyT.data(), staged.data(), gridY);
+    bias_gradient(F, N * P, N * P, L, dyT.data(), staged2.data());
+    host_launch(dim3{(unsigned)F, 1, 1}, CN4J_BLOCK, [&] { bias_grad_f32(dy.data(), single.data(), N, F, P); });
+    std::string t = "bias stages N" + std::to_string(N) + " F" + std::to_string(F) + " P" + std::to_string(P) +
+                    " L" + std::to_string(L) + " grid y " + std::to_string(gridY);
+    check(t + ": two runs (grid y " + std::to_string(std::min(F, 65535)) + " and " + std::to_string(gridY) +
+              "), same bits", staged, std::vector<double>(staged2.begin(), staged2.end()), 0, 0);
+    check(t + ": against bias_grad_f32", staged, std::vector<double>(single.begin(), single.end()), 1e-4, 1e-5);
+}
 
 // NCHW <-> channel-major [F, B, P], with and without the bias, against index formulas.
 void test_conv_layout(int B, int F, int P) {
@@ -173,13 +209,12 @@ void test_conv_layout(int B, int F, int P) {
                 wantBias[((size_t)b * F + f) * P + p] = src[((size_t)f * B + b) * P + p] + bias[f];
             }
     std::string t = "layout B" + std::to_string(B) + " F" + std::to_string(F) + " P" + std::to_string(P);
-    long long n = (long long)src.size();
-    launch_n(n, [&] { cnhw_to_nchw_f32(src.data(), nullptr, nchw.data(), B, F, P); });
+    layout_launch(B * F, P, [&] { cnhw_to_nchw_f32(src.data(), nullptr, nchw.data(), B, F, P, B * P); });
     check(t + " cnhw -> nchw", nchw, want, 0, 0);
-    launch_n(n, [&] { nchw_to_cnhw_f32(nchw.data(), back.data(), B, F, P); });
+    layout_launch(B * F, P, [&] { nchw_to_cnhw_f32(nchw.data(), back.data(), B, F, P, B * P); });
     check(t + " nchw -> cnhw (round trip)", back, std::vector<double>(src.begin(), src.end()), 0, 0);
     std::fill(nchw.begin(), nchw.end(), kNaN);
-    launch_n(n, [&] { cnhw_to_nchw_f32(src.data(), bias.data(), nchw.data(), B, F, P); });
+    layout_launch(B * F, P, [&] { cnhw_to_nchw_f32(src.data(), bias.data(), nchw.data(), B, F, P, B * P); });
     check(t + " cnhw -> nchw + bias", nchw, wantBias, 1e-7, 1e-7);
 }
 
@@ -196,8 +231,12 @@ HOSTTEST_FAMILY(convolution) {
     test_convolution(Conv{2, 2, 10, 9, 5, 3, 2, 1, 1, 1, 0, 2, 3, 8, 6}, 2);
     // stride larger than the window: 2x2 taps, stride 3, input rows and columns that no tap reads
     test_convolution(Conv{2, 2, 11, 11, 3, 2, 2, 3, 3, 0, 0, 1, 1, 4, 4}, 1);
+    // the last chunk smaller (5 = 2 + 2 + 1), bias slices of 7 columns (several per chunk, a short last one)
+    test_convolution(Conv{5, 2, 6, 7, 3, 3, 3, 1, 1, 1, 1, 1, 1, 6, 7}, 2, 7);
     test_conv_layout(3, 5, 7);
     test_conv_layout(1, 4, 1);
+    test_bias_stages(3, 5, 700, 256, 2);
+    test_bias_stages(2, 9, 3025, 4096, 9);
 }
 
 } // namespace convolution_test

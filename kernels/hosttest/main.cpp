@@ -6,6 +6,7 @@
 //   kernel_tests --list                        the family names, one a line
 //   kernel_tests --dropout-mask SEED P N       the N mask values of dropout_forward_f32 as float bit patterns
 //                                              (hex), for the Java test to compare with DropoutMask bit for bit
+//   kernel_tests --winograd-error              Winograd's measured error on AlexNet's conv3-5 (minutes)
 // Prints one line per check, "FAMILY: N passed, M failed" per family and "N passed, M failed" over all of them;
 // exits 1 when a check failed, 2 on an unknown family.
 #include "harness.h"
@@ -18,6 +19,9 @@ int main(int argc, char** argv) {
     if (args.size() == 4 && args[0] == "--dropout-mask") {
         return dropout_test::print_dropout_mask(std::strtoull(args[1].c_str(), nullptr, 10),
                                                 std::strtof(args[2].c_str(), nullptr), std::atoi(args[3].c_str()));
+    }
+    if (args.size() == 1 && args[0] == "--winograd-error") {
+        return convolution_winograd_test::print_winograd_error();
     }
     if (args.size() == 1 && args[0] == "--list") {
         for (const Family& f : families()) {
@@ -37,7 +41,7 @@ int main(int argc, char** argv) {
             for (const Family& f : families()) {
                 std::fprintf(stderr, " %s", f.name);
             }
-            std::fprintf(stderr, ", or --list, or --dropout-mask SEED P N\n");
+            std::fprintf(stderr, ", or --list, --dropout-mask SEED P N, --winograd-error\n");
             return 2;
         }
     }

@@ -75,6 +75,15 @@ void test_pooling(int N, int C, int H, int W, int kh, int kw, int sh, int sw, in
         maxpool_backward_f32(dy.data(), sw_.data(), dx.data(), N, C, H, W, OH, OW, kh, kw, sh, sw, ph, pw);
     });
     check(t + " max backward", dx, wantDx, 1e-6, 1e-6);
+    // bit for bit: the float sums in the order of the kernel's general loop (windows row-major), which the
+    // unrolled path (at most 2 candidate windows per axis) must keep
+    std::vector<float> inOrder(dx.size(), 0.0f);
+    for (int plane = 0; plane < N * C; ++plane)
+        for (int o = 0; o < OH * OW; ++o)
+            inOrder[(size_t)plane * H * W + sw_[(size_t)plane * OH * OW + o]] += dy[(size_t)plane * OH * OW + o];
+    check(t + std::string(kh <= 2 * sh && kw <= 2 * sw ? " (unrolled)" : " (general loop)") +
+              " max backward, bits of the in-order float sum",
+          dx, std::vector<double>(inOrder.begin(), inOrder.end()), 0, 0);
     std::vector<float> avg(outs, kNaN);
     launch_n((long long)outs, [&] {
         avgpool_forward_f32(x.data(), avg.data(), N, C, H, W, OH, OW, kh, kw, sh, sw, ph, pw);
@@ -116,6 +125,8 @@ HOSTTEST_FAMILY(pooling) {
     test_pooling(1, 2, 8, 9, 3, 2, 2, 3, 0, 1);   // floor rounding, non-square
     test_pooling(2, 2, 9, 11, 1, 2, 3, 3, 0, 1);  // stride > window: positions in no window get dx = 0
     test_pooling(1, 3, 13, 13, 3, 3, 2, 2, 0, 0); // AlexNet pool5 planes, odd size, floor rounding
+    test_pooling(2, 2, 9, 8, 3, 3, 1, 1, 1, 1);   // 3 candidate windows per axis: the general loop
+    test_pooling(1, 2, 13, 12, 5, 3, 2, 1, 2, 1); // 3 candidates down, 3 across: the general loop
     test_pooling(2, 3, 7, 7, 3, 3, 2, 2, 1, 1, 0.15);   // NaN: overlapping windows, some with two NaN
     test_pooling(1, 2, 8, 9, 3, 2, 2, 3, 0, 1, 0.1);    // NaN at the edges of padded windows too
     test_global_average(2, 5, 7, 7);   // ResNet's last 7x7 planes

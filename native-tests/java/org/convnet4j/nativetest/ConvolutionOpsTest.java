@@ -4,10 +4,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
+import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.backend.OutputRounding;
 import org.convnet4j.backend.OutputSize;
+import org.convnet4j.backend.cuda.CudaBackend;
 import org.convnet4j.tensor.Shape;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -132,6 +135,101 @@ class ConvolutionOpsTest extends NativeOpTest {
                         Tolerance.REDUCTION);
             }
         }
+    }
+
+    /** A layer's two backward passes in one call (dy copied to the GEMM layout once): both gradients. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void backwardBothPasses(ConvCase k) {
+        Twin x = both.uniform(k.x());
+        Twin w = both.uniform(k.w());
+        Twin dy = both.uniform(k.y());
+        Twin dx = both.output(k.x());
+        Twin dw = both.accumulator(k.w());
+        Twin db = k.bias() ? both.accumulator(Shape.of(k.w().n())) : null;
+        both.cpu.conv2dBackward(x.cpu(), dy.cpu(), w.cpu(), k.spec(), dx.cpu(), dw.cpu(), k.bias() ? db.cpu() : null);
+        both.gpu.conv2dBackward(x.gpu(), dy.gpu(), w.gpu(), k.spec(), dx.gpu(), dw.gpu(), k.bias() ? db.gpu() : null);
+        both.check("conv2dBackward dx, " + k.name(), dx, Tolerance.GEMM);
+        both.check("conv2dBackward dw (accumulated), " + k.name(), dw, Tolerance.GEMM);
+        if (k.bias()) {
+            both.check("conv2dBackward dbias (accumulated), " + k.name(), db, Tolerance.REDUCTION);
+        }
+    }
+
+    /** Odd shapes for every algorithm: H, W not multiples of any tile, C = 1, K = 1, padding 0 and 2, batch 1. */
+    static List<ConvCase> oddCases() {
+        return List.of(
+                new ConvCase("3x3 pad 1, 7x9", Shape.of(2, 3, 7, 9), Shape.of(5, 3, 3, 3), ConvSpec.of(1, 1), true),
+                new ConvCase("3x3 pad 0, C=1, 13x11", Shape.of(3, 1, 13, 11), Shape.of(4, 1, 3, 3), ConvSpec.of(1, 0), true),
+                new ConvCase("3x3 pad 2, K=1, 5x6", Shape.of(1, 6, 5, 6), Shape.of(1, 6, 3, 3), ConvSpec.of(1, 2), true),
+                new ConvCase("3x3 pad 1, 3x3 input, 33 channels", Shape.of(2, 33, 3, 3), Shape.of(17, 33, 3, 3),
+                        ConvSpec.of(1, 1), false),
+                new ConvCase("3x3 pad 1, AlexNet conv5-like 13x13", Shape.of(2, 24, 13, 13), Shape.of(16, 24, 3, 3),
+                        ConvSpec.of(1, 1), true),
+                new ConvCase("5x5 pad 2 (not 3x3)", Shape.of(2, 3, 9, 10), Shape.of(4, 3, 5, 5), ConvSpec.of(1, 2), true),
+                new ConvCase("3x3 stride 2 (not stride 1)", Shape.of(2, 3, 9, 9), Shape.of(4, 3, 3, 3), ConvSpec.of(2, 1),
+                        true));
+    }
+
+    /** Each algorithm of the GPU's registry, forced, on each odd shape: all three passes against the CPU. */
+    static List<Object[]> algorithmCases() {
+        List<Object[]> out = new ArrayList<>();
+        for (ConvAlgorithms.Algorithm a : ConvAlgorithms.ALGORITHMS) {
+            for (ConvCase k : oddCases()) {
+                out.add(new Object[] {a.name(), k});
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Forced algorithm on one odd shape: forward, backward data, backward filter (and the bias), each against the
+     * CPU; where the algorithm does not apply, im2col runs, and the backend's report says so.
+     */
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("algorithmCases")
+    void everyAlgorithmOnOddShapes(String algorithm, ConvCase k) {
+        CudaBackend gpu = (CudaBackend) both.gpu;
+        gpu.requestConvAlgorithm(algorithm);
+        try {
+            Tolerance tol = tolerance(algorithm);
+            Twin x = both.uniform(k.x());
+            Twin w = both.uniform(k.w());
+            Twin b = both.uniform(Shape.of(k.w().n()));
+            Twin y = both.output(k.y());
+            both.cpu.conv2dForward(x.cpu(), w.cpu(), b.cpu(), k.spec(), y.cpu());
+            both.gpu.conv2dForward(x.gpu(), w.gpu(), b.gpu(), k.spec(), y.gpu());
+            both.check(algorithm + " forward y, " + k.name(), y, tol);
+            Twin dy = both.uniform(k.y());
+            Twin dx = both.output(k.x());
+            Twin dw = both.accumulator(k.w());
+            Twin db = both.accumulator(Shape.of(k.w().n()));
+            both.cpu.conv2dBackward(x.cpu(), dy.cpu(), w.cpu(), k.spec(), dx.cpu(), dw.cpu(), db.cpu());
+            both.gpu.conv2dBackward(x.gpu(), dy.gpu(), w.gpu(), k.spec(), dx.gpu(), dw.gpu(), db.gpu());
+            both.check(algorithm + " backward data dx, " + k.name(), dx, tol);
+            both.check(algorithm + " backward filter dw (accumulated), " + k.name(), dw, tol);
+            both.check(algorithm + " dbias (accumulated), " + k.name(), db, Tolerance.REDUCTION);
+            String shapes = "x " + k.x().n() + "x" + k.x().c() + "x" + k.x().h() + "x" + k.x().w() + ", w " + k.w().n()
+                    + "x" + k.w().c() + "x" + k.w().h() + "x" + k.w().w() + ", stride " + k.spec().strideH() + "x"
+                    + k.spec().strideW() + ", pad " + k.spec().padH() + "x" + k.spec().padW() + ", ";
+            List<String> used = gpu.convAlgorithmsUsed().stream().filter(l -> l.startsWith(shapes)).toList();
+            Assertions.assertEquals(3, used.size(), String.join("\n", used));
+            for (String line : used) {
+                Assertions.assertTrue(line.contains(": " + algorithm + " (forced)")
+                        || line.contains(": im2col (forced " + algorithm + " does not apply"), line);
+            }
+        } finally {
+            gpu.requestConvAlgorithm(ConvAlgorithms.AUTO);
+        }
+    }
+
+    /** How far an algorithm's results may be from the CPU's direct im2col + GEMM. */
+    private static Tolerance tolerance(String algorithm) {
+        return switch (algorithm) {
+            case "winograd2x2" -> WinogradOpsTest.F2;
+            case "winograd4x4" -> WinogradOpsTest.F4;
+            default -> Tolerance.GEMM;
+        };
     }
 
     @Test

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.convnet4j.backend.BackendUnavailableException;
+import org.convnet4j.backend.ConvGeometry;
+import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -59,5 +61,43 @@ public final class CudaTestAccess {
             unavailable.add("cublas13: " + e.getMessage());
         }
         return providers;
+    }
+
+    /** The three passes of one convolution algorithm, run directly on tensors of a CUDA backend. */
+    public interface ConvPasses {
+        /** y = conv(x, w) + bias (bias may be null). */
+        void forward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y);
+
+        /** dx = the gradient with respect to the input. */
+        void backwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx);
+
+        /** dw += the gradient with respect to the filters. */
+        void backwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw);
+    }
+
+    /**
+     * Winograd F(tile x tile, 3x3) ({@link CudaConvolutionWinograd}) on backend's context; the shapes are checked
+     * by {@link ConvGeometry#of} only (the tensors must be the backend's and of those shapes).
+     */
+    public static ConvPasses winograd(CudaBackend backend, int tile) {
+        CudaConvolutionWinograd winograd = new CudaConvolutionWinograd(backend.opContext(), tile);
+        return new ConvPasses() {
+            @Override
+            public void forward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
+                winograd.forward(ConvGeometry.of("winograd forward", x.shape(), w.shape(), spec), x, w, bias, y);
+            }
+
+            @Override
+            public void backwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx) {
+                winograd.backwardData(ConvGeometry.of("winograd backward data", dx.shape(), w.shape(), spec), dy, w,
+                        dx);
+            }
+
+            @Override
+            public void backwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw) {
+                winograd.backwardFilter(ConvGeometry.of("winograd backward filter", x.shape(), dw.shape(), spec), x,
+                        dy, dw);
+            }
+        };
     }
 }

@@ -1,5 +1,7 @@
 package org.convnet4j.backend;
 
+import java.util.List;
+
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -137,6 +139,27 @@ public interface Backend extends AutoCloseable {
      * (accumulates; null when there is no bias).
      */
     void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias);
+
+    /**
+     * Both backward passes of a convolution layer: dw (and dbias) as {@link #conv2dBackwardFilter}, then dx as
+     * {@link #conv2dBackwardData} when dx is not null. A backend may share work between the two (the CUDA
+     * backend copies dy to its GEMM layout once per chunk of images instead of once per pass); the results are
+     * those of the two calls.
+     */
+    default void conv2dBackward(Tensor x, Tensor dy, Tensor w, ConvSpec spec, Tensor dx, Tensor dw, Tensor dbias) {
+        conv2dBackwardFilter(x, dy, spec, dw, dbias);
+        if (dx != null) {
+            conv2dBackwardData(dy, w, spec, dx);
+        }
+    }
+
+    /**
+     * One line per convolution pass this backend has run, in first-use order: the shapes, the pass, the
+     * algorithm and why it was chosen ({@link ConvAlgorithms}). Empty for a backend with one algorithm.
+     */
+    default List<String> convAlgorithmsUsed() {
+        return List.of();
+    }
 
     // ---------------------------------------------------------------- pooling
 

@@ -4,15 +4,18 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import com.fasterxml.jackson.jr.ob.JSON;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.BackendUnavailableException;
 import org.convnet4j.backend.Backends;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.train.CudaGraphMode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
@@ -31,10 +34,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", defaultValue = "lenet5", description = "lenet5, alexnet, alexnet-owt, resnet18, resnet34, resnet20 or googlenet (default: ${DEFAULT-VALUE})")
+    @Option(names = "--model", defaultValue = "lenet5", description = "lenet5, alexnet, alexnet-owt, vgg11, vgg16,"
+            + " resnet18, resnet34, resnet20 or googlenet (default: ${DEFAULT-VALUE})")
     String model;
 
-    @Option(names = "--batch", description = "images per step (default: 64 for lenet5, 128 for the AlexNets, as bench_torch.py)")
+    @Option(names = "--batch", description = "images per step (default: 64 for lenet5 and the VGGs, 128 for the AlexNets)")
     Integer batch;
 
     @Option(names = "--device", defaultValue = "auto", description = "cpu, gpu or auto (the GPU when one works; default: ${DEFAULT-VALUE})")
@@ -59,6 +63,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "also write the result as JSON to this file")
     Path json;
 
+    @Mixin
+    ConvAlgoOption convAlgo;
+
     @Option(names = "--cuda-graph", defaultValue = "auto", paramLabel = "auto|on|off",
             description = "also time the step replayed as one CUDA graph: auto (on the GPU, the reason where the"
                     + " capture fails), on (an error where it cannot), off (default: ${DEFAULT-VALUE})")
@@ -68,6 +75,7 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        convAlgo.apply();
         int n = batch != null ? batch : defaultBatch(model);
         NetworkBenchmark.Config config;
         try {
@@ -105,6 +113,7 @@ public final class BenchCommand implements Callable<Integer> {
                 return 1;
             }
             out.print(result.table());
+            printConvAlgorithms(out, backend);
             if (json != null) {
                 writeJson(result, json);
                 out.println("wrote " + json);
@@ -114,8 +123,23 @@ public final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    /** The algorithm each convolution pass ran, and why (the CPU backend: im2col, its only one). */
+    static void printConvAlgorithms(PrintWriter out, Backend backend) {
+        List<String> used = backend.convAlgorithmsUsed();
+        if (used.isEmpty()) {
+            out.println("convolution algorithm: " + ConvAlgorithms.IM2COL + " (the " + backend.name()
+                    + " backend's only one)");
+            return;
+        }
+        out.println("convolution algorithms (per distinct layer shape and pass):");
+        for (String line : used) {
+            out.println("  " + line);
+        }
+    }
+
     static int defaultBatch(String model) {
-        return model != null && model.toLowerCase(Locale.ROOT).equals("lenet5") ? 64 : 128;
+        String m = model == null ? "" : model.toLowerCase(Locale.ROOT);
+        return m.equals("lenet5") || m.startsWith("vgg") ? 64 : 128;
     }
 
     /** Writes result.toJson(), pretty-printed, creating parent directories. */

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import org.convnet4j.backend.ConvAlgorithms;
 
 /**
  * The merged benchmark results: our network benchmarks ({@code convnet4j bench --json}), the JMH results
@@ -34,7 +35,8 @@ public final class BenchmarkReport {
     }
 
     /** One convolution pass: times in ms (or reasons), and the FLOP count of one call. */
-    public record LayerRow(String name, String pass, Object oursMs, Object cudnnMs, Object torchMs, double flops) {
+    public record LayerRow(String name, String pass, Object oursMs, Object cudnnMs, Object torchMs, double flops,
+                           String oursByAlgorithm) {
     }
 
     /** One network's training step. */
@@ -114,25 +116,42 @@ public final class BenchmarkReport {
     private void buildLayers() {
         for (ConvLayerShape shape : ConvLayerShape.ALL) {
             for (String pass : ConvLayerShape.PASSES) {
-                Object ours = convTime(shape.name(), pass, "ours");
-                Object cudnn = convTime(shape.name(), pass, "cudnn");
+                Object ours = convTime(shape.name(), pass, "ours", ConvAlgorithms.AUTO);
+                Object cudnn = convTime(shape.name(), pass, "cudnn", ConvAlgorithms.AUTO);
                 Object torch = torchLayer(shape.name(), pass);
                 if (ours instanceof Double || cudnn instanceof Double || torch instanceof Double) {
                     double flops = (tiny ? shape.tiny() : shape).flops();
-                    layers.add(new LayerRow(shape.name(), pass, ours, cudnn, torch, flops));
+                    layers.add(new LayerRow(shape.name(), pass, ours, cudnn, torch, flops,
+                            oursByAlgorithm(shape.name(), pass)));
                 }
             }
         }
     }
 
-    private Object convTime(String layer, String pass, String impl) {
+    /** A trial's algo: auto for results from before the parameter existed. */
+    private static String algo(JmhResult r) {
+        return r.param("algo").isEmpty() ? ConvAlgorithms.AUTO : r.param("algo");
+    }
+
+    /** "im2col 1.23, winograd4x4 0.80": our time with each forced algorithm that ran on this layer pass. */
+    private String oursByAlgorithm(String layer, String pass) {
+        List<String> cells = new ArrayList<>();
+        for (ConvAlgorithms.Algorithm a : ConvAlgorithms.ALGORITHMS) {
+            if (convTime(layer, pass, "ours", a.name()) instanceof Double ms) {
+                cells.add(a.name() + " " + format(ms));
+            }
+        }
+        return cells.isEmpty() ? "–" : String.join(", ", cells);
+    }
+
+    private Object convTime(String layer, String pass, String impl, String algo) {
         if (inputs.jmh() == null) {
             return NOT_AVAILABLE + inputs.jmhMissing();
         }
         JmhResult skippedOne = null;
         for (JmhResult r : inputs.jmh()) {
             if (r.benchmarkClass().equals("ConvolutionBenchmark") && pass.equals(CONV_PASS.get(r.method()))
-                    && r.param("layer").equals(layer) && r.param("impl").equals(impl)) {
+                    && r.param("layer").equals(layer) && r.param("impl").equals(impl) && algo(r).equals(algo)) {
                 if (!r.skipped()) {
                     return r.ms();
                 }
@@ -335,6 +354,7 @@ public final class BenchmarkReport {
             l.put("name", r.name());
             l.put("pass", r.pass());
             l.put("ours_ms", r.oursMs());
+            l.put("ours_ms_by_algorithm", r.oursByAlgorithm());
             l.put("cudnn_ms", r.cudnnMs());
             l.put("torch_ms", r.torchMs());
             ls.add(l);
@@ -418,15 +438,18 @@ public final class BenchmarkReport {
         if (layers.isEmpty()) {
             b.append("No convolution results in the inputs.\n\n");
         } else {
+            b.append("`ours` is our backend with `--conv-algo auto` (the fastest applicable algorithm, found on first ")
+                    .append("use); the last column is ours with each algorithm forced, where it applies.\n\n");
             b.append("| layer | pass | ours ms | cuDNN ms | PyTorch ms | ours / cuDNN | ours / PyTorch | ours GFLOP/s "
-                    + "| cuDNN GFLOP/s |\n");
-            b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+                    + "| cuDNN GFLOP/s | ours ms per algorithm |\n");
+            b.append("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n");
             for (LayerRow r : layers) {
                 b.append("| ").append(r.name()).append(" | ").append(r.pass()).append(" | ").append(cell(r.oursMs()))
                         .append(" | ").append(cell(r.cudnnMs())).append(" | ").append(cell(r.torchMs())).append(" | ")
                         .append(ratio(r.oursMs(), r.cudnnMs())).append(" | ").append(ratio(r.oursMs(), r.torchMs()))
                         .append(" | ").append(gflops(r.oursMs(), r.flops())).append(" | ")
-                        .append(gflops(r.cudnnMs(), r.flops())).append(" |\n");
+                        .append(gflops(r.cudnnMs(), r.flops())).append(" | ").append(r.oursByAlgorithm())
+                        .append(" |\n");
             }
             b.append('\n');
             if (chartLink != null) {

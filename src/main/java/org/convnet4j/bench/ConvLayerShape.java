@@ -21,7 +21,11 @@ import org.convnet4j.tensor.Shape;
 public record ConvLayerShape(String network, String layer, int batch, int c, int h, int w, int fn, int k,
                              int stride, int pad) {
 
-    /** The layers of bench_torch.py, in its order. */
+    /**
+     * The layers of bench_torch.py, in its order. VGG-16's nine distinct convolutions at batch 64 (conv3_3,
+     * conv4_3, conv5_2 and conv5_3 repeat a shape above them); VGG-11's are among them (its conv1 is conv1_1,
+     * conv2 conv2_1, conv3_1/3_2 and conv4_1/4_2 the same, conv5_1/5_2 conv5_1).
+     */
     public static final List<ConvLayerShape> ALL = List.of(
             new ConvLayerShape("lenet5", "conv1", 64, 1, 28, 28, 6, 5, 1, 2),
             new ConvLayerShape("lenet5", "conv2", 64, 6, 14, 14, 16, 5, 1, 0),
@@ -34,7 +38,16 @@ public record ConvLayerShape(String network, String layer, int batch, int c, int
             new ConvLayerShape("alexnet-owt", "conv2", 128, 64, 27, 27, 192, 5, 1, 2),
             new ConvLayerShape("alexnet-owt", "conv3", 128, 192, 13, 13, 384, 3, 1, 1),
             new ConvLayerShape("alexnet-owt", "conv4", 128, 384, 13, 13, 256, 3, 1, 1),
-            new ConvLayerShape("alexnet-owt", "conv5", 128, 256, 13, 13, 256, 3, 1, 1));
+            new ConvLayerShape("alexnet-owt", "conv5", 128, 256, 13, 13, 256, 3, 1, 1),
+            new ConvLayerShape("vgg16", "conv1_1", 64, 3, 224, 224, 64, 3, 1, 1),
+            new ConvLayerShape("vgg16", "conv1_2", 64, 64, 224, 224, 64, 3, 1, 1),
+            new ConvLayerShape("vgg16", "conv2_1", 64, 64, 112, 112, 128, 3, 1, 1),
+            new ConvLayerShape("vgg16", "conv2_2", 64, 128, 112, 112, 128, 3, 1, 1),
+            new ConvLayerShape("vgg16", "conv3_1", 64, 128, 56, 56, 256, 3, 1, 1),
+            new ConvLayerShape("vgg16", "conv3_2", 64, 256, 56, 56, 256, 3, 1, 1),
+            new ConvLayerShape("vgg16", "conv4_1", 64, 256, 28, 28, 512, 3, 1, 1),
+            new ConvLayerShape("vgg16", "conv4_2", 64, 512, 28, 28, 512, 3, 1, 1),
+            new ConvLayerShape("vgg16", "conv5_1", 64, 512, 14, 14, 512, 3, 1, 1));
 
     /** The three passes, as the report and bench_torch.py name them. */
     public static final List<String> PASSES = List.of("fwd", "bwd_data", "bwd_filter");

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.Backends;
+import org.convnet4j.bench.ConvAlgoOption;
 import org.convnet4j.data.Dataset;
 import org.convnet4j.data.MnistFiles;
 import org.convnet4j.models.Models;
@@ -13,6 +14,7 @@ import org.convnet4j.train.Checkpoint;
 import org.convnet4j.train.CheckpointHeader;
 import org.convnet4j.train.Evaluator;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code convnet4j eval}: the test accuracy of a checkpoint's model. */
@@ -34,8 +36,12 @@ final class EvalCommand extends BaseCommand {
     @Option(names = "--batch", defaultValue = "256", description = "Evaluation batch size. Default: ${DEFAULT-VALUE}.")
     int batch;
 
+    @Mixin
+    ConvAlgoOption convAlgo;
+
     @Override
     public Integer call() {
+        convAlgo.apply();
         if (batch < 1) {
             throw usage("--batch must be >= 1, got " + batch);
         }

@@ -1,6 +1,7 @@
 package org.convnet4j.cli;
 
 import java.util.List;
+import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.cpu.CpuBackend;
 import org.convnet4j.backend.cpu.CpuGemm;
 import org.convnet4j.backend.cuda.CudaInfo;
@@ -35,6 +36,13 @@ final class InfoCommand extends BaseCommand {
         }
         for (String line : cuda) {
             out.println("cuda: " + line);
+        }
+        out.println("conv algorithms (--conv-algo, -D" + ConvAlgorithms.PROPERTY + "; now "
+                + System.getProperty(ConvAlgorithms.PROPERTY, ConvAlgorithms.AUTO) + "):");
+        out.println("  " + ConvAlgorithms.AUTO + ": on the GPU, time the applicable deterministic ones once per layer"
+                + " shape and pass, keep the fastest; the CPU backend runs " + ConvAlgorithms.IM2COL);
+        for (ConvAlgorithms.Algorithm a : ConvAlgorithms.ALGORITHMS) {
+            out.println("  " + a.name() + ": " + a.description());
         }
         out.flush();
         return 0;

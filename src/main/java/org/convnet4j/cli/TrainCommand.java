@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.Backends;
+import org.convnet4j.bench.ConvAlgoOption;
 import org.convnet4j.data.ImageTransform;
 import org.convnet4j.data.MnistFiles;
 import org.convnet4j.models.Models;
@@ -25,6 +26,7 @@ import org.convnet4j.train.Trainer;
 import org.convnet4j.train.TrainingProgress;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code convnet4j train}: trains a model, writing a run directory (see {@link Trainer}). */
@@ -96,8 +98,12 @@ final class TrainCommand extends BaseCommand {
             + " and seed come from it. Refuses an --out that holds another run.")
     Path resume;
 
+    @Mixin
+    ConvAlgoOption convAlgo;
+
     @Override
     public Integer call() {
+        convAlgo.apply();
         TrainConfig config;
         Path resumeFile = null;
         DataSources.FolderOptions folderOptions = null;

@@ -138,13 +138,8 @@ public final class Conv2d extends AbstractLayer {
     @Override
     public Tensor backward(Tensor dy, boolean inputGradient) {
         checkGradient(dy, y);
-        Backend b = backend();
-        b.conv2dBackwardFilter(x, dy, spec, weight.grad(), bias ? biasParameter.grad() : null);
-        if (!inputGradient) {
-            return null;
-        }
-        Tensor dx = buffer("dx", x.shape());
-        b.conv2dBackwardData(dy, weight.value(), spec, dx);
+        Tensor dx = inputGradient ? buffer("dx", x.shape()) : null;
+        backend().conv2dBackward(x, dy, weight.value(), spec, dx, weight.grad(), bias ? biasParameter.grad() : null);
         return dx;
     }
 

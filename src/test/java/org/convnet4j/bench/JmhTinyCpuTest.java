@@ -35,6 +35,7 @@ class JmhTinyCpuTest {
                 .include(ConvolutionBenchmark.class.getName() + ".backwardFilter")
                 .param("layer", "lenet5/conv1", "alexnet-owt/conv1")
                 .param("impl", "ours", "cudnn")
+                .param("algo", "auto", "winograd4x4")
                 .param("device", "cpu")
                 .param("tiny", "true")
                 .forks(0)
@@ -45,9 +46,13 @@ class JmhTinyCpuTest {
                 .result(json.toString())
                 .build();
         Collection<RunResult> results = new Runner(options).run();
-        assertEquals(8, results.size());
+        assertEquals(16, results.size());
         for (RunResult r : results) {
             String impl = r.getParams().getParam("impl");
+            if (!r.getParams().getParam("algo").equals("auto")) {
+                assertTrue(r.getSecondaryResults().get("skipped").getScore() > 0, "a forced algorithm on the CPU");
+                continue;
+            }
             Result<?> primary = r.getPrimaryResult();
             Map<String, Result> secondary = r.getSecondaryResults();
             double skipped = secondary.get("skipped").getScore();
@@ -59,7 +64,7 @@ class JmhTinyCpuTest {
             }
         }
         List<Object> parsed = JSON.std.listFrom(Files.readString(json));
-        assertEquals(8, parsed.size());
+        assertEquals(16, parsed.size());
     }
 
     /** Each family's benchmark, one workload, our implementation: every method runs and takes time. */

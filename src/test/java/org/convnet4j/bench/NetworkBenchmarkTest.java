@@ -124,8 +124,8 @@ class NetworkBenchmarkTest {
         CommandLine cl = new CommandLine(new BenchCommand());
         StringWriter err = new StringWriter();
         cl.setErr(new PrintWriter(err));
-        assertEquals(2, cl.execute("--model", "vgg16"));
-        assertTrue(err.toString().contains("unknown model 'vgg16'"), err.toString());
+        assertEquals(2, cl.execute("--model", "vgg19"));
+        assertTrue(err.toString().contains("unknown model 'vgg19'"), err.toString());
         assertEquals(2, cl.execute("--device", "tpu"));
         assertTrue(err.toString().contains("--device: unknown device 'tpu'; use auto, cpu or gpu"), err.toString());
         assertThrows(IllegalArgumentException.class, () -> new NetworkBenchmark.Config("lenet5", 0, 1, 0, 1, 0));

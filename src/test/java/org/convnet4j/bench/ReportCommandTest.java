@@ -48,6 +48,12 @@ class ReportCommandTest {
         return write(dir, "jmh.json", "[" + String.join(",\n",
                 jmh("ConvolutionBenchmark.forward", conv + "\"layer\": \"lenet5/conv1\", \"impl\": \"ours\"", 0.2, "ms/op", 0),
                 jmh("ConvolutionBenchmark.forward", conv + "\"layer\": \"lenet5/conv1\", \"impl\": \"cudnn\"", 100, "us/op", 0),
+                // one algorithm forced (im2col ran, winograd4x4 skipped: 5x5), and the auto result above without
+                // the algo parameter (results from before it existed) is auto's
+                jmh("ConvolutionBenchmark.forward", conv + "\"layer\": \"lenet5/conv1\", \"impl\": \"ours\", "
+                        + "\"algo\": \"im2col\"", 0.25, "ms/op", 0),
+                jmh("ConvolutionBenchmark.forward", conv + "\"layer\": \"lenet5/conv1\", \"impl\": \"ours\", "
+                        + "\"algo\": \"winograd4x4\"", 1e-5, "ms/op", 9999),
                 jmh("ConvolutionBenchmark.backwardData", conv + "\"layer\": \"lenet5/conv1\", \"impl\": \"ours\"", 0.3, "ms/op", 0),
                 jmh("ConvolutionBenchmark.backwardData", conv + "\"layer\": \"lenet5/conv1\", \"impl\": \"cudnn\"", 0.0001, "ms/op",
                         5000),
@@ -97,7 +103,9 @@ class ReportCommandTest {
         List<?> layers = (List<?>) r.get("layers");
         assertEquals(2, layers.size(), "lenet5/conv1 fwd and bwd_data have results, nothing else: " + layers);
         Map<?, ?> fwd = (Map<?, ?>) layers.get(0);
-        assertEquals(List.of("name", "pass", "ours_ms", "cudnn_ms", "torch_ms"), List.copyOf(fwd.keySet()));
+        assertEquals(List.of("name", "pass", "ours_ms", "ours_ms_by_algorithm", "cudnn_ms", "torch_ms"),
+                List.copyOf(fwd.keySet()));
+        assertEquals("im2col 0.250", fwd.get("ours_ms_by_algorithm"));
         assertEquals("lenet5/conv1", fwd.get("name"));
         assertEquals("fwd", fwd.get("pass"));
         assertEquals(0.2, ((Number) fwd.get("ours_ms")).doubleValue(), 1e-12);

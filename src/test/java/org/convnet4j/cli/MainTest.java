@@ -11,6 +11,7 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.cuda.CudaBackend;
 import org.convnet4j.train.CheckpointFiles;
 import org.convnet4j.train.RunSummary;
@@ -111,6 +112,30 @@ class MainTest {
         assertTrue(r.out().contains("cpu backend: cpu"), r.out());
         assertTrue(r.out().contains("cpu gemm: " + org.convnet4j.backend.cpu.CpuGemm.describeDefault()), r.out());
         assertTrue(r.out().contains("cuda: "), r.out());
+    }
+
+    @Test
+    void convAlgoIsCheckedListedByInfoAndHarmlessOnTheCpu() {
+        try {
+            Run bad = run("bench", "--device", "cpu", "--conv-algo", "direct");
+            assertEquals(2, bad.status(), bad.err());
+            assertTrue(bad.err().contains("--conv-algo: no convolution algorithm 'direct'; known: auto, im2col"),
+                    bad.err());
+            Run train = run("train", "--dataset", "synthetic", "--limit-train", "64", "--batch", "32", "--epochs", "1",
+                    "--device", "cpu", "--threads", "1", "--conv-algo", "IM2COL", "--out", tmp.resolve("r").toString());
+            assertEquals(0, train.status(), train.err());
+            assertEquals("im2col", System.getProperty(ConvAlgorithms.PROPERTY), "the flag sets the property");
+            Run bench = run("bench", "--device", "cpu", "--threads", "1", "--iterations", "1", "--warmup", "0",
+                    "--copy-mib", "0", "--batch", "2", "--conv-algo", "auto");
+            assertEquals(0, bench.status(), bench.err());
+            assertTrue(bench.out().contains("convolution algorithm: im2col (the cpu backend's only one)"), bench.out());
+            Run info = run("info");
+            assertTrue(info.out().contains("conv algorithms (--conv-algo, -Dconvnet4j.conv.algo; now auto):"),
+                    info.out());
+            assertTrue(info.out().contains("  im2col: im2col + one GEMM"), info.out());
+        } finally {
+            System.clearProperty(ConvAlgorithms.PROPERTY);
+        }
     }
 
     @Test

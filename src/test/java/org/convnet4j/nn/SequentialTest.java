@@ -305,10 +305,14 @@ class SequentialTest {
             assertThrows(IllegalStateException.class, () -> bn.backward(x));
         }
     }
-    /** A Backend that counts calls by method name (and linearBackward calls with dx == null), then delegates. */
+    /**
+     * A Backend that counts calls by method name (and linearBackward and conv2dBackward calls with dx == null),
+     * then delegates.
+     */
     private static final class CountingBackend {
         final Map<String, Integer> calls = new HashMap<>();
         int linearWithoutDx;
+        int convWithoutDx;
         final Backend proxy;
 
         CountingBackend(Backend target) {
@@ -317,6 +321,9 @@ class SequentialTest {
                         calls.merge(method.getName(), 1, Integer::sum);
                         if (method.getName().equals("linearBackward") && args[3] == null) {
                             linearWithoutDx++;
+                        }
+                        if (method.getName().equals("conv2dBackward") && args[4] == null) {
+                            convWithoutDx++;
                         }
                         try {
                             return method.invoke(target, args);
@@ -357,7 +364,8 @@ class SequentialTest {
             assertNull(training.backward(training.forward(x, true), false));
 
             assertEquals(0, counting.count("conv2dBackwardData"), "conv1 computes no dx");
-            assertEquals(1, counting.count("conv2dBackwardFilter"));
+            assertEquals(1, counting.count("conv2dBackward"), "a layer's backward passes are one call");
+            assertEquals(1, counting.convWithoutDx, "conv1 computes no dx");
             assertEquals(1, counting.count("activationBackward"), "relu1 only: relu0 is before the first trainable layer");
             assertEquals(1, counting.count("linearBackward"));
             assertEquals(0, counting.linearWithoutDx, "fc1 is not first: its dx feeds pool1");

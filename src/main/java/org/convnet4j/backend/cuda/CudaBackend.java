@@ -7,7 +7,9 @@ import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.BackendUnavailableException;
 import org.convnet4j.backend.ChannelCopyGeometry;
 import org.convnet4j.backend.ChannelGeometry;
+import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.ConvGeometry;
+import org.convnet4j.backend.ConvPass;
 import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.backend.GemmGeometry;
 import org.convnet4j.backend.LinearGeometry;
@@ -50,6 +52,7 @@ public final class CudaBackend implements Backend {
     private final String kernelTargets;
     private final Runnable releaseDevice;
     private final Workspace workspace;
+    private final CudaOpContext context;
     private final CudaMemory memory;
     private final CudaDense dense;
     private final CudaConvolution convolution;
@@ -82,10 +85,10 @@ public final class CudaBackend implements Backend {
         this.workspace = new Workspace(pool);
         this.phase = launcher.phase();
         this.scalars = new StepScalars(pool, device, phase);
-        CudaOpContext context = new CudaOpContext(launcher, new PhasedGemm(gemm, phase), device, workspace);
+        this.context = new CudaOpContext(launcher, new PhasedGemm(gemm, phase), device, workspace);
         this.memory = new CudaMemory(context);
         this.dense = new CudaDense(context);
-        this.convolution = new CudaConvolution(context);
+        this.convolution = new CudaConvolution(context, CudaConvolution.processFinder(device), ConvAlgorithms.requested());
         this.pooling = new CudaPooling(context);
         this.merge = new CudaMerge(context);
         this.activation = new CudaActivation(context);
@@ -115,6 +118,11 @@ public final class CudaBackend implements Backend {
     /** The launcher of every kernel (the native tests build extra GEMM providers on it). */
     KernelLauncher launcher() {
         return launcher;
+    }
+
+    /** What the family classes get (the native tests run a convolution algorithm on it directly). */
+    CudaOpContext opContext() {
+        return context;
     }
 
     /**
@@ -171,11 +179,43 @@ public final class CudaBackend implements Backend {
     }
 
     /**
-     * The workspace a convolution with these shapes uses in any of its three passes, in bytes (for bench
-     * output): a chunk of images' columns plus their output (or dy) in the GEMM's channel-major layout.
+     * The workspace im2col + GEMM takes for a convolution with these shapes, in bytes (for bench output): a
+     * chunk of images' columns plus their output (or dy) in the GEMM's channel-major layout. The filter
+     * gradient adds its K slices' partial sums and the bias gradient's, which depend on the device's SMs.
      */
     public static long convWorkspaceBytes(Shape x, Shape w, ConvSpec spec) {
-        return CudaConvolution.workspaceBytes(ConvGeometry.of("conv2d", x, w, spec));
+        return Im2colGemm.workspaceBytes(ConvGeometry.of("conv2d", x, w, spec));
+    }
+
+    /**
+     * From now on run this convolution algorithm ({@link ConvAlgorithms#AUTO} or a name of
+     * {@link ConvAlgorithms#ALGORITHMS}) wherever it applies, im2col elsewhere; the backend starts with
+     * {@link ConvAlgorithms#requested()}. For benchmarks that compare algorithms in one process.
+     *
+     * @throws IllegalArgumentException for an unknown name
+     */
+    public void requestConvAlgorithm(String name) {
+        convolution.request(name);
+    }
+
+    /**
+     * Why the named algorithm cannot run this convolution pass (null when it can), e.g. for a benchmark that
+     * skips it.
+     *
+     * @throws IllegalArgumentException for an unknown name or shapes that do not fit the spec
+     */
+    public String convAlgorithmDoesNotApply(String name, Shape x, Shape w, ConvSpec spec, ConvPass pass) {
+        return convolution.whyNot(name, ConvGeometry.of("conv2d", x, w, spec), pass);
+    }
+
+    /** The names of the convolution algorithms this backend implements, in the order auto tries them. */
+    public List<String> convAlgorithms() {
+        return convolution.names();
+    }
+
+    @Override
+    public List<String> convAlgorithmsUsed() {
+        return convolution.used();
     }
 
     @Override
@@ -343,15 +383,23 @@ public final class CudaBackend implements Backend {
         }
     }
 
-    /** The filter gradient is the convolution family's; the bias gradient, summed after it, the dense family's. */
     @Override
     public void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias) {
         try (var call = guard.enter("conv2dBackwardFilter")) {
             ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
-            bound(convolution).backwardFilter(g, x, dy, dw);
-            if (dbias != null) {
-                dense.biasGradient(new ChannelGeometry(g.n(), g.fn(), g.p()), dy, dbias);
+            bound(convolution).backwardFilter(g, x, dy, dw, dbias);
+        }
+    }
+
+    /** Both passes checked as the two calls check them; then one pass over dy's chunks where im2col runs both. */
+    @Override
+    public void conv2dBackward(Tensor x, Tensor dy, Tensor w, ConvSpec spec, Tensor dx, Tensor dw, Tensor dbias) {
+        try (var call = guard.enter("conv2dBackward")) {
+            ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
+            if (dx != null) {
+                checks.conv2dBackwardData(dy, w, spec, dx);
             }
+            bound(convolution).backward(g, x, dy, w, dx, dw, dbias);
         }
     }
 

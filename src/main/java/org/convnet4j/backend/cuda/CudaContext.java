@@ -2,6 +2,7 @@ package org.convnet4j.backend.cuda;
 
 import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
 import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+import static jcuda.driver.CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT;
 
 import java.nio.charset.StandardCharsets;
 
@@ -33,6 +34,7 @@ final class CudaContext implements DeviceOps, AutoCloseable {
     private final int major;
     private final int minor;
     private final long totalBytes;
+    private final int multiprocessors;
     private final CudaStream stream;
     private final PinnedStaging uploads;
     private final PinnedStaging downloads;
@@ -55,6 +57,7 @@ final class CudaContext implements DeviceOps, AutoCloseable {
         long[] total = new long[1];
         JCudaDriver.cuDeviceTotalMem(total, device);
         this.totalBytes = total[0];
+        this.multiprocessors = attribute(CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT);
         this.stream = CudaStream.createNonBlocking();
         this.uploads = new PinnedStaging(2);
         this.downloads = new PinnedStaging(1);
@@ -219,6 +222,11 @@ final class CudaContext implements DeviceOps, AutoCloseable {
 
     long totalBytes() {
         return totalBytes;
+    }
+
+    @Override
+    public int multiprocessorCount() {
+        return multiprocessors;
     }
 
     /** "device 0: NVIDIA H100 80GB HBM3, compute capability 9.0, 79.1 GiB, CUDA driver 13.0". */

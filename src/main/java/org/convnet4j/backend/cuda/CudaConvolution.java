@@ -2,151 +2,153 @@ package org.convnet4j.backend.cuda;
 
 import static org.convnet4j.backend.cuda.CudaTensor.addressOf;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.ConvGeometry;
+import org.convnet4j.backend.ConvPass;
 import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.tensor.Tensor;
 
 /**
- * The convolution family on the GPU: the kernels of kernels/convolution.cu (im2col, col2im, the layout
- * copies between NCHW and the GEMM's channel-major CNHW, the in-order sum of K slices) around SGEMMs from
- * the {@link GemmProvider}, a chunk of B images at a time (as many as fit {@link #MAX_WORKSPACE_BYTES}).
- *
- * <p>Forward: im2col into one column matrix col [C*FH*FW, B*OH*OW] for the whole chunk, ONE SGEMM
- * yT [FN, B*OH*OW] = W [FN, C*FH*FW] * col, then a copy of yT into NCHW that adds the bias on the way.
- * Backward data: dy's chunk copied to dyT [FN, B*OH*OW], col = W^T * dyT (one SGEMM), then col2im (a
- * gather, deterministic). Backward filter: dyT and col as above, then dW += dyT * col^T, one SGEMM with
- * K = B*OH*OW accumulating straight into dW (beta 1; deterministic for a given chunk size), or, for a GEMM
- * provider that does not split a long K itself ({@link GemmProvider#kSlices}), K in slices whose products
- * are summed in order. The bias gradient is the dense family's (bias_grad_f32).
+ * The convolution family on the GPU: a registry of {@link ConvAlgorithm}s ({@link Im2colGemm}, the general
+ * one, first; Winograd F(2x2,3x3) and F(4x4,3x3) for 3x3 stride-1 layers, {@link WinogradConvAlgorithm}) and, per pass, the one {@link ConvAlgorithmFinder} chooses: the fastest deterministic applicable
+ * one ({@value ConvAlgorithms#AUTO}) or the one asked for ({@value ConvAlgorithms#PROPERTY}, or
+ * {@link #request}). Every choice is recorded for {@link #used()}. A layer's two backward passes go through
+ * {@link #backward}, which lets im2col copy dy to its GEMM layout once for both.
  */
 final class CudaConvolution {
-    /** Column workspace bound: chunks of images are sized to stay under it. */
+    /** The workspace bound: im2col sizes its chunks of images under it, auto skips algorithms over it. */
     static final long MAX_WORKSPACE_BYTES = 256L << 20;
 
-    private final KernelLauncher launcher;
-    private final GemmProvider gemm;
+    private final Im2colGemm im2col;
+    private final List<ConvAlgorithm> registry;
+    private final ConvAlgorithmFinder finder;
     private final Workspace workspace;
+    private final DeviceOps device;
+    private final String deviceName;
+    private final Map<ConvAlgorithmFinder.Key, ConvAlgorithmFinder.Choice> used = new LinkedHashMap<>();
+    private String requested;
 
-    CudaConvolution(CudaOpContext context) {
-        this.launcher = context.launcher();
-        this.gemm = context.gemm();
+    CudaConvolution(CudaOpContext context, ConvAlgorithmFinder finder, String requested) {
+        this.im2col = new Im2colGemm(context);
+        this.registry = List.of(im2col, new WinogradConvAlgorithm(context, 2), new WinogradConvAlgorithm(context, 4));
+        this.finder = finder;
         this.workspace = context.workspace();
+        this.device = context.device();
+        this.deviceName = device.describe();
+        request(requested);
     }
 
-    /** Workspace per image of a chunk: its columns [CK, P] and its output (or dy) [FN, P]. */
-    private static long bytesPerImage(ConvGeometry g) {
-        return colBytesPerImage(g) + 4L * g.fn() * g.p();
+    /** The finder the backend uses: the process-wide cache, the device's clock, {@link #MAX_WORKSPACE_BYTES}. */
+    static ConvAlgorithmFinder processFinder(DeviceOps device) {
+        return new ConvAlgorithmFinder(ConvAlgorithmFinder.PROCESS_CACHE, work -> {
+            device.synchronize();
+            long start = System.nanoTime();
+            work.run();
+            device.synchronize();
+            return (System.nanoTime() - start) / 1e6;
+        }, MAX_WORKSPACE_BYTES);
     }
 
-    private static long colBytesPerImage(ConvGeometry g) {
-        return 4L * g.ck() * g.p();
+    /** From now on run name ({@value ConvAlgorithms#AUTO} or an algorithm's name) wherever it applies. */
+    void request(String name) {
+        this.requested = ConvAlgorithms.parse(name, "convolution algorithm");
     }
 
-    /** Images per chunk: as many as fit under MAX_WORKSPACE_BYTES, at least 1, at most N. */
-    private static int chunk(ConvGeometry g) {
-        return (int) Math.max(1, Math.min(g.n(), MAX_WORKSPACE_BYTES / bytesPerImage(g)));
+    /** Why the named algorithm cannot run pass of g, or null when it can. */
+    String whyNot(String name, ConvGeometry g, ConvPass pass) {
+        String n = ConvAlgorithms.parse(name, "convolution algorithm");
+        return n.equals(ConvAlgorithms.AUTO) ? null : registry.stream().filter(a -> a.name().equals(n)).findFirst()
+                .orElseThrow().whyNot(g, pass);
     }
 
-    /** The workspace one convolution of this geometry takes in any of its passes, in bytes. */
-    static long workspaceBytes(ConvGeometry g) {
-        return bytesPerImage(g) * chunk(g);
+    /** The registry's names, in order. */
+    List<String> names() {
+        return registry.stream().map(ConvAlgorithm::name).toList();
     }
 
-    /** The arguments of im2col_f32 and col2im_f32: the two pointers, the image count and the sizes. */
-    private static Object[] im2colArgs(ConvGeometry g, long from, long to, int images) {
+    /** One line per (geometry, pass) run so far, in first-use order: shapes, pass, algorithm, why. */
+    List<String> used() {
+        List<String> lines = new ArrayList<>();
+        used.forEach((k, c) -> lines.add(describe(k.geometry()) + ", " + k.pass().label() + ": " + c.algorithm()
+                + " (" + c.why() + ")"));
+        return lines;
+    }
+
+    /** "x 128x3x227x227, w 96x3x11x11, stride 4x4, pad 0x0" (and the dilation when not 1). */
+    static String describe(ConvGeometry g) {
         ConvSpec s = g.spec();
-        return new Object[] {from, to, images, g.c(), g.h(), g.w(), g.fh(), g.fw(), g.oh(), g.ow(), s.strideH(),
-                s.strideW(), s.padH(), s.padW(), s.dilationH(), s.dilationW()};
+        return "x " + g.n() + "x" + g.c() + "x" + g.h() + "x" + g.w() + ", w " + g.fn() + "x" + g.c() + "x" + g.fh()
+                + "x" + g.fw() + ", stride " + s.strideH() + "x" + s.strideW() + ", pad " + s.padH() + "x" + s.padW()
+                + (s.dilationH() == 1 && s.dilationW() == 1 ? "" : ", dilation " + s.dilationH() + "x" + s.dilationW());
+    }
+
+    private ConvAlgorithm choose(ConvGeometry g, ConvPass pass, Consumer<ConvAlgorithm> run) {
+        ConvAlgorithmFinder.Key key = new ConvAlgorithmFinder.Key(g, pass, deviceName);
+        ConvAlgorithmFinder.Choice choice = finder.choose(key, registry, requested, run);
+        used.put(key, choice); // the latest choice, in first-use order
+        return registry.stream().filter(a -> a.name().equals(choice.algorithm())).findFirst().orElseThrow();
     }
 
     /** y = conv(x, w) + bias (bias may be null). */
     void forward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        int ck = g.ck();
-        int p = g.p();
-        int chunk = chunk(g);
-        long col = workspace.address(workspaceBytes(g));
-        long yT = col + colBytesPerImage(g) * chunk;
-        for (int n0 = 0; n0 < g.n(); n0 += chunk) {
-            int images = Math.min(chunk, g.n() - n0);
-            int columns = images * p;
-            long xAt = addressOf(x) + 4L * n0 * g.imageSize();
-            launcher.launch("im2col_f32", (long) images * g.c() * p, im2colArgs(g, xAt, col, images));
-            // yT [FN, B*P] = W [FN, CK] * col [CK, B*P]
-            gemm.sgemmStridedBatched(false, false, g.fn(), columns, ck, 1f, addressOf(w), ck, 0, col, columns, 0,
-                    0f, yT, columns, 0, 1);
-            // y [B, FN, P] = yT [FN, B, P] + bias
-            launcher.launch("cnhw_to_nchw_f32", (long) g.fn() * columns, yT, bias == null ? (Object) 0L : bias,
-                    addressOf(y) + 4L * n0 * g.fn() * p, images, g.fn(), p);
-        }
+        choose(g, ConvPass.FORWARD, a -> a.forward(g, x, w, bias, y)).forward(g, x, w, bias, y);
     }
 
     /** dx = the gradient of the convolution with respect to its input. */
     void backwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
-        int ck = g.ck();
-        int p = g.p();
-        int chunk = chunk(g);
-        long col = workspace.address(workspaceBytes(g));
-        long dyT = col + colBytesPerImage(g) * chunk;
-        for (int n0 = 0; n0 < g.n(); n0 += chunk) {
-            int images = Math.min(chunk, g.n() - n0);
-            int columns = images * p;
-            launcher.launch("nchw_to_cnhw_f32", (long) g.fn() * columns, addressOf(dy) + 4L * n0 * g.fn() * p, dyT,
-                    images, g.fn(), p);
-            // col [CK, B*P] = W^T [CK, FN] * dyT [FN, B*P]
-            gemm.sgemmStridedBatched(true, false, ck, columns, g.fn(), 1f, addressOf(w), ck, 0, dyT, columns, 0,
-                    0f, col, columns, 0, 1);
-            long dxAt = addressOf(dx) + 4L * n0 * g.imageSize();
-            launcher.launch("col2im_f32", (long) images * g.c() * g.h() * g.w(), im2colArgs(g, col, dxAt, images));
-        }
+        backward(g, null, dy, w, dx, null, null);
     }
 
-    /** dw += the gradient of the convolution with respect to its filters. */
-    void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw) {
-        int ck = g.ck();
-        int p = g.p();
-        int fn = g.fn();
-        int chunk = chunk(g);
-        int maxSlices = gemm.kSlices(fn, ck, chunk * p);
-        long col = workspace.address(workspaceBytes(g) + (maxSlices > 1 ? 4L * maxSlices * fn * ck : 0));
-        long dyT = col + colBytesPerImage(g) * chunk;
-        long partial = dyT + 4L * fn * p * chunk;
-        for (int n0 = 0; n0 < g.n(); n0 += chunk) {
-            int images = Math.min(chunk, g.n() - n0);
-            int columns = images * p;
-            launcher.launch("nchw_to_cnhw_f32", (long) fn * columns, addressOf(dy) + 4L * n0 * fn * p, dyT,
-                    images, fn, p);
-            long xAt = addressOf(x) + 4L * n0 * g.imageSize();
-            launcher.launch("im2col_f32", (long) images * g.c() * p, im2colArgs(g, xAt, col, images));
-            int slices = Math.min(maxSlices, gemm.kSlices(fn, ck, columns));
-            if (slices <= 1) {
-                // dW [FN, CK] += dyT [FN, B*P] * col^T [B*P, CK]: the sum over the chunk's images is the GEMM's K
-                gemm.sgemmStridedBatched(false, true, fn, ck, columns, 1f, dyT, columns, 0, col, columns, 0,
-                        1f, addressOf(dw), ck, 0, 1);
-            } else {
-                filterGradientInSlices(fn, ck, columns, slices, dyT, col, partial, dw);
-            }
+    /** dw += the filter gradient, dbias += the sums of dy per channel (dbias may be null). */
+    void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        backward(g, x, dy, null, null, dw, dbias);
+    }
+
+    /**
+     * The filter gradient when dw is not null, then the data gradient when dx is not null; when im2col runs
+     * both, one pass over dy's chunks serves them.
+     */
+    void backward(ConvGeometry g, Tensor x, Tensor dy, Tensor w, Tensor dx, Tensor dw, Tensor dbias) {
+        ConvAlgorithm filter = dw == null ? null
+                : choose(g, ConvPass.BACKWARD_FILTER, a -> filterTrial(g, a, x, dy, dw, dbias));
+        ConvAlgorithm data = dx == null ? null : choose(g, ConvPass.BACKWARD_DATA, a -> a.backwardData(g, dy, w, dx));
+        if ((filter == null || filter == im2col) && (data == null || data == im2col)) {
+            im2col.backward(g, x, dy, w, dx, dw, dbias);
+            return;
+        }
+        if (filter != null) {
+            filter.backwardFilter(g, x, dy, dw, dbias);
+        }
+        if (data != null) {
+            data.backwardData(g, dy, w, dx);
         }
     }
 
     /**
-     * dW += dyT * col^T with K cut into slices (for a GEMM provider that does not split K itself): partial_j =
-     * the product over columns [j*L, (j+1)*L), a strided batch of equal slices plus one shorter last slice,
-     * then dW += the partials summed in slice order (deterministic).
+     * A run of the filter gradient for the find step that leaves dw and dbias as they were (they accumulate):
+     * saved before and restored after, into workspace placed after the largest workspace any candidate takes, in
+     * the same block, which the candidates then find big enough and do not move.
      */
-    private void filterGradientInSlices(int fn, int ck, int columns, int slices, long dyT, long col, long partial,
-                                        Tensor dw) {
-        int length = (int) KernelLauncher.ceilDiv(columns, slices);
-        int full = columns / length;
-        int rest = columns - full * length;
-        long partialSize = (long) fn * ck;
-        gemm.sgemmStridedBatched(false, true, fn, ck, length, 1f, dyT, columns, length, col, columns, length,
-                0f, partial, ck, partialSize, full);
-        if (rest > 0) {
-            long offset = 4L * full * length;
-            gemm.sgemmStridedBatched(false, true, fn, ck, rest, 1f, dyT + offset, columns, 0, col + offset, columns,
-                    0, 0f, partial + 4L * full * partialSize, ck, 0, 1);
+    private void filterTrial(ConvGeometry g, ConvAlgorithm a, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        long most = registry.stream().filter(r -> r.applies(g, ConvPass.BACKWARD_FILTER))
+                .mapToLong(r -> r.workspaceBytes(g, ConvPass.BACKWARD_FILTER)).max().orElse(0);
+        long savedAt = KernelLauncher.ceilDiv(most, 256) * 256;
+        long dwBytes = 4L * dw.size();
+        long saved = workspace.address(savedAt + dwBytes + 4L * g.fn()) + savedAt;
+        device.copy(addressOf(dw), saved, dwBytes);
+        if (dbias != null) {
+            device.copy(addressOf(dbias), saved + dwBytes, 4L * g.fn());
         }
-        launcher.launch("sum_batches_accumulate_f32", partialSize, partial, dw, full + (rest > 0 ? 1 : 0),
-                (int) partialSize);
+        a.backwardFilter(g, x, dy, dw, dbias);
+        device.copy(saved, addressOf(dw), dwBytes);
+        if (dbias != null) {
+            device.copy(saved + dwBytes, addressOf(dbias), 4L * g.fn());
+        }
     }
 }

@@ -34,6 +34,8 @@ interface DeviceOps {
     /** Waits for all work issued to the stream. */
     void synchronize();
 
+    /** The device's streaming multiprocessors (132 on an H100 SXM): how many blocks run side by side. */
+    int multiprocessorCount();
     /**
      * Starts recording the stream's work into a graph instead of running it (cuStreamBeginCapture, global
      * mode: an allocation or a synchronization by any thread fails while it lasts).

@@ -24,16 +24,6 @@ public interface GemmProvider extends AutoCloseable {
                              long a, int lda, long strideA, long b, int ldb, long strideB, float beta,
                              long c, int ldc, long strideC, int batch);
 
-    /**
-     * Into how many slices a caller should cut a long K for one [m, n] product, computing the slices' products
-     * separately and summing them itself (in a fixed order): 1, the default, where the provider splits K on
-     * its own as cuBLAS does. Our kernel runs one block per 128x128 tile of C, so a small C with a long K
-     * (a convolution's filter gradient over a chunk of images) would otherwise occupy a few SMs.
-     */
-    default int kSlices(int m, int n, int k) {
-        return 1;
-    }
-
     @Override
     void close();
 }

@@ -11,10 +11,6 @@ final class KernelGemmProvider implements GemmProvider {
     static final int THREADS = 256;
     /** The largest gridDim.y and gridDim.z. */
     static final int MAX_GRID_Z = 65535;
-    /** Blocks worth filling a large GPU with (two per SM of a 132-SM H100) when K is split. */
-    static final int TARGET_BLOCKS = 256;
-    /** The shortest K slice worth a block of its own: 128 of the kernel's 8-deep steps. */
-    static final int MIN_SLICE_K = 1024;
 
     private final KernelLauncher launcher;
     private final String kernel;
@@ -61,17 +57,6 @@ final class KernelGemmProvider implements GemmProvider {
                     b + 4L * first * strideB, ldb, strideB,
                     beta, c + 4L * first * strideC, ldc, strideC);
         }
-    }
-
-    /** Enough slices for about TARGET_BLOCKS blocks, none shorter than MIN_SLICE_K. */
-    @Override
-    public int kSlices(int m, int n, int k) {
-        long tiles = KernelLauncher.ceilDiv(m, TILE) * KernelLauncher.ceilDiv(n, TILE);
-        if (tiles >= TARGET_BLOCKS) {
-            return 1;
-        }
-        long byBlocks = KernelLauncher.ceilDiv(TARGET_BLOCKS, tiles);
-        return (int) Math.max(1, Math.min(byBlocks, k / MIN_SLICE_K));
     }
 
     @Override

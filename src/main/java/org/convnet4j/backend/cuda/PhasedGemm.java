@@ -29,11 +29,6 @@ record PhasedGemm(GemmProvider provider, GraphPhase phase) implements GemmProvid
     }
 
     @Override
-    public int kSlices(int m, int n, int k) {
-        return provider.kSlices(m, n, k);
-    }
-
-    @Override
     public void close() {
         provider.close();
     }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Set;
 
 import org.convnet4j.backend.Activation;
+import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.backend.LrnSpec;
 import org.convnet4j.backend.MemoryStats;
@@ -125,6 +126,14 @@ class CudaBackendLaunchTest {
         b.fill(x, Float.NaN);
         b.copy(x, dx);
         b.gatherRows(x, ints(2), 0, dx); // CUDA only: a batch from a data set on the device
+        // the Winograd algorithms of the convolution (chosen per layer and pass by the algorithm registry)
+        ConvGeometry wg = ConvGeometry.of("test", x.shape(), w.shape(), conv);
+        for (int tile : new int[] {2, 4}) {
+            CudaConvolutionWinograd wino = new CudaConvolutionWinograd(b.opContext(), tile);
+            wino.forward(wg, x, w, bias, y);
+            wino.backwardData(wg, y, w, dx);
+            wino.backwardFilter(wg, x, y, dw);
+        }
 
         Set<String> launched = new HashSet<>(rig.runner().kernelNames());
         Set<String> expected = new HashSet<>(rig.runner().signatures.keySet());
@@ -134,14 +143,18 @@ class CudaBackendLaunchTest {
     }
 
     @Test
-    void ourGemmGetsALongKInSlicesThatAreSummedInOrder() {
-        KernelGemmProvider kernel = new KernelGemmProvider(null);
-        assertEquals(1, kernel.kSlices(4096, 4096, 1 << 20), "1024 tiles fill the GPU already");
-        assertEquals(1, kernel.kSlices(6, 25, 1000), "too short to cut");
-        assertEquals(5, kernel.kSlices(256, 3456, 128 * 169), "54 tiles: 5 slices make 270 blocks");
-        assertEquals(49, kernel.kSlices(6, 25, 64 * 784), "one tile: as many 1024-long slices as K holds");
+    void aLongKIsCutIntoSlicesWhenTheOutputHasFewerTilesThanTheDeviceHasSMs() {
+        assertEquals(1, Im2colGemm.kSlices(4096, 4096, 1 << 20, 132), "1024 tiles fill the GPU already");
+        assertEquals(1, Im2colGemm.kSlices(6, 25, 1000, 132), "too short to cut");
+        assertEquals(5, Im2colGemm.kSlices(256, 3456, 128 * 169, 132), "54 tiles: 5 slices make 270 blocks");
+        assertEquals(49, Im2colGemm.kSlices(6, 25, 64 * 784, 132), "one tile: as many 1024-long slices as K holds");
+        assertEquals(1, Im2colGemm.kSlices(256, 3456, 128 * 169, 54), "54 tiles on a 54-SM card: no split");
+        assertEquals(3, Im2colGemm.kSlices(256, 3456, 128 * 169, 80), "54 tiles, 80 SMs: 3 slices, 162 blocks");
+        // AlexNet conv1's filter gradient at batch 128 (3 chunks of 43 images): dW [64, 363] is 3 tiles
+        assertEquals(88, Im2colGemm.kSlices(64, 363, 43 * 55 * 55, 132));
 
-        // LeNet conv2's filter gradient at batch 64: dW [16, 150], K = 64 * 10 * 10 = 6400 -> 6 slices
+        // LeNet conv2's filter gradient at batch 64: dW [16, 150], K = 64 * 10 * 10 = 6400 -> 6 slices; the
+        // provider is our kernel here, but the split is the same for cuBLAS
         int before = rig.runner().launches.size();
         b.conv2dBackwardFilter(t(64, 6, 14, 14), t(64, 16, 10, 10), ConvSpec.of(1, 0), t(16, 6, 5, 5), null);
         List<HostFakes.Launch> launches = rig.runner().launches.subList(before, rig.runner().launches.size());
@@ -151,7 +164,55 @@ class CudaBackendLaunchTest {
         assertEquals(5, launches.get(2).gridZ());
         assertEquals(1067, launches.get(2).args()[4]);
         assertEquals(1065, launches.get(3).args()[4]);
+        assertEquals(6400, launches.get(2).args()[7], "A's row stride: 6400 columns is a multiple of 32 already");
         assertEquals(6, launches.get(4).args()[2], "six partial products summed");
+    }
+
+    @Test
+    void theSMCountComesFromTheDevice() {
+        HostFakes.Device device = new HostFakes.Device();
+        device.multiprocessors = 8;
+        HostFakes.Rig small8 = HostFakes.Rig.create(device);
+        CudaBackend small = small8.backend();
+        HostFakes.CheckingRunner runner = small8.runner();
+        // LeNet conv2's dW [16, 150] has 2 tiles; over 640 images (one chunk) K = 64000: on 8 SMs
+        // ceil(2*8 / 2) = 8 slices of 8000; on 132 SMs it would be min(132, 64000 / 1024) = 62
+        small.conv2dBackwardFilter(small.allocate(Shape.of(640, 6, 14, 14)), small.allocate(Shape.of(640, 16, 10, 10)),
+                ConvSpec.of(1, 0), small.allocate(Shape.of(16, 6, 5, 5)), null);
+        HostFakes.Launch gemm = runner.launches.stream().filter(l -> l.kernel().equals("sgemm_tiled")).findFirst()
+                .orElseThrow();
+        assertEquals(8, gemm.gridZ());
+        assertEquals(8000, gemm.args()[4]);
+        assertEquals(62, Im2colGemm.kSlices(16, 150, 64000, 132));
+        assertEquals(1, Im2colGemm.kSlices(16, 150, 64000, 2), "2 tiles fill a 2-SM card");
+        small.close();
+    }
+
+    @Test
+    void aLayerBackwardCopiesDyToTheGemmLayoutOncePerChunkAndSumsTheBiasInTwoStages() {
+        Tensor x = t(3, 4, 9, 11);
+        Tensor w = t(5, 4, 3, 3);
+        Tensor dy = t(3, 5, 9, 11);
+        b.requestConvAlgorithm("im2col"); // 3x3 stride 1: auto would time Winograd too
+        int before = rig.runner().launches.size();
+        b.conv2dBackward(x, dy, w, ConvSpec.of(1, 1), t(3, 4, 9, 11), t(5, 4, 3, 3), t(5));
+        List<HostFakes.Launch> launches = rig.runner().launches.subList(before, rig.runner().launches.size());
+        assertEquals(List.of("nchw_to_cnhw_f32", "im2col_f32", "sgemm_tiled", "row_sum_slices_f32",
+                "sum_batches_accumulate_f32", "sgemm_tiled", "col2im_f32"),
+                launches.stream().map(HostFakes.Launch::kernel).toList(), "one copy of dy serves both passes");
+        HostFakes.Launch copy = launches.get(0);
+        assertEquals(1, copy.gridX(), "99 positions per plane: one block across");
+        assertEquals(15, copy.gridY(), "one block row per (channel, image) plane");
+        assertEquals(320, copy.args()[5], "row stride: 3 * 99 = 297 columns padded to 320");
+        assertEquals(320, launches.get(1).args()[16], "im2col writes with the same row stride");
+        HostFakes.Launch rowSums = launches.get(3);
+        assertEquals(1, rowSums.gridX(), "297 columns: one bias slice");
+        assertEquals(5, rowSums.gridY(), "one block row per channel");
+
+        before = rig.runner().launches.size();
+        b.conv2dBackward(x, dy, w, ConvSpec.of(1, 1), null, t(5, 4, 3, 3), null);
+        assertEquals(List.of("nchw_to_cnhw_f32", "im2col_f32", "sgemm_tiled"), rig.runner().kernelNames().subList(before,
+                rig.runner().launches.size()), "no dx, no bias: the filter gradient only");
     }
 
     @Test
@@ -171,8 +232,9 @@ class CudaBackendLaunchTest {
     }
 
     @Test
-    void convolutionIsChunkedUnderTheWorkspaceBoundAndWritesEachChunkOnce() {
-        // 64 images whose column matrices take 3*11*11*55*55*4 = 4.4 MB each: 60 fit in 256 MiB.
+    void convolutionIsChunkedInBalancedChunksUnderTheWorkspaceBoundAndWritesEachChunkOnce() {
+        // 64 images whose columns and output take 4*(3*11*11 + 96)*55*55 = 5.6 MB each: 48 fit in 256 MiB, so 2
+        // chunks, balanced: 32 + 32 (not 48 + 16)
         Tensor x = t(64, 3, 227, 227);
         Tensor w = t(96, 3, 11, 11);
         ConvSpec spec = ConvSpec.of(4, 0);
@@ -183,22 +245,39 @@ class CudaBackendLaunchTest {
         List<HostFakes.Launch> launches = rig.runner().launches.subList(before, rig.runner().launches.size());
         long im2col = launches.stream().filter(l -> l.kernel().equals("im2col_f32")).count();
         List<HostFakes.Launch> gemms = launches.stream().filter(l -> l.kernel().equals("sgemm_tiled")).toList();
-        int columns = gemms.stream().mapToInt(l -> (Integer) l.args()[3]).sum();
         assertEquals(2, im2col, "two chunks");
-        assertEquals(2, gemms.size(), "one GEMM per chunk");
+        assertEquals(List.of(32 * 3025, 32 * 3025), gemms.stream().map(l -> (Integer) l.args()[3]).toList(),
+                "balanced: every image's output columns multiplied once");
         assertTrue(gemms.stream().allMatch(l -> l.gridZ() == 1), "not batched: the chunk is one matrix");
-        assertEquals(64 * 55 * 55, columns, "every image's output columns multiplied once");
+        assertTrue(gemms.stream().allMatch(l -> (Integer) l.args()[10] == 96800), "ld 96800 = 32 * 3025, aligned");
         assertTrue(b.memoryStats().bytesInUse() - 4L * (x.size() + w.size() + y.size()) <= CudaConvolution.MAX_WORKSPACE_BYTES * 5 / 4,
                 "workspace within its bound (plus size-class rounding)");
-        long perImage = 4L * (3 * 11 * 11 + 96) * 55 * 55; // columns plus the channel-major output
         long workspace = CudaBackend.convWorkspaceBytes(x.shape(), w.shape(), spec);
-        assertEquals(perImage * (CudaConvolution.MAX_WORKSPACE_BYTES / perImage), workspace);
-        assertTrue(workspace <= CudaConvolution.MAX_WORKSPACE_BYTES && workspace > CudaConvolution.MAX_WORKSPACE_BYTES - perImage);
-        assertEquals(perImage * 2, CudaBackend.convWorkspaceBytes(x.shape().withBatch(2), w.shape(), spec),
-                "a small batch takes only what it needs");
+        assertEquals(4L * (3 * 11 * 11 + 96) * 96800, workspace, "a chunk's columns and channel-major output");
+        assertTrue(workspace <= CudaConvolution.MAX_WORKSPACE_BYTES);
+        assertEquals(4L * (3 * 11 * 11 + 96) * 6080, CudaBackend.convWorkspaceBytes(x.shape().withBatch(2), w.shape(),
+                spec), "a small batch takes only what it needs: 2 * 3025 columns padded to 6080");
         Tensor dw = t(96, 3, 11, 11);
         b.conv2dBackwardFilter(x, y, spec, dw, null);
         b.conv2dBackwardData(y, w, spec, x);
+    }
+
+    @Test
+    void chunksAreBalancedAndRowStridesAligned() {
+        // AlexNet conv1 at batch 128: 48 images fit, so 3 chunks of 43, 43, 42 (not 48, 48, 32)
+        ConvGeometry g = ConvGeometry.of("conv1", Shape.of(128, 3, 227, 227), Shape.of(96, 3, 11, 11), ConvSpec.of(4, 0));
+        Im2colGemm.Plan plan = Im2colGemm.Plan.of(g, 132);
+        assertEquals(43, plan.chunk());
+        assertEquals(130080, plan.ld(), "43 * 3025 = 130075 columns padded to 32 * 4065");
+        for (int n : new int[] {1, 7, 60, 61, 127, 128, 129, 1000}) {
+            Im2colGemm.Plan p = Im2colGemm.Plan.of(ConvGeometry.of("c", Shape.of(n, 3, 227, 227), Shape.of(96, 3, 11, 11),
+                    ConvSpec.of(4, 0)), 132);
+            int chunks = (n + p.chunk() - 1) / p.chunk();
+            int last = n - (chunks - 1) * p.chunk();
+            assertTrue(p.chunk() - last < chunks, n + " images: chunks of " + p.chunk() + ", last " + last);
+            assertTrue(p.colBytes(g) + p.chwBytes(g) <= CudaConvolution.MAX_WORKSPACE_BYTES);
+            assertEquals(0, p.ld() % 32);
+        }
     }
 
     @Test

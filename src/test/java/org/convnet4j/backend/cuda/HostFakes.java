@@ -77,7 +77,7 @@ final class HostFakes {
      * DeviceOps that compute nothing (downloads leave the host array as it is) on a made-up stream, keeping
      * the books of stream capture as the driver would refuse: a synchronization, an upload or a download
      * while capturing fails; {@link #failNextCapture} makes the next endCapture fail like an invalidated
-     * capture.
+     * capture. A card of 132 SMs unless a test sets {@link #multiprocessors}.
      */
     static final class Device implements DeviceOps {
         static final long STREAM_HANDLE = 0x57AE4D0L;
@@ -91,6 +91,12 @@ final class HostFakes {
         int graphsClosed;
         boolean capturing;
         String failNextCapture;
+        int multiprocessors = 132;
+
+        @Override
+        public int multiprocessorCount() {
+            return multiprocessors;
+        }
 
         @Override
         public void makeCurrent() {
@@ -196,8 +202,9 @@ final class HostFakes {
     /** Checks each launch against kernels/*.cu and the fake memory, and records it. */
     static final class CheckingRunner implements KernelRunner {
         /** Kernels whose fixed-size shared-memory trees or tiles need exactly 256 threads per block. */
-        private static final List<String> NEED_256 = List.of("bias_grad_f32", "softmax_xent_rows_f32", "mean_f32",
-                "batchnorm_forward_training_f32", "batchnorm_backward_f32", "sgemm_tiled", "sgemm_naive");
+        private static final List<String> NEED_256 = List.of("bias_grad_f32", "row_sum_slices_f32",
+                "softmax_xent_rows_f32", "mean_f32", "batchnorm_forward_training_f32", "batchnorm_backward_f32",
+                "sgemm_tiled", "sgemm_naive");
 
         final Map<String, List<String>> signatures = KernelSignatures.read();
         final Map<String, String> kernelFiles = KernelSignatures.files();
@@ -334,8 +341,12 @@ final class HostFakes {
     /** A CudaBackend on host fakes, with our GEMM kernel as its provider. */
     record Rig(CudaBackend backend, Allocator memory, CheckingRunner runner, DevicePool pool, Device device) {
         static Rig create() {
+            return create(new Device());
+        }
+
+        /** On the given fake device (a test may set its SM count first). */
+        static Rig create(Device device) {
             Allocator memory = new Allocator();
-            Device device = new Device();
             memory.device = device;
             CheckingRunner runner = new CheckingRunner(memory);
             KernelLauncher launcher = new KernelLauncher(runner, device.stream(), true);
