@@ -279,7 +279,15 @@ if phase bench 260; then
     note "  $conv: impl {$(jmh_param "$conv" impl)}, algo {${algo:-no such parameter: one algorithm}} (every value runs)"
     for net in alexnet-owt alexnet; do
       layers=$(jmh_param "$conv" layer | tr , '\n' | grep "^$net/" | paste -sd,)
-      if [ -n "$layers" ]; then
+      if [ -n "$layers" ] && [ -n "$algo" ]; then
+        # Ours per algorithm, then cuDNN's best once (its trials ignore algo): 1 warm-up and 3 measured
+        # iterations, so about 60 trials fit a network's minute.
+        ours_algos=$(echo "$algo" | tr , '\n' | grep -v '^auto$' | paste -sd,)
+        jmh "conv-$net" 75 "org\.convnet4j\.bench\.$conv\." -p layer="$layers" -p impl=ours \
+          -p algo="$ours_algos" -wi 1 -i 3
+        jmh "conv-$net-cudnn" 35 "org\.convnet4j\.bench\.$conv\." -p layer="$layers" -p impl=cudnn -p algo=auto \
+          -wi 1 -i 3
+      elif [ -n "$layers" ]; then
         jmh "conv-$net" 90 "org\.convnet4j\.bench\.$conv\." -p layer="$layers"
       else
         note "== jmh-conv-$net: skipped, $conv has no $net/ values of a parameter named layer"
