@@ -280,13 +280,12 @@ if phase bench 260; then
     for net in alexnet-owt alexnet; do
       layers=$(jmh_param "$conv" layer | tr , '\n' | grep "^$net/" | paste -sd,)
       if [ -n "$layers" ] && [ -n "$algo" ]; then
-        # Ours per algorithm, then cuDNN's best once (its trials ignore algo): 1 warm-up and 3 measured
-        # iterations, so about 60 trials fit a network's minute.
+        # Ours per algorithm, then cuDNN's best once (its trials ignore algo): about 60 trials of
+        # jmh_args' short iterations per network.
         ours_algos=$(echo "$algo" | tr , '\n' | grep -v '^auto$' | paste -sd,)
         jmh "conv-$net" 75 "org\.convnet4j\.bench\.$conv\." -p layer="$layers" -p impl=ours \
-          -p algo="$ours_algos" -wi 1 -i 3
-        jmh "conv-$net-cudnn" 35 "org\.convnet4j\.bench\.$conv\." -p layer="$layers" -p impl=cudnn -p algo=auto \
-          -wi 1 -i 3
+          -p algo="$ours_algos"
+        jmh "conv-$net-cudnn" 35 "org\.convnet4j\.bench\.$conv\." -p layer="$layers" -p impl=cudnn -p algo=auto
       elif [ -n "$layers" ]; then
         jmh "conv-$net" 90 "org\.convnet4j\.bench\.$conv\." -p layer="$layers"
       else
@@ -323,7 +322,7 @@ if phase bench 260; then
   bench_net resnet18 resnet18 40   # a network with branches (issue 17); bench_torch.py times torchvision's
   # The image-folder loader (issue 16): decode + augment images/s per thread count on generated JPEGs at
   # 256x256 and 500x375; the host's 16 cores must out-run the training step (docs/data.md).
-  if [ "$rehearsal" = 1 ]; then loader_args=(--threads 1,2 --images 32 --min-images 64); else
+  if [ "$rehearsal" = 1 ]; then loader_args=(--threads 1,2 --images 32 --min-images 64 --batch 16); else
     loader_args=(--threads 1,4,8,16 --images 256 --min-images 1024); fi
   step bench-loader 45 "$B/bin/convnet4j" bench-loader "${loader_args[@]}"
 fi
