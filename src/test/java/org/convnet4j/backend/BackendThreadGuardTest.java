@@ -95,7 +95,7 @@ class BackendThreadGuardTest {
     }
 
     private static SingleThreadGuard guardOf(Backend backend) throws ReflectiveOperationException {
-        Field f = backend.getClass().getDeclaredField("guard");
+        Field f = AbstractBackend.class.getDeclaredField("guard");
         f.setAccessible(true);
         return assertInstanceOf(SingleThreadGuard.class, f.get(backend));
     }

@@ -1,12 +1,18 @@
 package org.convnet4j.backend.cpu;
 
+import org.convnet4j.backend.AbstractBackend;
 import org.convnet4j.backend.Activation;
 import org.convnet4j.backend.Backend;
-import org.convnet4j.backend.ConvSpec;
+import org.convnet4j.backend.ChannelCopyGeometry;
+import org.convnet4j.backend.ChannelGeometry;
+import org.convnet4j.backend.ConvGeometry;
+import org.convnet4j.backend.GemmGeometry;
+import org.convnet4j.backend.LinearGeometry;
 import org.convnet4j.backend.LrnSpec;
 import org.convnet4j.backend.MemoryStats;
 import org.convnet4j.backend.OpChecks;
-import org.convnet4j.backend.PoolSpec;
+import org.convnet4j.backend.PoolGeometry;
+import org.convnet4j.backend.RowGeometry;
 import org.convnet4j.backend.SingleThreadGuard;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
@@ -24,22 +30,19 @@ import org.convnet4j.tensor.Tensor;
  * thread at a time (its workspaces are shared between calls); a call from a second thread while one is in
  * flight throws IllegalStateException naming both threads ({@link SingleThreadGuard}).
  *
- * <p>Each op is one {@link OpChecks} call, which checks its arguments and returns their geometry, and
- * one call into the class of its family (CpuConvolution, CpuPooling, CpuMerge, CpuDense, CpuActivation,
- * CpuSoftmaxLoss, CpuDropout, CpuNormalization, CpuOptimizers, CpuMemory), which computes. NaN follows
+ * <p>{@link AbstractBackend} claims the backend and checks each op's arguments ({@link OpChecks}); each
+ * compute hook here is one call into the class of its family (CpuConvolution, CpuPooling, CpuMerge,
+ * CpuDense, CpuActivation, CpuSoftmaxLoss, CpuDropout, CpuNormalization, CpuOptimizers, CpuMemory), which
+ * computes. NaN follows
  * the {@link Backend} rule (PyTorch's). Choices where the interface leaves room: softmax loss is
  * computed as the log-sum-exp in double, so logits of +-1000 give a finite loss; batch norm sums in
  * double; label and switch values are checked (an out-of-range one is IllegalArgumentException).
  */
-@SuppressWarnings("try") // each op claims the backend with try (var call = guard.enter(op)) and never reads call
-public final class CpuBackend implements Backend {
-    /** Fails at once, naming both threads, when a second thread calls while a call is in flight. */
-    private final SingleThreadGuard guard = new SingleThreadGuard("CpuBackend");
+public final class CpuBackend extends AbstractBackend {
     private final CpuThreads threads;
     private final MemoryCounter memory = new MemoryCounter();
     private final CpuGemm gemm;
     private final CpuWorkspaces workspaces;
-    private final OpChecks checks;
     private final CpuMemory memoryOps = new CpuMemory();
     private final CpuDense dense;
     private final CpuConvolution convolution;
@@ -50,7 +53,6 @@ public final class CpuBackend implements Backend {
     private final CpuDropout dropout;
     private final CpuNormalization normalization;
     private final CpuOptimizers optimizers;
-    private volatile boolean closed;
 
     /** A backend using every available processor. */
     public CpuBackend() {
@@ -62,8 +64,6 @@ public final class CpuBackend implements Backend {
         this.threads = new CpuThreads(threads);
         this.gemm = new CpuGemm(this.threads, memory);
         this.workspaces = new CpuWorkspaces(threads, memory);
-        this.checks = new OpChecks(name(), t -> t instanceof CpuTensor ct && ct.owner() == this,
-                t -> ((CpuTensor) t).isUsable(), () -> closed);
         CpuContext context = new CpuContext(this.threads, gemm, workspaces);
         this.dense = new CpuDense(context);
         this.convolution = new CpuConvolution(context);
@@ -92,16 +92,23 @@ public final class CpuBackend implements Backend {
         return threads.threads();
     }
 
+    @Override
+    protected boolean owns(Tensor t) {
+        return t instanceof CpuTensor ct && ct.owner() == this;
+    }
+
+    @Override
+    protected boolean usable(Tensor t) {
+        return ((CpuTensor) t).isUsable();
+    }
+
     // ================================================================ memory
 
     @Override
-    public Tensor allocate(Shape shape, DataType dataType) {
-        try (var call = guard.enter("allocate")) {
-            checks.allocate(shape, dataType);
-            CpuTensor t = new CpuTensor(this, shape, dataType);
-            memory.allocated(t.ownedBytes());
-            return t;
-        }
+    protected Tensor computeAllocate(Shape shape, DataType dataType) {
+        CpuTensor t = new CpuTensor(this, shape, dataType);
+        memory.allocated(t.ownedBytes());
+        return t;
     }
 
     /** Called once when a root tensor closes. */
@@ -110,58 +117,38 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void upload(float[] src, Tensor dst) {
-        try (var call = guard.enter("upload")) {
-            checks.upload(src, dst);
-            memoryOps.upload(src, dst);
-        }
+    protected void computeUpload(float[] src, Tensor dst) {
+        memoryOps.upload(src, dst);
     }
 
     @Override
-    public void upload(int[] src, Tensor dst) {
-        try (var call = guard.enter("upload")) {
-            checks.upload(src, dst);
-            memoryOps.upload(src, dst);
-        }
+    protected void computeUpload(int[] src, Tensor dst) {
+        memoryOps.upload(src, dst);
     }
 
     @Override
-    public void download(Tensor src, float[] dst) {
-        try (var call = guard.enter("download")) {
-            checks.download(src, dst);
-            memoryOps.download(src, dst);
-        }
+    protected void computeDownload(Tensor src, float[] dst) {
+        memoryOps.download(src, dst);
     }
 
     @Override
-    public void download(Tensor src, int[] dst) {
-        try (var call = guard.enter("download")) {
-            checks.download(src, dst);
-            memoryOps.download(src, dst);
-        }
+    protected void computeDownload(Tensor src, int[] dst) {
+        memoryOps.download(src, dst);
     }
 
     @Override
-    public void fill(Tensor t, float value) {
-        try (var call = guard.enter("fill")) {
-            checks.fill(t, value);
-            memoryOps.fill(t, value);
-        }
+    protected void computeFill(Tensor t, float value) {
+        memoryOps.fill(t, value);
     }
 
     @Override
-    public void copy(Tensor src, Tensor dst) {
-        try (var call = guard.enter("copy")) {
-            checks.copy(src, dst);
-            memoryOps.copy(src, dst);
-        }
+    protected void computeCopy(Tensor src, Tensor dst) {
+        memoryOps.copy(src, dst);
     }
 
+    /** Nothing to wait for: every op has finished when it returns. */
     @Override
-    public void synchronize() {
-        try (var call = guard.enter("synchronize")) {
-            checks.synchronize();
-        }
+    protected void computeSynchronize() {
     }
 
     @Override
@@ -172,289 +159,206 @@ public final class CpuBackend implements Backend {
     // ================================================================ dense
 
     @Override
-    public void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float alpha, float beta) {
-        try (var call = guard.enter("gemm")) {
-            dense.gemm(checks.gemm(a, transposeA, b, transposeB, c, alpha, beta), a, transposeA, b, transposeB, c, alpha,
-                    beta);
-        }
+    protected void computeGemm(GemmGeometry g, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c,
+                               float alpha, float beta) {
+        dense.gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
     }
 
     @Override
-    public void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        try (var call = guard.enter("linearForward")) {
-            dense.linearForward(checks.linearForward(x, w, bias, y), x, w, bias, y);
-        }
+    protected void computeLinearForward(LinearGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        dense.linearForward(g, x, w, bias, y);
     }
 
     @Override
-    public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor dbias) {
-        try (var call = guard.enter("linearBackward")) {
-            dense.linearBackward(checks.linearBackward(x, w, dy, dx, dw, dbias), x, w, dy, dx, dw, dbias);
-        }
+    protected void computeLinearBackward(LinearGeometry g, Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw,
+                                         Tensor dbias) {
+        dense.linearBackward(g, x, w, dy, dx, dw, dbias);
     }
 
     @Override
-    public void addBias(Tensor y, Tensor bias) {
-        try (var call = guard.enter("addBias")) {
-            dense.addBias(checks.addBias(y, bias), y, bias);
-        }
+    protected void computeAddBias(ChannelGeometry g, Tensor y, Tensor bias) {
+        dense.addBias(g, y, bias);
     }
 
     @Override
-    public void biasGradient(Tensor dy, Tensor dbias) {
-        try (var call = guard.enter("biasGradient")) {
-            dense.biasGradient(checks.biasGradient(dy, dbias), dy, dbias);
-        }
+    protected void computeBiasGradient(ChannelGeometry g, Tensor dy, Tensor dbias) {
+        dense.biasGradient(g, dy, dbias);
     }
 
     // ================================================================ convolution
 
     @Override
-    public void conv2dForward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
-        try (var call = guard.enter("conv2dForward")) {
-            convolution.conv2dForward(checks.conv2dForward(x, w, bias, spec, y), x, w, bias, y);
-        }
+    protected void computeConv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        convolution.conv2dForward(g, x, w, bias, y);
     }
 
     @Override
-    public void conv2dBackwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx) {
-        try (var call = guard.enter("conv2dBackwardData")) {
-            convolution.conv2dBackwardData(checks.conv2dBackwardData(dy, w, spec, dx), dy, w, dx);
-        }
+    protected void computeConv2dBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
+        convolution.conv2dBackwardData(g, dy, w, dx);
     }
 
     @Override
-    public void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias) {
-        try (var call = guard.enter("conv2dBackwardFilter")) {
-            convolution.conv2dBackwardFilter(checks.conv2dBackwardFilter(x, dy, spec, dw, dbias), x, dy, dw, dbias);
-        }
+    protected void computeConv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        convolution.conv2dBackwardFilter(g, x, dy, dw, dbias);
     }
 
     // ================================================================ pooling
 
     @Override
-    public void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
-        try (var call = guard.enter("maxPoolForward")) {
-            pooling.maxPoolForward(checks.pooling().maxPoolForward(x, spec, y, switches), x, y, switches);
-        }
+    protected void computeMaxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
+        pooling.maxPoolForward(g, x, y, switches);
     }
 
     @Override
-    public void maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
-        try (var call = guard.enter("maxPoolBackward")) {
-            pooling.maxPoolBackward(checks.pooling().maxPoolBackward(dy, switches, spec, dx), dy, switches, dx);
-        }
+    protected void computeMaxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
+        pooling.maxPoolBackward(g, dy, switches, dx);
     }
 
     @Override
-    public void avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
-        try (var call = guard.enter("avgPoolForward")) {
-            pooling.avgPoolForward(checks.pooling().avgPoolForward(x, spec, y), x, y);
-        }
+    protected void computeAvgPoolForward(PoolGeometry g, Tensor x, Tensor y) {
+        pooling.avgPoolForward(g, x, y);
     }
 
     @Override
-    public void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
-        try (var call = guard.enter("avgPoolBackward")) {
-            pooling.avgPoolBackward(checks.pooling().avgPoolBackward(dy, spec, dx), dy, dx);
-        }
+    protected void computeAvgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx) {
+        pooling.avgPoolBackward(g, dy, dx);
     }
 
     @Override
-    public void globalAvgPoolForward(Tensor x, Tensor y) {
-        try (var call = guard.enter("globalAvgPoolForward")) {
-            pooling.globalAvgPoolForward(checks.pooling().globalAvgPoolForward(x, y), x, y);
-        }
+    protected void computeGlobalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y) {
+        pooling.globalAvgPoolForward(g, x, y);
     }
 
     @Override
-    public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
-        try (var call = guard.enter("globalAvgPoolBackward")) {
-            pooling.globalAvgPoolBackward(checks.pooling().globalAvgPoolBackward(dy, dx), dy, dx);
-        }
+    protected void computeGlobalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
+        pooling.globalAvgPoolBackward(g, dy, dx);
     }
 
     // ================================================================ merge
 
     @Override
-    public void add(Tensor a, Tensor b, Tensor y) {
-        try (var call = guard.enter("add")) {
-            checks.merge().add(a, b, y);
-            merge.add(a, b, y);
-        }
+    protected void computeAdd(Tensor a, Tensor b, Tensor y) {
+        merge.add(a, b, y);
     }
 
     @Override
-    public void copyChannels(Tensor src, int srcChannel, Tensor dst, int dstChannel, int channels) {
-        try (var call = guard.enter("copyChannels")) {
-            merge.copyChannels(checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels), src, dst);
-        }
+    protected void computeCopyChannels(ChannelCopyGeometry g, Tensor src, Tensor dst) {
+        merge.copyChannels(g, src, dst);
     }
 
     // ================================================================ activation
 
     @Override
-    public void activationForward(Activation f, Tensor x, Tensor y) {
-        try (var call = guard.enter("activationForward")) {
-            checks.activationForward(f, x, y);
-            activation.activationForward(f, x, y);
-        }
+    protected void computeActivationForward(Activation f, Tensor x, Tensor y) {
+        activation.activationForward(f, x, y);
     }
 
     @Override
-    public void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
-        try (var call = guard.enter("activationBackward")) {
-            checks.activationBackward(f, y, dy, dx);
-            activation.activationBackward(f, y, dy, dx);
-        }
+    protected void computeActivationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
+        activation.activationBackward(f, y, dy, dx);
     }
 
     // ================================================================ softmax loss
 
     @Override
-    public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
-        try (var call = guard.enter("softmaxCrossEntropyForward")) {
-            softmaxLoss.softmaxCrossEntropyForward(checks.softmaxCrossEntropyForward(logits, labels, probs, loss),
-                    logits, labels, probs, loss);
-        }
+    protected void computeSoftmaxCrossEntropyForward(RowGeometry g, Tensor logits, Tensor labels, Tensor probs,
+                                                     Tensor loss) {
+        softmaxLoss.softmaxCrossEntropyForward(g, logits, labels, probs, loss);
     }
 
     @Override
-    public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, Tensor dlogits) {
-        try (var call = guard.enter("softmaxCrossEntropyBackward")) {
-            softmaxLoss.softmaxCrossEntropyBackward(checks.softmaxCrossEntropyBackward(probs, labels, dlogits),
-                    probs, labels, dlogits);
-        }
+    protected void computeSoftmaxCrossEntropyBackward(RowGeometry g, Tensor probs, Tensor labels, Tensor dlogits) {
+        softmaxLoss.softmaxCrossEntropyBackward(g, probs, labels, dlogits);
     }
 
     @Override
-    public void argmax(Tensor x, Tensor out) {
-        try (var call = guard.enter("argmax")) {
-            softmaxLoss.argmax(checks.argmax(x, out), x, out);
-        }
+    protected void computeArgmax(RowGeometry g, Tensor x, Tensor out) {
+        softmaxLoss.argmax(g, x, out);
     }
 
     // ================================================================ dropout
 
     @Override
-    public void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
-        try (var call = guard.enter("dropoutForward")) {
-            checks.dropoutForward(x, p, seed, mask, y);
-            dropout.dropoutForward(x, p, seed, mask, y);
-        }
+    protected void computeDropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
+        dropout.dropoutForward(x, p, seed, mask, y);
     }
 
     @Override
-    public void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
-        try (var call = guard.enter("dropoutBackward")) {
-            checks.dropoutBackward(dy, mask, dx);
-            dropout.dropoutBackward(dy, mask, dx);
-        }
+    protected void computeDropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
+        dropout.dropoutBackward(dy, mask, dx);
     }
 
     // ================================================================ normalization
 
     @Override
-    public void lrnForward(Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
-        try (var call = guard.enter("lrnForward")) {
-            normalization.lrnForward(checks.lrnForward(x, spec, scale, y), x, spec, scale, y);
-        }
+    protected void computeLrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
+        normalization.lrnForward(g, x, spec, scale, y);
     }
 
     @Override
-    public void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
-        try (var call = guard.enter("lrnBackward")) {
-            normalization.lrnBackward(checks.lrnBackward(x, y, scale, dy, spec, dx), x, y, scale, dy, spec, dx);
-        }
+    protected void computeLrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec,
+                                      Tensor dx) {
+        normalization.lrnBackward(g, x, y, scale, dy, spec, dx);
     }
 
     @Override
-    public void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, float momentum, float eps,
-                                         Tensor runningMean, Tensor runningVar, Tensor saveMean,
-                                         Tensor saveInvStd, Tensor y) {
-        try (var call = guard.enter("batchNormForwardTraining")) {
-            normalization.batchNormForwardTraining(checks.batchNormForwardTraining(x, gamma, beta, momentum, eps,
-                            runningMean, runningVar, saveMean, saveInvStd, y),
-                    x, gamma, beta, momentum, eps, runningMean, runningVar, saveMean, saveInvStd, y);
-        }
+    protected void computeBatchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
+                                                   float momentum, float eps, Tensor runningMean, Tensor runningVar,
+                                                   Tensor saveMean, Tensor saveInvStd, Tensor y) {
+        normalization.batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar, saveMean,
+                saveInvStd, y);
     }
 
     @Override
-    public void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
-                                          Tensor runningVar, float eps, Tensor y) {
-        try (var call = guard.enter("batchNormForwardInference")) {
-            normalization.batchNormForwardInference(checks.batchNormForwardInference(x, gamma, beta, runningMean,
-                    runningVar, eps, y), x, gamma, beta, runningMean, runningVar, eps, y);
-        }
+    protected void computeBatchNormForwardInference(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
+                                                    Tensor runningMean, Tensor runningVar, float eps, Tensor y) {
+        normalization.batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
     }
 
     @Override
-    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
-                                  Tensor dx, Tensor dgamma, Tensor dbeta) {
-        try (var call = guard.enter("batchNormBackward")) {
-            normalization.batchNormBackward(checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma,
-                    dbeta), x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
-        }
+    protected void computeBatchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
+                                            Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        normalization.batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
     // ================================================================ optimizers
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
-        try (var call = guard.enter("sgdUpdate")) {
-            checks.sgdUpdate(param, grad, lr, weightDecay);
-            optimizers.sgdUpdate(param, grad, lr, weightDecay);
-        }
+    protected void computeSgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
+        optimizers.sgdUpdate(param, grad, lr, weightDecay);
     }
 
     @Override
-    public void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
-                               float weightDecay, boolean nesterov) {
-        try (var call = guard.enter("momentumUpdate")) {
-            checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-            optimizers.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-        }
+    protected void computeMomentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
+                                         float weightDecay, boolean nesterov) {
+        optimizers.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
     }
 
     @Override
-    public void adagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
-        try (var call = guard.enter("adagradUpdate")) {
-            checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
-            optimizers.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
-        }
+    protected void computeAdagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps,
+                                        float weightDecay) {
+        optimizers.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
     }
 
     @Override
-    public void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
-                              float weightDecay) {
-        try (var call = guard.enter("rmspropUpdate")) {
-            checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
-            optimizers.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
-        }
+    protected void computeRmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay,
+                                        float eps, float weightDecay) {
+        optimizers.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
-                           float eps, float weightDecay, int step) {
-        try (var call = guard.enter("adamUpdate")) {
-            checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-            optimizers.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-        }
+    protected void computeAdamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
+                                     float beta2, float eps, float weightDecay, int step) {
+        optimizers.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
     }
 
     // ================================================================ lifecycle
 
     @Override
-    public void close() {
-        try (var call = guard.enter("close")) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            workspaces.close();
-            gemm.close();
-            threads.close();
-        }
+    protected void release() {
+        workspaces.close();
+        gemm.close();
+        threads.close();
     }
 
     @Override

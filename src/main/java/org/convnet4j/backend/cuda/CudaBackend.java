@@ -2,6 +2,7 @@ package org.convnet4j.backend.cuda;
 
 import java.util.List;
 
+import org.convnet4j.backend.AbstractBackend;
 import org.convnet4j.backend.Activation;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.BackendUnavailableException;
@@ -19,7 +20,6 @@ import org.convnet4j.backend.OpChecks;
 import org.convnet4j.backend.PoolGeometry;
 import org.convnet4j.backend.PoolSpec;
 import org.convnet4j.backend.RowGeometry;
-import org.convnet4j.backend.SingleThreadGuard;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -35,15 +35,14 @@ import org.convnet4j.tensor.Tensor;
  * captured once and replayed as a CUDA graph ({@link CudaGraphStep}).
  *
  * <p>This class keeps what is backend-wide (the device, the pool, the launcher, the GEMM provider, the
- * workspace, the closed state). Each op is one call to the shared {@link OpChecks}, which checks every
- * argument once and returns the op's geometry, and one call to the class of the op's family
- * (CudaConvolution, CudaPooling, CudaMerge, CudaDense, ...), which computes without checking again: it launches the
- * kernels of the one .cu file of its name through a {@link CudaOpContext} and never sees the backend.
+ * workspace). {@link AbstractBackend} claims the backend and checks each op once with the shared
+ * {@link OpChecks}; each compute hook here binds the device's context to the calling thread and makes one
+ * call to the class of the op's family (CudaConvolution, CudaPooling, CudaMerge, CudaDense, ...), which
+ * computes without checking again: it launches the kernels of the one .cu file of its name through a
+ * {@link CudaOpContext} and never sees the backend.
  */
-@SuppressWarnings("try") // each op claims the backend with try (var call = guard.enter(op)) and never reads call
-public final class CudaBackend implements Backend {
-    /** Fails at once, naming both threads, when a second thread calls while a call is in flight. */
-    private final SingleThreadGuard guard = new SingleThreadGuard("CudaBackend");
+@SuppressWarnings("try") // gatherRows, conv2dBackward and releaseBlock claim the backend with try (var call = ...)
+public final class CudaBackend extends AbstractBackend {
     private final DeviceOps device;
     private final DevicePool pool;
     private final KernelLauncher launcher;
@@ -63,10 +62,8 @@ public final class CudaBackend implements Backend {
     private final CudaDropout dropout;
     private final CudaNormalization normalization;
     private final CudaOptimizers optimizers;
-    private final OpChecks checks;
     private final GraphPhase phase;
     private final StepScalars scalars;
-    private boolean closed;
 
     /**
      * A backend on the given device pieces (tests pass host fakes of them).
@@ -96,8 +93,6 @@ public final class CudaBackend implements Backend {
         this.dropout = new CudaDropout(context, scalars);
         this.normalization = new CudaNormalization(context);
         this.optimizers = new CudaOptimizers(context, scalars);
-        this.checks = new OpChecks(name(), t -> t instanceof CudaTensor ct && ct.owner() == this,
-                t -> ((CudaTensor) t).usable(), () -> closed);
     }
 
     /** The backend on device 0. */
@@ -228,70 +223,59 @@ public final class CudaBackend implements Backend {
         return "cuda: " + device.describe() + ", GEMM " + gemm.name();
     }
 
+    @Override
+    protected boolean owns(Tensor t) {
+        return t instanceof CudaTensor ct && ct.owner() == this;
+    }
+
+    @Override
+    protected boolean usable(Tensor t) {
+        return ((CudaTensor) t).usable();
+    }
+
     // ---------------------------------------------------------------- memory
 
     @Override
-    public Tensor allocate(Shape shape, DataType dataType) {
-        try (var call = guard.enter("allocate")) {
-            checks.allocate(shape, dataType);
-            DevicePool.Block block = bound(pool).acquire((long) shape.size() * dataType.bytes());
-            device.set32(block.address(), 0, shape.size());
-            return new CudaTensor(this, shape, dataType, block, null);
-        }
+    protected Tensor computeAllocate(Shape shape, DataType dataType) {
+        DevicePool.Block block = bound(pool).acquire((long) shape.size() * dataType.bytes());
+        device.set32(block.address(), 0, shape.size());
+        return new CudaTensor(this, shape, dataType, block, null);
     }
 
     void releaseBlock(DevicePool.Block block) {
-        try (var call = guard.enter("Tensor.close")) { // the pool is not thread-safe either
+        try (var call = guard().enter("Tensor.close")) { // the pool is not thread-safe either
             pool.release(block);
         }
     }
 
     @Override
-    public void upload(float[] src, Tensor dst) {
-        try (var call = guard.enter("upload")) {
-            checks.upload(src, dst);
-            bound(memory).upload(src, dst);
-        }
+    protected void computeUpload(float[] src, Tensor dst) {
+        bound(memory).upload(src, dst);
     }
 
     @Override
-    public void upload(int[] src, Tensor dst) {
-        try (var call = guard.enter("upload")) {
-            checks.upload(src, dst);
-            bound(memory).upload(src, dst);
-        }
+    protected void computeUpload(int[] src, Tensor dst) {
+        bound(memory).upload(src, dst);
     }
 
     @Override
-    public void download(Tensor src, float[] dst) {
-        try (var call = guard.enter("download")) {
-            checks.download(src, dst);
-            bound(memory).download(src, dst);
-        }
+    protected void computeDownload(Tensor src, float[] dst) {
+        bound(memory).download(src, dst);
     }
 
     @Override
-    public void download(Tensor src, int[] dst) {
-        try (var call = guard.enter("download")) {
-            checks.download(src, dst);
-            bound(memory).download(src, dst);
-        }
+    protected void computeDownload(Tensor src, int[] dst) {
+        bound(memory).download(src, dst);
     }
 
     @Override
-    public void fill(Tensor t, float value) {
-        try (var call = guard.enter("fill")) {
-            checks.fill(t, value);
-            bound(memory).fill(t, value);
-        }
+    protected void computeFill(Tensor t, float value) {
+        bound(memory).fill(t, value);
     }
 
     @Override
-    public void copy(Tensor src, Tensor dst) {
-        try (var call = guard.enter("copy")) {
-            checks.copy(src, dst);
-            bound(memory).copy(src, dst);
-        }
+    protected void computeCopy(Tensor src, Tensor dst) {
+        bound(memory).copy(src, dst);
     }
 
     /**
@@ -303,19 +287,16 @@ public final class CudaBackend implements Backend {
      * @throws IllegalArgumentException naming the shapes when they do not fit, or first + B &gt; M
      */
     public void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
-        try (var call = guard.enter("gatherRows")) {
+        try (var call = guard().enter("gatherRows")) {
             CudaMemory.checkGather(this, src, order, first, dst);
             bound(memory).gatherRows(src, order, first, dst);
         }
     }
 
     @Override
-    public void synchronize() {
-        try (var call = guard.enter("synchronize")) {
-            checks.synchronize();
-            phase.refuse("a synchronization");
-            bound(device).synchronize();
-        }
+    protected void computeSynchronize() {
+        phase.refuse("a synchronization");
+        bound(device).synchronize();
     }
 
     @Override
@@ -326,78 +307,56 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------- dense
 
     @Override
-    public void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float alpha, float beta) {
-        try (var call = guard.enter("gemm")) {
-            GemmGeometry g = checks.gemm(a, transposeA, b, transposeB, c, alpha, beta);
-            bound(dense).gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
-        }
+    protected void computeGemm(GemmGeometry g, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c,
+                               float alpha, float beta) {
+        bound(dense).gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
     }
 
     @Override
-    public void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
-        try (var call = guard.enter("linearForward")) {
-            LinearGeometry g = checks.linearForward(x, w, bias, y);
-            bound(dense).linearForward(g, x, w, bias, y);
-        }
+    protected void computeLinearForward(LinearGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        bound(dense).linearForward(g, x, w, bias, y);
     }
 
     @Override
-    public void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor dbias) {
-        try (var call = guard.enter("linearBackward")) {
-            LinearGeometry g = checks.linearBackward(x, w, dy, dx, dw, dbias);
-            bound(dense).linearBackward(g, x, w, dy, dx, dw, dbias);
-        }
+    protected void computeLinearBackward(LinearGeometry g, Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw,
+                                         Tensor dbias) {
+        bound(dense).linearBackward(g, x, w, dy, dx, dw, dbias);
     }
 
     @Override
-    public void addBias(Tensor y, Tensor bias) {
-        try (var call = guard.enter("addBias")) {
-            ChannelGeometry g = checks.addBias(y, bias);
-            bound(dense).addBias(g, y, bias);
-        }
+    protected void computeAddBias(ChannelGeometry g, Tensor y, Tensor bias) {
+        bound(dense).addBias(g, y, bias);
     }
 
     @Override
-    public void biasGradient(Tensor dy, Tensor dbias) {
-        try (var call = guard.enter("biasGradient")) {
-            ChannelGeometry g = checks.biasGradient(dy, dbias);
-            bound(dense).biasGradient(g, dy, dbias);
-        }
+    protected void computeBiasGradient(ChannelGeometry g, Tensor dy, Tensor dbias) {
+        bound(dense).biasGradient(g, dy, dbias);
     }
 
     // ---------------------------------------------------------------- convolution
 
     @Override
-    public void conv2dForward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
-        try (var call = guard.enter("conv2dForward")) {
-            ConvGeometry g = checks.conv2dForward(x, w, bias, spec, y);
-            bound(convolution).forward(g, x, w, bias, y);
-        }
+    protected void computeConv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        bound(convolution).forward(g, x, w, bias, y);
     }
 
     @Override
-    public void conv2dBackwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx) {
-        try (var call = guard.enter("conv2dBackwardData")) {
-            ConvGeometry g = checks.conv2dBackwardData(dy, w, spec, dx);
-            bound(convolution).backwardData(g, dy, w, dx);
-        }
+    protected void computeConv2dBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
+        bound(convolution).backwardData(g, dy, w, dx);
     }
 
     @Override
-    public void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias) {
-        try (var call = guard.enter("conv2dBackwardFilter")) {
-            ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
-            bound(convolution).backwardFilter(g, x, dy, dw, dbias);
-        }
+    protected void computeConv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        bound(convolution).backwardFilter(g, x, dy, dw, dbias);
     }
 
     /** Both passes checked as the two calls check them; then one pass over dy's chunks where im2col runs both. */
     @Override
     public void conv2dBackward(Tensor x, Tensor dy, Tensor w, ConvSpec spec, Tensor dx, Tensor dw, Tensor dbias) {
-        try (var call = guard.enter("conv2dBackward")) {
-            ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
+        try (var call = guard().enter("conv2dBackward")) {
+            ConvGeometry g = checks().conv2dBackwardFilter(x, dy, spec, dw, dbias);
             if (dx != null) {
-                checks.conv2dBackwardData(dy, w, spec, dx);
+                checks().conv2dBackwardData(dy, w, spec, dx);
             }
             bound(convolution).backward(g, x, dy, w, dx, dw, dbias);
         }
@@ -406,224 +365,151 @@ public final class CudaBackend implements Backend {
     // ---------------------------------------------------------------- pooling
 
     @Override
-    public void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
-        try (var call = guard.enter("maxPoolForward")) {
-            PoolGeometry g = checks.pooling().maxPoolForward(x, spec, y, switches);
-            bound(pooling).maxForward(g, x, y, switches);
-        }
+    protected void computeMaxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
+        bound(pooling).maxForward(g, x, y, switches);
     }
 
     @Override
-    public void maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
-        try (var call = guard.enter("maxPoolBackward")) {
-            PoolGeometry g = checks.pooling().maxPoolBackward(dy, switches, spec, dx);
-            bound(pooling).maxBackward(g, dy, switches, dx);
-        }
+    protected void computeMaxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
+        bound(pooling).maxBackward(g, dy, switches, dx);
     }
 
     @Override
-    public void avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
-        try (var call = guard.enter("avgPoolForward")) {
-            PoolGeometry g = checks.pooling().avgPoolForward(x, spec, y);
-            bound(pooling).avgForward(g, x, y);
-        }
+    protected void computeAvgPoolForward(PoolGeometry g, Tensor x, Tensor y) {
+        bound(pooling).avgForward(g, x, y);
     }
 
     @Override
-    public void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
-        try (var call = guard.enter("avgPoolBackward")) {
-            PoolGeometry g = checks.pooling().avgPoolBackward(dy, spec, dx);
-            bound(pooling).avgBackward(g, dy, dx);
-        }
+    protected void computeAvgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx) {
+        bound(pooling).avgBackward(g, dy, dx);
     }
 
     @Override
-    public void globalAvgPoolForward(Tensor x, Tensor y) {
-        try (var call = guard.enter("globalAvgPoolForward")) {
-            ChannelGeometry g = checks.pooling().globalAvgPoolForward(x, y);
-            bound(pooling).globalAvgForward(g, x, y);
-        }
+    protected void computeGlobalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y) {
+        bound(pooling).globalAvgForward(g, x, y);
     }
 
     @Override
-    public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
-        try (var call = guard.enter("globalAvgPoolBackward")) {
-            ChannelGeometry g = checks.pooling().globalAvgPoolBackward(dy, dx);
-            bound(pooling).globalAvgBackward(g, dy, dx);
-        }
+    protected void computeGlobalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
+        bound(pooling).globalAvgBackward(g, dy, dx);
     }
 
     // ---------------------------------------------------------------- merge
 
     @Override
-    public void add(Tensor a, Tensor b, Tensor y) {
-        try (var call = guard.enter("add")) {
-            checks.merge().add(a, b, y);
-            bound(merge).add(a, b, y);
-        }
+    protected void computeAdd(Tensor a, Tensor b, Tensor y) {
+        bound(merge).add(a, b, y);
     }
 
     @Override
-    public void copyChannels(Tensor src, int srcChannel, Tensor dst, int dstChannel, int channels) {
-        try (var call = guard.enter("copyChannels")) {
-            ChannelCopyGeometry g = checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels);
-            bound(merge).copyChannels(g, src, dst);
-        }
+    protected void computeCopyChannels(ChannelCopyGeometry g, Tensor src, Tensor dst) {
+        bound(merge).copyChannels(g, src, dst);
     }
 
     // ---------------------------------------------------------------- activation
 
     @Override
-    public void activationForward(Activation f, Tensor x, Tensor y) {
-        try (var call = guard.enter("activationForward")) {
-            checks.activationForward(f, x, y);
-            bound(activation).forward(f, x, y);
-        }
+    protected void computeActivationForward(Activation f, Tensor x, Tensor y) {
+        bound(activation).forward(f, x, y);
     }
 
     @Override
-    public void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
-        try (var call = guard.enter("activationBackward")) {
-            checks.activationBackward(f, y, dy, dx);
-            bound(activation).backward(f, y, dy, dx);
-        }
+    protected void computeActivationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
+        bound(activation).backward(f, y, dy, dx);
     }
 
     // ---------------------------------------------------------------- softmax loss
 
     @Override
-    public void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
-        try (var call = guard.enter("softmaxCrossEntropyForward")) {
-            RowGeometry g = checks.softmaxCrossEntropyForward(logits, labels, probs, loss);
-            bound(softmaxLoss).forward(g, logits, labels, probs, loss);
-        }
+    protected void computeSoftmaxCrossEntropyForward(RowGeometry g, Tensor logits, Tensor labels, Tensor probs,
+                                                     Tensor loss) {
+        bound(softmaxLoss).forward(g, logits, labels, probs, loss);
     }
 
     @Override
-    public void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, Tensor dlogits) {
-        try (var call = guard.enter("softmaxCrossEntropyBackward")) {
-            RowGeometry g = checks.softmaxCrossEntropyBackward(probs, labels, dlogits);
-            bound(softmaxLoss).backward(g, probs, labels, dlogits);
-        }
+    protected void computeSoftmaxCrossEntropyBackward(RowGeometry g, Tensor probs, Tensor labels, Tensor dlogits) {
+        bound(softmaxLoss).backward(g, probs, labels, dlogits);
     }
 
     @Override
-    public void argmax(Tensor x, Tensor out) {
-        try (var call = guard.enter("argmax")) {
-            RowGeometry g = checks.argmax(x, out);
-            bound(softmaxLoss).argmax(g, x, out);
-        }
+    protected void computeArgmax(RowGeometry g, Tensor x, Tensor out) {
+        bound(softmaxLoss).argmax(g, x, out);
     }
 
     // ---------------------------------------------------------------- dropout
 
     @Override
-    public void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
-        try (var call = guard.enter("dropoutForward")) {
-            checks.dropoutForward(x, p, seed, mask, y);
-            bound(dropout).forward(x, p, seed, mask, y);
-        }
+    protected void computeDropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
+        bound(dropout).forward(x, p, seed, mask, y);
     }
 
     @Override
-    public void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
-        try (var call = guard.enter("dropoutBackward")) {
-            checks.dropoutBackward(dy, mask, dx);
-            bound(dropout).backward(dy, mask, dx);
-        }
+    protected void computeDropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
+        bound(dropout).backward(dy, mask, dx);
     }
 
     // ---------------------------------------------------------------- normalization
 
     @Override
-    public void lrnForward(Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
-        try (var call = guard.enter("lrnForward")) {
-            ChannelGeometry g = checks.lrnForward(x, spec, scale, y);
-            bound(normalization).lrnForward(g, x, spec, scale, y);
-        }
+    protected void computeLrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
+        bound(normalization).lrnForward(g, x, spec, scale, y);
     }
 
     @Override
-    public void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
-        try (var call = guard.enter("lrnBackward")) {
-            ChannelGeometry g = checks.lrnBackward(x, y, scale, dy, spec, dx);
-            bound(normalization).lrnBackward(g, x, y, scale, dy, spec, dx);
-        }
+    protected void computeLrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec,
+                                      Tensor dx) {
+        bound(normalization).lrnBackward(g, x, y, scale, dy, spec, dx);
     }
 
     @Override
-    public void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, float momentum, float eps,
-                                         Tensor runningMean, Tensor runningVar, Tensor saveMean, Tensor saveInvStd,
-                                         Tensor y) {
-        try (var call = guard.enter("batchNormForwardTraining")) {
-            ChannelGeometry g = checks.batchNormForwardTraining(x, gamma, beta, momentum, eps, runningMean, runningVar,
-                    saveMean, saveInvStd, y);
-            bound(normalization).batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar,
-                    saveMean, saveInvStd, y);
-        }
+    protected void computeBatchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
+                                                   float momentum, float eps, Tensor runningMean, Tensor runningVar,
+                                                   Tensor saveMean, Tensor saveInvStd, Tensor y) {
+        bound(normalization).batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar,
+                saveMean, saveInvStd, y);
     }
 
     @Override
-    public void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
-                                          Tensor runningVar, float eps, Tensor y) {
-        try (var call = guard.enter("batchNormForwardInference")) {
-            ChannelGeometry g = checks.batchNormForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
-            bound(normalization).batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
-        }
+    protected void computeBatchNormForwardInference(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
+                                                    Tensor runningMean, Tensor runningVar, float eps, Tensor y) {
+        bound(normalization).batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
     }
 
     @Override
-    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
-                                  Tensor dx, Tensor dgamma, Tensor dbeta) {
-        try (var call = guard.enter("batchNormBackward")) {
-            ChannelGeometry g = checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
-            bound(normalization).batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
-        }
+    protected void computeBatchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
+                                            Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        bound(normalization).batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
     }
 
     // ---------------------------------------------------------------- optimizers
 
     @Override
-    public void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
-        try (var call = guard.enter("sgdUpdate")) {
-            checks.sgdUpdate(param, grad, lr, weightDecay);
-            bound(optimizers).sgd(param, grad, lr, weightDecay);
-        }
+    protected void computeSgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
+        bound(optimizers).sgd(param, grad, lr, weightDecay);
     }
 
     @Override
-    public void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
-                               float weightDecay, boolean nesterov) {
-        try (var call = guard.enter("momentumUpdate")) {
-            checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-            bound(optimizers).momentum(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-        }
+    protected void computeMomentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
+                                         float weightDecay, boolean nesterov) {
+        bound(optimizers).momentum(param, grad, velocity, lr, momentum, weightDecay, nesterov);
     }
 
     @Override
-    public void adagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
-        try (var call = guard.enter("adagradUpdate")) {
-            checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
-            bound(optimizers).adagrad(param, grad, sumSquares, lr, eps, weightDecay);
-        }
+    protected void computeAdagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps,
+                                        float weightDecay) {
+        bound(optimizers).adagrad(param, grad, sumSquares, lr, eps, weightDecay);
     }
 
     @Override
-    public void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
-                              float weightDecay) {
-        try (var call = guard.enter("rmspropUpdate")) {
-            checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
-            bound(optimizers).rmsprop(param, grad, meanSquare, lr, decay, eps, weightDecay);
-        }
+    protected void computeRmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay,
+                                        float eps, float weightDecay) {
+        bound(optimizers).rmsprop(param, grad, meanSquare, lr, decay, eps, weightDecay);
     }
 
     @Override
-    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
-                           float eps, float weightDecay, int step) {
-        try (var call = guard.enter("adamUpdate")) {
-            checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-            bound(optimizers).adam(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-        }
+    protected void computeAdamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
+                                     float beta2, float eps, float weightDecay, int step) {
+        bound(optimizers).adam(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
     }
 
     // ---------------------------------------------------------------- plumbing
@@ -635,23 +521,17 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void close() {
-        try (var call = guard.enter("close")) {
-            if (closed) {
-                return;
-            }
+    protected void release() {
+        try {
+            device.synchronize();
+        } finally {
+            workspace.forget();
+            scalars.forget();
             try {
-                device.synchronize();
+                gemm.close();
+                pool.close();
             } finally {
-                closed = true;
-                workspace.forget();
-                scalars.forget();
-                try {
-                    gemm.close();
-                    pool.close();
-                } finally {
-                    releaseDevice.run();
-                }
+                releaseDevice.run();
             }
         }
     }

@@ -1,0 +1,477 @@
+package org.convnet4j.backend;
+
+import org.convnet4j.tensor.DataType;
+import org.convnet4j.tensor.Shape;
+import org.convnet4j.tensor.Tensor;
+
+/**
+ * The seam both backends share: every {@link Backend} op is a final method here that claims the backend
+ * for the calling thread ({@link SingleThreadGuard}: a second thread calling while a call is in flight
+ * fails at once with IllegalStateException naming both threads, before any argument is looked at), checks
+ * its arguments with the shared {@link OpChecks} (so both backends reject exactly the same inputs with the
+ * same exception and message), and hands the checked arguments to one protected compute hook, which gets
+ * the geometry the check returned as its first parameter where there is one. A subclass implements only
+ * the hooks, each one call into the class of the op's family, which computes without checking again.
+ *
+ * <p>The base also keeps the closed state: {@link #close()} runs {@link #release()} once, after which every
+ * op fails its check with IllegalStateException.
+ */
+@SuppressWarnings("try") // each op claims the backend with try (var call = guard.enter(op)) and never reads call
+public abstract class AbstractBackend implements Backend {
+    /** Fails at once, naming both threads, when a second thread calls while a call is in flight. */
+    private final SingleThreadGuard guard;
+    private final OpChecks checks;
+    private volatile boolean closed;
+
+    /**
+     * The guard names the backend by its class's simple name, the checks by {@link #name()}, which is
+     * called here, before the subclass's constructor runs: it must return a constant.
+     */
+    protected AbstractBackend() {
+        this.guard = new SingleThreadGuard(getClass().getSimpleName());
+        this.checks = new OpChecks(name(), this::owns, this::usable, () -> closed);
+    }
+
+    /** Whether t is a tensor of this backend. */
+    protected abstract boolean owns(Tensor t);
+
+    /** Whether t, a tensor of this backend, is open and not a view of closed storage. */
+    protected abstract boolean usable(Tensor t);
+
+    /** The guard every op claims, for a subclass's own guarded methods. */
+    protected final SingleThreadGuard guard() {
+        return guard;
+    }
+
+    /** The shared checks, for a subclass's own methods. */
+    protected final OpChecks checks() {
+        return checks;
+    }
+
+    // ================================================================ memory
+
+    @Override
+    public final Tensor allocate(Shape shape, DataType dataType) {
+        try (var call = guard.enter("allocate")) {
+            checks.allocate(shape, dataType);
+            return computeAllocate(shape, dataType);
+        }
+    }
+
+    @Override
+    public final void upload(float[] src, Tensor dst) {
+        try (var call = guard.enter("upload")) {
+            checks.upload(src, dst);
+            computeUpload(src, dst);
+        }
+    }
+
+    @Override
+    public final void upload(int[] src, Tensor dst) {
+        try (var call = guard.enter("upload")) {
+            checks.upload(src, dst);
+            computeUpload(src, dst);
+        }
+    }
+
+    @Override
+    public final void download(Tensor src, float[] dst) {
+        try (var call = guard.enter("download")) {
+            checks.download(src, dst);
+            computeDownload(src, dst);
+        }
+    }
+
+    @Override
+    public final void download(Tensor src, int[] dst) {
+        try (var call = guard.enter("download")) {
+            checks.download(src, dst);
+            computeDownload(src, dst);
+        }
+    }
+
+    @Override
+    public final void fill(Tensor t, float value) {
+        try (var call = guard.enter("fill")) {
+            checks.fill(t, value);
+            computeFill(t, value);
+        }
+    }
+
+    @Override
+    public final void copy(Tensor src, Tensor dst) {
+        try (var call = guard.enter("copy")) {
+            checks.copy(src, dst);
+            computeCopy(src, dst);
+        }
+    }
+
+    @Override
+    public final void synchronize() {
+        try (var call = guard.enter("synchronize")) {
+            checks.synchronize();
+            computeSynchronize();
+        }
+    }
+
+    protected abstract Tensor computeAllocate(Shape shape, DataType dataType);
+    protected abstract void computeUpload(float[] src, Tensor dst);
+    protected abstract void computeUpload(int[] src, Tensor dst);
+    protected abstract void computeDownload(Tensor src, float[] dst);
+    protected abstract void computeDownload(Tensor src, int[] dst);
+    protected abstract void computeFill(Tensor t, float value);
+    protected abstract void computeCopy(Tensor src, Tensor dst);
+
+    /** Waits for the backend's work (nothing to wait for on a synchronous backend). */
+    protected abstract void computeSynchronize();
+
+    // ================================================================ dense
+
+    @Override
+    public final void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float alpha,
+                           float beta) {
+        try (var call = guard.enter("gemm")) {
+            computeGemm(checks.gemm(a, transposeA, b, transposeB, c, alpha, beta), a, transposeA, b, transposeB, c,
+                    alpha, beta);
+        }
+    }
+
+    @Override
+    public final void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
+        try (var call = guard.enter("linearForward")) {
+            computeLinearForward(checks.linearForward(x, w, bias, y), x, w, bias, y);
+        }
+    }
+
+    @Override
+    public final void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor dbias) {
+        try (var call = guard.enter("linearBackward")) {
+            computeLinearBackward(checks.linearBackward(x, w, dy, dx, dw, dbias), x, w, dy, dx, dw, dbias);
+        }
+    }
+
+    @Override
+    public final void addBias(Tensor y, Tensor bias) {
+        try (var call = guard.enter("addBias")) {
+            computeAddBias(checks.addBias(y, bias), y, bias);
+        }
+    }
+
+    @Override
+    public final void biasGradient(Tensor dy, Tensor dbias) {
+        try (var call = guard.enter("biasGradient")) {
+            computeBiasGradient(checks.biasGradient(dy, dbias), dy, dbias);
+        }
+    }
+
+    protected abstract void computeGemm(GemmGeometry g, Tensor a, boolean transposeA, Tensor b, boolean transposeB,
+                                        Tensor c, float alpha, float beta);
+    protected abstract void computeLinearForward(LinearGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y);
+    protected abstract void computeLinearBackward(LinearGeometry g, Tensor x, Tensor w, Tensor dy, Tensor dx,
+                                                  Tensor dw, Tensor dbias);
+    protected abstract void computeAddBias(ChannelGeometry g, Tensor y, Tensor bias);
+    protected abstract void computeBiasGradient(ChannelGeometry g, Tensor dy, Tensor dbias);
+
+    // ================================================================ convolution
+
+    @Override
+    public final void conv2dForward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
+        try (var call = guard.enter("conv2dForward")) {
+            computeConv2dForward(checks.conv2dForward(x, w, bias, spec, y), x, w, bias, y);
+        }
+    }
+
+    @Override
+    public final void conv2dBackwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx) {
+        try (var call = guard.enter("conv2dBackwardData")) {
+            computeConv2dBackwardData(checks.conv2dBackwardData(dy, w, spec, dx), dy, w, dx);
+        }
+    }
+
+    @Override
+    public final void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias) {
+        try (var call = guard.enter("conv2dBackwardFilter")) {
+            computeConv2dBackwardFilter(checks.conv2dBackwardFilter(x, dy, spec, dw, dbias), x, dy, dw, dbias);
+        }
+    }
+
+    protected abstract void computeConv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y);
+    protected abstract void computeConv2dBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx);
+    protected abstract void computeConv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias);
+
+    // ================================================================ pooling
+
+    @Override
+    public final void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
+        try (var call = guard.enter("maxPoolForward")) {
+            computeMaxPoolForward(checks.pooling().maxPoolForward(x, spec, y, switches), x, y, switches);
+        }
+    }
+
+    @Override
+    public final void maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
+        try (var call = guard.enter("maxPoolBackward")) {
+            computeMaxPoolBackward(checks.pooling().maxPoolBackward(dy, switches, spec, dx), dy, switches, dx);
+        }
+    }
+
+    @Override
+    public final void avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
+        try (var call = guard.enter("avgPoolForward")) {
+            computeAvgPoolForward(checks.pooling().avgPoolForward(x, spec, y), x, y);
+        }
+    }
+
+    @Override
+    public final void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
+        try (var call = guard.enter("avgPoolBackward")) {
+            computeAvgPoolBackward(checks.pooling().avgPoolBackward(dy, spec, dx), dy, dx);
+        }
+    }
+
+    @Override
+    public final void globalAvgPoolForward(Tensor x, Tensor y) {
+        try (var call = guard.enter("globalAvgPoolForward")) {
+            computeGlobalAvgPoolForward(checks.pooling().globalAvgPoolForward(x, y), x, y);
+        }
+    }
+
+    @Override
+    public final void globalAvgPoolBackward(Tensor dy, Tensor dx) {
+        try (var call = guard.enter("globalAvgPoolBackward")) {
+            computeGlobalAvgPoolBackward(checks.pooling().globalAvgPoolBackward(dy, dx), dy, dx);
+        }
+    }
+
+    protected abstract void computeMaxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches);
+    protected abstract void computeMaxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx);
+    protected abstract void computeAvgPoolForward(PoolGeometry g, Tensor x, Tensor y);
+    protected abstract void computeAvgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx);
+    protected abstract void computeGlobalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y);
+    protected abstract void computeGlobalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx);
+
+    // ================================================================ merge
+
+    @Override
+    public final void add(Tensor a, Tensor b, Tensor y) {
+        try (var call = guard.enter("add")) {
+            checks.merge().add(a, b, y);
+            computeAdd(a, b, y);
+        }
+    }
+
+    @Override
+    public final void copyChannels(Tensor src, int srcChannel, Tensor dst, int dstChannel, int channels) {
+        try (var call = guard.enter("copyChannels")) {
+            computeCopyChannels(checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels), src, dst);
+        }
+    }
+
+    protected abstract void computeAdd(Tensor a, Tensor b, Tensor y);
+    protected abstract void computeCopyChannels(ChannelCopyGeometry g, Tensor src, Tensor dst);
+
+    // ================================================================ activation
+
+    @Override
+    public final void activationForward(Activation f, Tensor x, Tensor y) {
+        try (var call = guard.enter("activationForward")) {
+            checks.activationForward(f, x, y);
+            computeActivationForward(f, x, y);
+        }
+    }
+
+    @Override
+    public final void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
+        try (var call = guard.enter("activationBackward")) {
+            checks.activationBackward(f, y, dy, dx);
+            computeActivationBackward(f, y, dy, dx);
+        }
+    }
+
+    protected abstract void computeActivationForward(Activation f, Tensor x, Tensor y);
+    protected abstract void computeActivationBackward(Activation f, Tensor y, Tensor dy, Tensor dx);
+
+    // ================================================================ softmax loss
+
+    @Override
+    public final void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
+        try (var call = guard.enter("softmaxCrossEntropyForward")) {
+            computeSoftmaxCrossEntropyForward(checks.softmaxCrossEntropyForward(logits, labels, probs, loss), logits,
+                    labels, probs, loss);
+        }
+    }
+
+    @Override
+    public final void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, Tensor dlogits) {
+        try (var call = guard.enter("softmaxCrossEntropyBackward")) {
+            computeSoftmaxCrossEntropyBackward(checks.softmaxCrossEntropyBackward(probs, labels, dlogits), probs,
+                    labels, dlogits);
+        }
+    }
+
+    @Override
+    public final void argmax(Tensor x, Tensor out) {
+        try (var call = guard.enter("argmax")) {
+            computeArgmax(checks.argmax(x, out), x, out);
+        }
+    }
+
+    protected abstract void computeSoftmaxCrossEntropyForward(RowGeometry g, Tensor logits, Tensor labels,
+                                                              Tensor probs, Tensor loss);
+    protected abstract void computeSoftmaxCrossEntropyBackward(RowGeometry g, Tensor probs, Tensor labels,
+                                                               Tensor dlogits);
+    protected abstract void computeArgmax(RowGeometry g, Tensor x, Tensor out);
+
+    // ================================================================ dropout
+
+    @Override
+    public final void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
+        try (var call = guard.enter("dropoutForward")) {
+            checks.dropoutForward(x, p, seed, mask, y);
+            computeDropoutForward(x, p, seed, mask, y);
+        }
+    }
+
+    @Override
+    public final void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
+        try (var call = guard.enter("dropoutBackward")) {
+            checks.dropoutBackward(dy, mask, dx);
+            computeDropoutBackward(dy, mask, dx);
+        }
+    }
+
+    protected abstract void computeDropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y);
+    protected abstract void computeDropoutBackward(Tensor dy, Tensor mask, Tensor dx);
+
+    // ================================================================ normalization
+
+    @Override
+    public final void lrnForward(Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
+        try (var call = guard.enter("lrnForward")) {
+            computeLrnForward(checks.lrnForward(x, spec, scale, y), x, spec, scale, y);
+        }
+    }
+
+    @Override
+    public final void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
+        try (var call = guard.enter("lrnBackward")) {
+            computeLrnBackward(checks.lrnBackward(x, y, scale, dy, spec, dx), x, y, scale, dy, spec, dx);
+        }
+    }
+
+    @Override
+    public final void batchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, float momentum, float eps,
+                                               Tensor runningMean, Tensor runningVar, Tensor saveMean,
+                                               Tensor saveInvStd, Tensor y) {
+        try (var call = guard.enter("batchNormForwardTraining")) {
+            computeBatchNormForwardTraining(checks.batchNormForwardTraining(x, gamma, beta, momentum, eps,
+                            runningMean, runningVar, saveMean, saveInvStd, y),
+                    x, gamma, beta, momentum, eps, runningMean, runningVar, saveMean, saveInvStd, y);
+        }
+    }
+
+    @Override
+    public final void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+                                                Tensor runningVar, float eps, Tensor y) {
+        try (var call = guard.enter("batchNormForwardInference")) {
+            computeBatchNormForwardInference(checks.batchNormForwardInference(x, gamma, beta, runningMean,
+                    runningVar, eps, y), x, gamma, beta, runningMean, runningVar, eps, y);
+        }
+    }
+
+    @Override
+    public final void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
+                                        Tensor dx, Tensor dgamma, Tensor dbeta) {
+        try (var call = guard.enter("batchNormBackward")) {
+            computeBatchNormBackward(checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma,
+                    dbeta), x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+        }
+    }
+
+    protected abstract void computeLrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y);
+    protected abstract void computeLrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy,
+                                               LrnSpec spec, Tensor dx);
+    protected abstract void computeBatchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
+                                                            float momentum, float eps, Tensor runningMean,
+                                                            Tensor runningVar, Tensor saveMean, Tensor saveInvStd,
+                                                            Tensor y);
+    protected abstract void computeBatchNormForwardInference(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
+                                                             Tensor runningMean, Tensor runningVar, float eps,
+                                                             Tensor y);
+    protected abstract void computeBatchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma,
+                                                     Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
+                                                     Tensor dbeta);
+
+    // ================================================================ optimizers
+
+    @Override
+    public final void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
+        try (var call = guard.enter("sgdUpdate")) {
+            checks.sgdUpdate(param, grad, lr, weightDecay);
+            computeSgdUpdate(param, grad, lr, weightDecay);
+        }
+    }
+
+    @Override
+    public final void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
+                                     float weightDecay, boolean nesterov) {
+        try (var call = guard.enter("momentumUpdate")) {
+            checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+            computeMomentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+        }
+    }
+
+    @Override
+    public final void adagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps,
+                                    float weightDecay) {
+        try (var call = guard.enter("adagradUpdate")) {
+            checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
+            computeAdagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
+        }
+    }
+
+    @Override
+    public final void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
+                                    float weightDecay) {
+        try (var call = guard.enter("rmspropUpdate")) {
+            checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
+            computeRmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
+        }
+    }
+
+    @Override
+    public final void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2,
+                                 float eps, float weightDecay, int step) {
+        try (var call = guard.enter("adamUpdate")) {
+            checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+            computeAdamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+        }
+    }
+
+    protected abstract void computeSgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay);
+    protected abstract void computeMomentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr,
+                                                  float momentum, float weightDecay, boolean nesterov);
+    protected abstract void computeAdagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps,
+                                                 float weightDecay);
+    protected abstract void computeRmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr,
+                                                 float decay, float eps, float weightDecay);
+    protected abstract void computeAdamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
+                                              float beta2, float eps, float weightDecay, int step);
+
+    // ================================================================ lifecycle
+
+    /** Marks the backend closed and runs {@link #release()} the first time; later calls do nothing. */
+    @Override
+    public final void close() {
+        try (var call = guard.enter("close")) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            release();
+        }
+    }
+
+    /** Frees what the backend holds; called once, by the first {@link #close()}, with the backend closed. */
+    protected abstract void release();
+}
