@@ -11,7 +11,9 @@ import org.convnet4j.tensor.Tensor;
  * its arguments with the shared {@link OpChecks} (so both backends reject exactly the same inputs with the
  * same exception and message), and hands the checked arguments to one protected compute hook, which gets
  * the geometry the check returned as its first parameter where there is one. A subclass implements only
- * the hooks, each one call into the class of the op's family, which computes without checking again.
+ * the hooks, each one call into the class of the op's family, which computes without checking again; for
+ * the families with an interface of their own ({@link PoolingOps}, {@link NormalizationOps},
+ * {@link OptimizersOps}) the base calls the family object directly, after {@link #beforeCompute()}.
  *
  * <p>The base also keeps the closed state: {@link #close()} runs {@link #release()} once, after which every
  * op fails its check with IllegalStateException.
@@ -46,6 +48,13 @@ public abstract class AbstractBackend implements Backend {
     /** The shared checks, for a subclass's own methods. */
     protected final OpChecks checks() {
         return checks;
+    }
+
+    /**
+     * Runs after an op's checks, before the family object an accessor ({@link #pooling()}, ...) returns
+     * computes it: a backend's per-call set-up (nothing by default; the CUDA backend binds its context).
+     */
+    protected void beforeCompute() {
     }
 
     // ================================================================ memory
@@ -204,51 +213,59 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
         try (var call = guard.enter("maxPoolForward")) {
-            computeMaxPoolForward(checks.pooling().maxPoolForward(x, spec, y, switches), x, y, switches);
+            PoolGeometry g = checks.pooling().maxPoolForward(x, spec, y, switches);
+            beforeCompute();
+            pooling().maxPoolForward(g, x, y, switches);
         }
     }
 
     @Override
     public final void maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
         try (var call = guard.enter("maxPoolBackward")) {
-            computeMaxPoolBackward(checks.pooling().maxPoolBackward(dy, switches, spec, dx), dy, switches, dx);
+            PoolGeometry g = checks.pooling().maxPoolBackward(dy, switches, spec, dx);
+            beforeCompute();
+            pooling().maxPoolBackward(g, dy, switches, dx);
         }
     }
 
     @Override
     public final void avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
         try (var call = guard.enter("avgPoolForward")) {
-            computeAvgPoolForward(checks.pooling().avgPoolForward(x, spec, y), x, y);
+            PoolGeometry g = checks.pooling().avgPoolForward(x, spec, y);
+            beforeCompute();
+            pooling().avgPoolForward(g, x, y);
         }
     }
 
     @Override
     public final void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
         try (var call = guard.enter("avgPoolBackward")) {
-            computeAvgPoolBackward(checks.pooling().avgPoolBackward(dy, spec, dx), dy, dx);
+            PoolGeometry g = checks.pooling().avgPoolBackward(dy, spec, dx);
+            beforeCompute();
+            pooling().avgPoolBackward(g, dy, dx);
         }
     }
 
     @Override
     public final void globalAvgPoolForward(Tensor x, Tensor y) {
         try (var call = guard.enter("globalAvgPoolForward")) {
-            computeGlobalAvgPoolForward(checks.pooling().globalAvgPoolForward(x, y), x, y);
+            ChannelGeometry g = checks.pooling().globalAvgPoolForward(x, y);
+            beforeCompute();
+            pooling().globalAvgPoolForward(g, x, y);
         }
     }
 
     @Override
     public final void globalAvgPoolBackward(Tensor dy, Tensor dx) {
         try (var call = guard.enter("globalAvgPoolBackward")) {
-            computeGlobalAvgPoolBackward(checks.pooling().globalAvgPoolBackward(dy, dx), dy, dx);
+            ChannelGeometry g = checks.pooling().globalAvgPoolBackward(dy, dx);
+            beforeCompute();
+            pooling().globalAvgPoolBackward(g, dy, dx);
         }
     }
 
-    protected abstract void computeMaxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches);
-    protected abstract void computeMaxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx);
-    protected abstract void computeAvgPoolForward(PoolGeometry g, Tensor x, Tensor y);
-    protected abstract void computeAvgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx);
-    protected abstract void computeGlobalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y);
-    protected abstract void computeGlobalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx);
+    /** The pooling family's compute, called after {@link #beforeCompute()}. */
+    protected abstract PoolingOps pooling();
 
     // ================================================================ merge
 
@@ -348,14 +365,18 @@ public abstract class AbstractBackend implements Backend {
     @Override
     public final void lrnForward(Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
         try (var call = guard.enter("lrnForward")) {
-            computeLrnForward(checks.lrnForward(x, spec, scale, y), x, spec, scale, y);
+            ChannelGeometry g = checks.lrnForward(x, spec, scale, y);
+            beforeCompute();
+            normalization().lrnForward(g, x, spec, scale, y);
         }
     }
 
     @Override
     public final void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
         try (var call = guard.enter("lrnBackward")) {
-            computeLrnBackward(checks.lrnBackward(x, y, scale, dy, spec, dx), x, y, scale, dy, spec, dx);
+            ChannelGeometry g = checks.lrnBackward(x, y, scale, dy, spec, dx);
+            beforeCompute();
+            normalization().lrnBackward(g, x, y, scale, dy, spec, dx);
         }
     }
 
@@ -364,9 +385,11 @@ public abstract class AbstractBackend implements Backend {
                                                Tensor runningMean, Tensor runningVar, Tensor saveMean,
                                                Tensor saveInvStd, Tensor y) {
         try (var call = guard.enter("batchNormForwardTraining")) {
-            computeBatchNormForwardTraining(checks.batchNormForwardTraining(x, gamma, beta, momentum, eps,
-                            runningMean, runningVar, saveMean, saveInvStd, y),
-                    x, gamma, beta, momentum, eps, runningMean, runningVar, saveMean, saveInvStd, y);
+            ChannelGeometry g = checks.batchNormForwardTraining(x, gamma, beta, momentum, eps, runningMean, runningVar,
+                    saveMean, saveInvStd, y);
+            beforeCompute();
+            normalization().batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar,
+                    saveMean, saveInvStd, y);
         }
     }
 
@@ -374,8 +397,9 @@ public abstract class AbstractBackend implements Backend {
     public final void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                                 Tensor runningVar, float eps, Tensor y) {
         try (var call = guard.enter("batchNormForwardInference")) {
-            computeBatchNormForwardInference(checks.batchNormForwardInference(x, gamma, beta, runningMean,
-                    runningVar, eps, y), x, gamma, beta, runningMean, runningVar, eps, y);
+            ChannelGeometry g = checks.batchNormForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
+            beforeCompute();
+            normalization().batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
         }
     }
 
@@ -383,24 +407,14 @@ public abstract class AbstractBackend implements Backend {
     public final void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                         Tensor dx, Tensor dgamma, Tensor dbeta) {
         try (var call = guard.enter("batchNormBackward")) {
-            computeBatchNormBackward(checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma,
-                    dbeta), x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+            ChannelGeometry g = checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+            beforeCompute();
+            normalization().batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
         }
     }
 
-    protected abstract void computeLrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y);
-    protected abstract void computeLrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy,
-                                               LrnSpec spec, Tensor dx);
-    protected abstract void computeBatchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                            float momentum, float eps, Tensor runningMean,
-                                                            Tensor runningVar, Tensor saveMean, Tensor saveInvStd,
-                                                            Tensor y);
-    protected abstract void computeBatchNormForwardInference(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                             Tensor runningMean, Tensor runningVar, float eps,
-                                                             Tensor y);
-    protected abstract void computeBatchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma,
-                                                     Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
-                                                     Tensor dbeta);
+    /** The normalization family's compute, called after {@link #beforeCompute()}. */
+    protected abstract NormalizationOps normalization();
 
     // ================================================================ optimizers
 
@@ -408,7 +422,8 @@ public abstract class AbstractBackend implements Backend {
     public final void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
         try (var call = guard.enter("sgdUpdate")) {
             checks.sgdUpdate(param, grad, lr, weightDecay);
-            computeSgdUpdate(param, grad, lr, weightDecay);
+            beforeCompute();
+            optimizers().sgdUpdate(param, grad, lr, weightDecay);
         }
     }
 
@@ -417,7 +432,8 @@ public abstract class AbstractBackend implements Backend {
                                      float weightDecay, boolean nesterov) {
         try (var call = guard.enter("momentumUpdate")) {
             checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-            computeMomentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+            beforeCompute();
+            optimizers().momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
         }
     }
 
@@ -426,7 +442,8 @@ public abstract class AbstractBackend implements Backend {
                                     float weightDecay) {
         try (var call = guard.enter("adagradUpdate")) {
             checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
-            computeAdagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
+            beforeCompute();
+            optimizers().adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
         }
     }
 
@@ -435,7 +452,8 @@ public abstract class AbstractBackend implements Backend {
                                     float weightDecay) {
         try (var call = guard.enter("rmspropUpdate")) {
             checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
-            computeRmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
+            beforeCompute();
+            optimizers().rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
         }
     }
 
@@ -444,19 +462,13 @@ public abstract class AbstractBackend implements Backend {
                                  float eps, float weightDecay, int step) {
         try (var call = guard.enter("adamUpdate")) {
             checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-            computeAdamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+            beforeCompute();
+            optimizers().adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
         }
     }
 
-    protected abstract void computeSgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay);
-    protected abstract void computeMomentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr,
-                                                  float momentum, float weightDecay, boolean nesterov);
-    protected abstract void computeAdagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps,
-                                                 float weightDecay);
-    protected abstract void computeRmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr,
-                                                 float decay, float eps, float weightDecay);
-    protected abstract void computeAdamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
-                                              float beta2, float eps, float weightDecay, int step);
+    /** The optimizer family's compute, called after {@link #beforeCompute()}. */
+    protected abstract OptimizersOps optimizers();
 
     // ================================================================ lifecycle
 

@@ -8,10 +8,11 @@ import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.GemmGeometry;
 import org.convnet4j.backend.LinearGeometry;
-import org.convnet4j.backend.LrnSpec;
 import org.convnet4j.backend.MemoryStats;
+import org.convnet4j.backend.NormalizationOps;
 import org.convnet4j.backend.OpChecks;
-import org.convnet4j.backend.PoolGeometry;
+import org.convnet4j.backend.OptimizersOps;
+import org.convnet4j.backend.PoolingOps;
 import org.convnet4j.backend.RowGeometry;
 import org.convnet4j.backend.SingleThreadGuard;
 import org.convnet4j.tensor.DataType;
@@ -205,33 +206,8 @@ public final class CpuBackend extends AbstractBackend {
     // ================================================================ pooling
 
     @Override
-    protected void computeMaxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
-        pooling.maxPoolForward(g, x, y, switches);
-    }
-
-    @Override
-    protected void computeMaxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
-        pooling.maxPoolBackward(g, dy, switches, dx);
-    }
-
-    @Override
-    protected void computeAvgPoolForward(PoolGeometry g, Tensor x, Tensor y) {
-        pooling.avgPoolForward(g, x, y);
-    }
-
-    @Override
-    protected void computeAvgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx) {
-        pooling.avgPoolBackward(g, dy, dx);
-    }
-
-    @Override
-    protected void computeGlobalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y) {
-        pooling.globalAvgPoolForward(g, x, y);
-    }
-
-    @Override
-    protected void computeGlobalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
-        pooling.globalAvgPoolBackward(g, dy, dx);
+    protected PoolingOps pooling() {
+        return pooling;
     }
 
     // ================================================================ merge
@@ -291,65 +267,15 @@ public final class CpuBackend extends AbstractBackend {
     // ================================================================ normalization
 
     @Override
-    protected void computeLrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
-        normalization.lrnForward(g, x, spec, scale, y);
-    }
-
-    @Override
-    protected void computeLrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec,
-                                      Tensor dx) {
-        normalization.lrnBackward(g, x, y, scale, dy, spec, dx);
-    }
-
-    @Override
-    protected void computeBatchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                   float momentum, float eps, Tensor runningMean, Tensor runningVar,
-                                                   Tensor saveMean, Tensor saveInvStd, Tensor y) {
-        normalization.batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar, saveMean,
-                saveInvStd, y);
-    }
-
-    @Override
-    protected void computeBatchNormForwardInference(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                    Tensor runningMean, Tensor runningVar, float eps, Tensor y) {
-        normalization.batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
-    }
-
-    @Override
-    protected void computeBatchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
-                                            Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
-        normalization.batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+    protected NormalizationOps normalization() {
+        return normalization;
     }
 
     // ================================================================ optimizers
 
     @Override
-    protected void computeSgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
-        optimizers.sgdUpdate(param, grad, lr, weightDecay);
-    }
-
-    @Override
-    protected void computeMomentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
-                                         float weightDecay, boolean nesterov) {
-        optimizers.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-    }
-
-    @Override
-    protected void computeAdagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps,
-                                        float weightDecay) {
-        optimizers.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
-    }
-
-    @Override
-    protected void computeRmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay,
-                                        float eps, float weightDecay) {
-        optimizers.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
-    }
-
-    @Override
-    protected void computeAdamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
-                                     float beta2, float eps, float weightDecay, int step) {
-        optimizers.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+    protected OptimizersOps optimizers() {
+        return optimizers;
     }
 
     // ================================================================ lifecycle

@@ -14,11 +14,11 @@ import org.convnet4j.backend.ConvPass;
 import org.convnet4j.backend.ConvSpec;
 import org.convnet4j.backend.GemmGeometry;
 import org.convnet4j.backend.LinearGeometry;
-import org.convnet4j.backend.LrnSpec;
 import org.convnet4j.backend.MemoryStats;
+import org.convnet4j.backend.NormalizationOps;
 import org.convnet4j.backend.OpChecks;
-import org.convnet4j.backend.PoolGeometry;
-import org.convnet4j.backend.PoolSpec;
+import org.convnet4j.backend.OptimizersOps;
+import org.convnet4j.backend.PoolingOps;
 import org.convnet4j.backend.RowGeometry;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
@@ -365,33 +365,8 @@ public final class CudaBackend extends AbstractBackend {
     // ---------------------------------------------------------------- pooling
 
     @Override
-    protected void computeMaxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
-        bound(pooling).maxForward(g, x, y, switches);
-    }
-
-    @Override
-    protected void computeMaxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
-        bound(pooling).maxBackward(g, dy, switches, dx);
-    }
-
-    @Override
-    protected void computeAvgPoolForward(PoolGeometry g, Tensor x, Tensor y) {
-        bound(pooling).avgForward(g, x, y);
-    }
-
-    @Override
-    protected void computeAvgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx) {
-        bound(pooling).avgBackward(g, dy, dx);
-    }
-
-    @Override
-    protected void computeGlobalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y) {
-        bound(pooling).globalAvgForward(g, x, y);
-    }
-
-    @Override
-    protected void computeGlobalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
-        bound(pooling).globalAvgBackward(g, dy, dx);
+    protected PoolingOps pooling() {
+        return pooling;
     }
 
     // ---------------------------------------------------------------- merge
@@ -451,68 +426,24 @@ public final class CudaBackend extends AbstractBackend {
     // ---------------------------------------------------------------- normalization
 
     @Override
-    protected void computeLrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
-        bound(normalization).lrnForward(g, x, spec, scale, y);
-    }
-
-    @Override
-    protected void computeLrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec,
-                                      Tensor dx) {
-        bound(normalization).lrnBackward(g, x, y, scale, dy, spec, dx);
-    }
-
-    @Override
-    protected void computeBatchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                   float momentum, float eps, Tensor runningMean, Tensor runningVar,
-                                                   Tensor saveMean, Tensor saveInvStd, Tensor y) {
-        bound(normalization).batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar,
-                saveMean, saveInvStd, y);
-    }
-
-    @Override
-    protected void computeBatchNormForwardInference(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                    Tensor runningMean, Tensor runningVar, float eps, Tensor y) {
-        bound(normalization).batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
-    }
-
-    @Override
-    protected void computeBatchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
-                                            Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
-        bound(normalization).batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+    protected NormalizationOps normalization() {
+        return normalization;
     }
 
     // ---------------------------------------------------------------- optimizers
 
     @Override
-    protected void computeSgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
-        bound(optimizers).sgd(param, grad, lr, weightDecay);
-    }
-
-    @Override
-    protected void computeMomentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
-                                         float weightDecay, boolean nesterov) {
-        bound(optimizers).momentum(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-    }
-
-    @Override
-    protected void computeAdagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps,
-                                        float weightDecay) {
-        bound(optimizers).adagrad(param, grad, sumSquares, lr, eps, weightDecay);
-    }
-
-    @Override
-    protected void computeRmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay,
-                                        float eps, float weightDecay) {
-        bound(optimizers).rmsprop(param, grad, meanSquare, lr, decay, eps, weightDecay);
-    }
-
-    @Override
-    protected void computeAdamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
-                                     float beta2, float eps, float weightDecay, int step) {
-        bound(optimizers).adam(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+    protected OptimizersOps optimizers() {
+        return optimizers;
     }
 
     // ---------------------------------------------------------------- plumbing
+
+    /** Binds the device's context to the calling thread before the base calls a family. */
+    @Override
+    protected void beforeCompute() {
+        device.makeCurrent();
+    }
 
     /** target (a family, the pool, the device), once the device's context is bound to the calling thread. */
     private <T> T bound(T target) {
