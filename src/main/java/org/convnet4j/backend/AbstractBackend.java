@@ -9,11 +9,11 @@ import org.convnet4j.tensor.Tensor;
  * for the calling thread ({@link SingleThreadGuard}: a second thread calling while a call is in flight
  * fails at once with IllegalStateException naming both threads, before any argument is looked at), checks
  * its arguments with the shared {@link OpChecks} (so both backends reject exactly the same inputs with the
- * same exception and message), and hands the checked arguments to one protected compute hook, which gets
- * the geometry the check returned as its first parameter where there is one. A subclass implements only
- * the hooks, each one call into the class of the op's family, which computes without checking again; for
- * the families with an interface of their own ({@link PoolingOps}, {@link NormalizationOps},
- * {@link OptimizersOps}) the base calls the family object directly, after {@link #beforeCompute()}.
+ * same exception and message), runs {@link #beforeCompute()} and hands the checked arguments, with the
+ * geometry the check returned first where there is one, to the object of the op's family, which computes
+ * without checking again. A subclass gives the base those objects ({@link #memory()}, {@link #dense()},
+ * {@link #convolution()}, ..., each implementing its family's interface: {@link MemoryOps},
+ * {@link DenseOps}, ...); allocation and synchronization are compute hooks of their own.
  *
  * <p>The base also keeps the closed state: {@link #close()} runs {@link #release()} once, after which every
  * op fails its check with IllegalStateException.
@@ -71,7 +71,8 @@ public abstract class AbstractBackend implements Backend {
     public final void upload(float[] src, Tensor dst) {
         try (var call = guard.enter("upload")) {
             checks.upload(src, dst);
-            computeUpload(src, dst);
+            beforeCompute();
+            memory().upload(src, dst);
         }
     }
 
@@ -79,7 +80,8 @@ public abstract class AbstractBackend implements Backend {
     public final void upload(int[] src, Tensor dst) {
         try (var call = guard.enter("upload")) {
             checks.upload(src, dst);
-            computeUpload(src, dst);
+            beforeCompute();
+            memory().upload(src, dst);
         }
     }
 
@@ -87,7 +89,8 @@ public abstract class AbstractBackend implements Backend {
     public final void download(Tensor src, float[] dst) {
         try (var call = guard.enter("download")) {
             checks.download(src, dst);
-            computeDownload(src, dst);
+            beforeCompute();
+            memory().download(src, dst);
         }
     }
 
@@ -95,7 +98,8 @@ public abstract class AbstractBackend implements Backend {
     public final void download(Tensor src, int[] dst) {
         try (var call = guard.enter("download")) {
             checks.download(src, dst);
-            computeDownload(src, dst);
+            beforeCompute();
+            memory().download(src, dst);
         }
     }
 
@@ -103,7 +107,8 @@ public abstract class AbstractBackend implements Backend {
     public final void fill(Tensor t, float value) {
         try (var call = guard.enter("fill")) {
             checks.fill(t, value);
-            computeFill(t, value);
+            beforeCompute();
+            memory().fill(t, value);
         }
     }
 
@@ -111,7 +116,8 @@ public abstract class AbstractBackend implements Backend {
     public final void copy(Tensor src, Tensor dst) {
         try (var call = guard.enter("copy")) {
             checks.copy(src, dst);
-            computeCopy(src, dst);
+            beforeCompute();
+            memory().copy(src, dst);
         }
     }
 
@@ -124,12 +130,8 @@ public abstract class AbstractBackend implements Backend {
     }
 
     protected abstract Tensor computeAllocate(Shape shape, DataType dataType);
-    protected abstract void computeUpload(float[] src, Tensor dst);
-    protected abstract void computeUpload(int[] src, Tensor dst);
-    protected abstract void computeDownload(Tensor src, float[] dst);
-    protected abstract void computeDownload(Tensor src, int[] dst);
-    protected abstract void computeFill(Tensor t, float value);
-    protected abstract void computeCopy(Tensor src, Tensor dst);
+    /** The memory family (host transfers, fill, copy), called after {@link #beforeCompute()}. */
+    protected abstract MemoryOps memory();
 
     /** Waits for the backend's work (nothing to wait for on a synchronous backend). */
     protected abstract void computeSynchronize();
@@ -140,73 +142,82 @@ public abstract class AbstractBackend implements Backend {
     public final void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float alpha,
                            float beta) {
         try (var call = guard.enter("gemm")) {
-            computeGemm(checks.gemm(a, transposeA, b, transposeB, c, alpha, beta), a, transposeA, b, transposeB, c,
-                    alpha, beta);
+            GemmGeometry g = checks.gemm(a, transposeA, b, transposeB, c, alpha, beta);
+            beforeCompute();
+            dense().gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
         }
     }
 
     @Override
     public final void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
         try (var call = guard.enter("linearForward")) {
-            computeLinearForward(checks.linearForward(x, w, bias, y), x, w, bias, y);
+            LinearGeometry g = checks.linearForward(x, w, bias, y);
+            beforeCompute();
+            dense().linearForward(g, x, w, bias, y);
         }
     }
 
     @Override
     public final void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor dbias) {
         try (var call = guard.enter("linearBackward")) {
-            computeLinearBackward(checks.linearBackward(x, w, dy, dx, dw, dbias), x, w, dy, dx, dw, dbias);
+            LinearGeometry g = checks.linearBackward(x, w, dy, dx, dw, dbias);
+            beforeCompute();
+            dense().linearBackward(g, x, w, dy, dx, dw, dbias);
         }
     }
 
     @Override
     public final void addBias(Tensor y, Tensor bias) {
         try (var call = guard.enter("addBias")) {
-            computeAddBias(checks.addBias(y, bias), y, bias);
+            ChannelGeometry g = checks.addBias(y, bias);
+            beforeCompute();
+            dense().addBias(g, y, bias);
         }
     }
 
     @Override
     public final void biasGradient(Tensor dy, Tensor dbias) {
         try (var call = guard.enter("biasGradient")) {
-            computeBiasGradient(checks.biasGradient(dy, dbias), dy, dbias);
+            ChannelGeometry g = checks.biasGradient(dy, dbias);
+            beforeCompute();
+            dense().biasGradient(g, dy, dbias);
         }
     }
 
-    protected abstract void computeGemm(GemmGeometry g, Tensor a, boolean transposeA, Tensor b, boolean transposeB,
-                                        Tensor c, float alpha, float beta);
-    protected abstract void computeLinearForward(LinearGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y);
-    protected abstract void computeLinearBackward(LinearGeometry g, Tensor x, Tensor w, Tensor dy, Tensor dx,
-                                                  Tensor dw, Tensor dbias);
-    protected abstract void computeAddBias(ChannelGeometry g, Tensor y, Tensor bias);
-    protected abstract void computeBiasGradient(ChannelGeometry g, Tensor dy, Tensor dbias);
+    /** The dense family (GEMM, linear, bias), called after {@link #beforeCompute()}. */
+    protected abstract DenseOps dense();
 
     // ================================================================ convolution
 
     @Override
     public final void conv2dForward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
         try (var call = guard.enter("conv2dForward")) {
-            computeConv2dForward(checks.conv2dForward(x, w, bias, spec, y), x, w, bias, y);
+            ConvGeometry g = checks.conv2dForward(x, w, bias, spec, y);
+            beforeCompute();
+            convolution().conv2dForward(g, x, w, bias, y);
         }
     }
 
     @Override
     public final void conv2dBackwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx) {
         try (var call = guard.enter("conv2dBackwardData")) {
-            computeConv2dBackwardData(checks.conv2dBackwardData(dy, w, spec, dx), dy, w, dx);
+            ConvGeometry g = checks.conv2dBackwardData(dy, w, spec, dx);
+            beforeCompute();
+            convolution().conv2dBackwardData(g, dy, w, dx);
         }
     }
 
     @Override
     public final void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias) {
         try (var call = guard.enter("conv2dBackwardFilter")) {
-            computeConv2dBackwardFilter(checks.conv2dBackwardFilter(x, dy, spec, dw, dbias), x, dy, dw, dbias);
+            ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
+            beforeCompute();
+            convolution().conv2dBackwardFilter(g, x, dy, dw, dbias);
         }
     }
 
-    protected abstract void computeConv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y);
-    protected abstract void computeConv2dBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx);
-    protected abstract void computeConv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias);
+    /** The convolution family, called after {@link #beforeCompute()}. */
+    protected abstract ConvolutionOps convolution();
 
     // ================================================================ pooling
 
@@ -264,7 +275,7 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** The pooling family's compute, called after {@link #beforeCompute()}. */
+    /** The pooling family, called after {@link #beforeCompute()}. */
     protected abstract PoolingOps pooling();
 
     // ================================================================ merge
@@ -273,19 +284,22 @@ public abstract class AbstractBackend implements Backend {
     public final void add(Tensor a, Tensor b, Tensor y) {
         try (var call = guard.enter("add")) {
             checks.merge().add(a, b, y);
-            computeAdd(a, b, y);
+            beforeCompute();
+            merge().add(a, b, y);
         }
     }
 
     @Override
     public final void copyChannels(Tensor src, int srcChannel, Tensor dst, int dstChannel, int channels) {
         try (var call = guard.enter("copyChannels")) {
-            computeCopyChannels(checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels), src, dst);
+            ChannelCopyGeometry g = checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels);
+            beforeCompute();
+            merge().copyChannels(g, src, dst);
         }
     }
 
-    protected abstract void computeAdd(Tensor a, Tensor b, Tensor y);
-    protected abstract void computeCopyChannels(ChannelCopyGeometry g, Tensor src, Tensor dst);
+    /** The merge family (add, channel copy), called after {@link #beforeCompute()}. */
+    protected abstract MergeOps merge();
 
     // ================================================================ activation
 
@@ -293,7 +307,8 @@ public abstract class AbstractBackend implements Backend {
     public final void activationForward(Activation f, Tensor x, Tensor y) {
         try (var call = guard.enter("activationForward")) {
             checks.activationForward(f, x, y);
-            computeActivationForward(f, x, y);
+            beforeCompute();
+            activation().activationForward(f, x, y);
         }
     }
 
@@ -301,43 +316,45 @@ public abstract class AbstractBackend implements Backend {
     public final void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
         try (var call = guard.enter("activationBackward")) {
             checks.activationBackward(f, y, dy, dx);
-            computeActivationBackward(f, y, dy, dx);
+            beforeCompute();
+            activation().activationBackward(f, y, dy, dx);
         }
     }
 
-    protected abstract void computeActivationForward(Activation f, Tensor x, Tensor y);
-    protected abstract void computeActivationBackward(Activation f, Tensor y, Tensor dy, Tensor dx);
+    /** The activation family, called after {@link #beforeCompute()}. */
+    protected abstract ActivationOps activation();
 
     // ================================================================ softmax loss
 
     @Override
     public final void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
         try (var call = guard.enter("softmaxCrossEntropyForward")) {
-            computeSoftmaxCrossEntropyForward(checks.softmaxCrossEntropyForward(logits, labels, probs, loss), logits,
-                    labels, probs, loss);
+            RowGeometry g = checks.softmaxCrossEntropyForward(logits, labels, probs, loss);
+            beforeCompute();
+            softmaxLoss().softmaxCrossEntropyForward(g, logits, labels, probs, loss);
         }
     }
 
     @Override
     public final void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, Tensor dlogits) {
         try (var call = guard.enter("softmaxCrossEntropyBackward")) {
-            computeSoftmaxCrossEntropyBackward(checks.softmaxCrossEntropyBackward(probs, labels, dlogits), probs,
-                    labels, dlogits);
+            RowGeometry g = checks.softmaxCrossEntropyBackward(probs, labels, dlogits);
+            beforeCompute();
+            softmaxLoss().softmaxCrossEntropyBackward(g, probs, labels, dlogits);
         }
     }
 
     @Override
     public final void argmax(Tensor x, Tensor out) {
         try (var call = guard.enter("argmax")) {
-            computeArgmax(checks.argmax(x, out), x, out);
+            RowGeometry g = checks.argmax(x, out);
+            beforeCompute();
+            softmaxLoss().argmax(g, x, out);
         }
     }
 
-    protected abstract void computeSoftmaxCrossEntropyForward(RowGeometry g, Tensor logits, Tensor labels,
-                                                              Tensor probs, Tensor loss);
-    protected abstract void computeSoftmaxCrossEntropyBackward(RowGeometry g, Tensor probs, Tensor labels,
-                                                               Tensor dlogits);
-    protected abstract void computeArgmax(RowGeometry g, Tensor x, Tensor out);
+    /** The softmax loss family (and argmax), called after {@link #beforeCompute()}. */
+    protected abstract SoftmaxLossOps softmaxLoss();
 
     // ================================================================ dropout
 
@@ -345,7 +362,8 @@ public abstract class AbstractBackend implements Backend {
     public final void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
         try (var call = guard.enter("dropoutForward")) {
             checks.dropoutForward(x, p, seed, mask, y);
-            computeDropoutForward(x, p, seed, mask, y);
+            beforeCompute();
+            dropout().dropoutForward(x, p, seed, mask, y);
         }
     }
 
@@ -353,12 +371,13 @@ public abstract class AbstractBackend implements Backend {
     public final void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
         try (var call = guard.enter("dropoutBackward")) {
             checks.dropoutBackward(dy, mask, dx);
-            computeDropoutBackward(dy, mask, dx);
+            beforeCompute();
+            dropout().dropoutBackward(dy, mask, dx);
         }
     }
 
-    protected abstract void computeDropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y);
-    protected abstract void computeDropoutBackward(Tensor dy, Tensor mask, Tensor dx);
+    /** The dropout family, called after {@link #beforeCompute()}. */
+    protected abstract DropoutOps dropout();
 
     // ================================================================ normalization
 
@@ -413,7 +432,7 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** The normalization family's compute, called after {@link #beforeCompute()}. */
+    /** The normalization family, called after {@link #beforeCompute()}. */
     protected abstract NormalizationOps normalization();
 
     // ================================================================ optimizers
@@ -467,7 +486,7 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** The optimizer family's compute, called after {@link #beforeCompute()}. */
+    /** The optimizer family, called after {@link #beforeCompute()}. */
     protected abstract OptimizersOps optimizers();
 
     // ================================================================ lifecycle

@@ -3,8 +3,8 @@ package org.convnet4j.backend;
 import org.convnet4j.tensor.Tensor;
 
 /**
- * The optimizer family's compute, as each backend implements it: the {@link Backend} update ops on
- * arguments {@link AbstractBackend} has already checked.
+ * What a backend computes for the optimizer family: the {@link Backend} ops of the family on arguments {@link
+ * AbstractBackend} has already checked, with the geometry the check returned where there is one.
  */
 public interface OptimizersOps {
     void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay);

@@ -3,8 +3,8 @@ package org.convnet4j.backend;
 import org.convnet4j.tensor.Tensor;
 
 /**
- * The pooling family's compute, as each backend implements it: the {@link Backend} pooling ops on
- * arguments {@link AbstractBackend} has already checked, with the geometry the check returned.
+ * What a backend computes for the pooling family: the {@link Backend} ops of the family on arguments {@link
+ * AbstractBackend} has already checked, with the geometry the check returned where there is one.
  */
 public interface PoolingOps {
     void maxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches);

@@ -95,8 +95,8 @@ final class CpuNormalization implements NormalizationOps {
     /** Normalizes with the batch statistics; keeps them for backward and updates the running ones. */
     @Override
     public void batchNormForwardTraining(ChannelGeometry s, Tensor x, Tensor gamma, Tensor beta, float momentum,
-                                  float eps, Tensor runningMean, Tensor runningVar, Tensor saveMean,
-                                  Tensor saveInvStd, Tensor y) {
+                                         float eps, Tensor runningMean, Tensor runningVar, Tensor saveMean,
+                                         Tensor saveInvStd, Tensor y) {
         long m = (long) s.n() * s.inner();
         float[] xv = floats(x);
         float[] yv = floats(y);
@@ -145,7 +145,7 @@ final class CpuNormalization implements NormalizationOps {
     /** Normalizes with the running statistics. */
     @Override
     public void batchNormForwardInference(ChannelGeometry s, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
-                                   Tensor runningVar, float eps, Tensor y) {
+                                          Tensor runningVar, float eps, Tensor y) {
         float[] xv = floats(x);
         float[] yv = floats(y);
         float[] gv = floats(gamma);
@@ -171,7 +171,7 @@ final class CpuNormalization implements NormalizationOps {
     /** dx overwritten; dgamma and dbeta accumulate. */
     @Override
     public void batchNormBackward(ChannelGeometry s, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
-                           Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
+                                  Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
         long m = (long) s.n() * s.inner();
         float[] xv = floats(x);
         float[] dyv = floats(dy);

@@ -32,7 +32,7 @@ final class CpuOptimizers implements OptimizersOps {
     /** v = momentum * v + g; param -= lr * v, or with nesterov lr * (g + momentum * v). */
     @Override
     public void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
-                  boolean nesterov) {
+                               boolean nesterov) {
         float[] p = floats(param);
         float[] gr = floats(grad);
         float[] v = floats(velocity);
@@ -65,7 +65,7 @@ final class CpuOptimizers implements OptimizersOps {
     /** ms = decay * ms + (1 - decay) * g^2; param -= lr * g / (sqrt(ms) + eps). */
     @Override
     public void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
-                       float weightDecay) {
+                              float weightDecay) {
         float[] p = floats(param);
         float[] gr = floats(grad);
         float[] ms = floats(meanSquare);
@@ -82,7 +82,7 @@ final class CpuOptimizers implements OptimizersOps {
     /** Adam with bias correction; step starts at 1. */
     @Override
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
-              float weightDecay, int step) {
+                           float weightDecay, int step) {
         float bc1 = (float) (1.0 - Math.pow(beta1, step));
         float bc2 = (float) (1.0 - Math.pow(beta2, step));
         float[] p = floats(param);

@@ -33,9 +33,9 @@ final class CudaNormalization implements NormalizationOps {
 
     /** y from the batch's statistics; the running ones move by momentum; saves mean and 1/sqrt(var + eps). */
     @Override
-    public void batchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta, float momentum, float eps,
-                                  Tensor runningMean, Tensor runningVar, Tensor saveMean, Tensor saveInvStd,
-                                  Tensor y) {
+    public void batchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta, float momentum,
+                                         float eps, Tensor runningMean, Tensor runningVar, Tensor saveMean,
+                                         Tensor saveInvStd, Tensor y) {
         launcher.launchGrid("batchnorm_forward_training_f32", g.channels(), 1, 1, KernelLauncher.BLOCK, 0, x, gamma,
                 beta, y, runningMean, runningVar, saveMean, saveInvStd, g.n(), g.channels(), g.inner(), momentum,
                 eps);
@@ -44,15 +44,15 @@ final class CudaNormalization implements NormalizationOps {
     /** y from the running statistics. */
     @Override
     public void batchNormForwardInference(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
-                                   Tensor runningVar, float eps, Tensor y) {
+                                          Tensor runningVar, float eps, Tensor y) {
         launcher.launch("batchnorm_forward_inference_f32", x.size(), x, gamma, beta, runningMean, runningVar, y,
                 g.n(), g.channels(), g.inner(), eps);
     }
 
     /** dx, with dgamma and dbeta accumulated, from the statistics the training forward saved. */
     @Override
-    public void batchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
-                           Tensor dx, Tensor dgamma, Tensor dbeta) {
+    public void batchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
+                                  Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
         launcher.launchGrid("batchnorm_backward_f32", g.channels(), 1, 1, KernelLauncher.BLOCK, 0, x, dy, gamma,
                 saveMean, saveInvStd, dx, dgamma, dbeta, g.n(), g.channels(), g.inner());
     }

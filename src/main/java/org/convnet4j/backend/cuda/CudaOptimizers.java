@@ -35,7 +35,7 @@ final class CudaOptimizers implements OptimizersOps {
 
     @Override
     public void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
-                  boolean nesterov) {
+                               boolean nesterov) {
         launcher.launch("momentum_update_f32", param.size(), param, grad, velocity, param.size(), lr(lr), momentum,
                 weightDecay, nesterov ? 1 : 0);
     }
@@ -47,7 +47,8 @@ final class CudaOptimizers implements OptimizersOps {
     }
 
     @Override
-    public void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps, float weightDecay) {
+    public void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
+                              float weightDecay) {
         launcher.launch("rmsprop_update_f32", param.size(), param, grad, meanSquare, param.size(), lr(lr), decay, eps,
                 weightDecay);
     }
@@ -55,7 +56,7 @@ final class CudaOptimizers implements OptimizersOps {
     /** Adam; the kernel forms the bias corrections 1 - beta^step from the device's step (step >= 1). */
     @Override
     public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
-              float weightDecay, int step) {
+                           float weightDecay, int step) {
         long lrAddress = lr(lr);
         scalars.set(STEP, step);
         launcher.launch("adam_update_f32", param.size(), param, grad, m, v, param.size(), lrAddress,
