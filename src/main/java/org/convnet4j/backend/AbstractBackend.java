@@ -9,9 +9,11 @@ import org.convnet4j.tensor.Tensor;
  * for the calling thread ({@link SingleThreadGuard}: a second thread calling while a call is in flight
  * fails at once with IllegalStateException naming both threads, before any argument is looked at), checks
  * its arguments with the shared {@link OpChecks} (so both backends reject exactly the same inputs with the
- * same exception and message), and hands the checked arguments to one protected compute hook, which gets
- * the geometry the check returned as its first parameter where there is one. A subclass implements only
- * the hooks, each one call into the class of the op's family, which computes without checking again.
+ * same exception and message), runs {@link #beforeCompute()} and hands the checked arguments, with the
+ * geometry the check returned first where there is one, to the object of the op's family, which computes
+ * without checking again. A subclass gives the base those objects ({@link #memory()}, {@link #dense()},
+ * {@link #convolution()}, ..., each implementing its family's interface: {@link MemoryOps},
+ * {@link DenseOps}, ...); allocation and synchronization are compute hooks of their own.
  *
  * <p>The base also keeps the closed state: {@link #close()} runs {@link #release()} once, after which every
  * op fails its check with IllegalStateException.
@@ -48,6 +50,13 @@ public abstract class AbstractBackend implements Backend {
         return checks;
     }
 
+    /**
+     * Runs after an op's checks, before the family object an accessor ({@link #pooling()}, ...) returns
+     * computes it: a backend's per-call set-up (nothing by default; the CUDA backend binds its context).
+     */
+    protected void beforeCompute() {
+    }
+
     // ================================================================ memory
 
     @Override
@@ -62,7 +71,8 @@ public abstract class AbstractBackend implements Backend {
     public final void upload(float[] src, Tensor dst) {
         try (var call = guard.enter("upload")) {
             checks.upload(src, dst);
-            computeUpload(src, dst);
+            beforeCompute();
+            memory().upload(src, dst);
         }
     }
 
@@ -70,7 +80,8 @@ public abstract class AbstractBackend implements Backend {
     public final void upload(int[] src, Tensor dst) {
         try (var call = guard.enter("upload")) {
             checks.upload(src, dst);
-            computeUpload(src, dst);
+            beforeCompute();
+            memory().upload(src, dst);
         }
     }
 
@@ -78,7 +89,8 @@ public abstract class AbstractBackend implements Backend {
     public final void download(Tensor src, float[] dst) {
         try (var call = guard.enter("download")) {
             checks.download(src, dst);
-            computeDownload(src, dst);
+            beforeCompute();
+            memory().download(src, dst);
         }
     }
 
@@ -86,7 +98,8 @@ public abstract class AbstractBackend implements Backend {
     public final void download(Tensor src, int[] dst) {
         try (var call = guard.enter("download")) {
             checks.download(src, dst);
-            computeDownload(src, dst);
+            beforeCompute();
+            memory().download(src, dst);
         }
     }
 
@@ -94,7 +107,8 @@ public abstract class AbstractBackend implements Backend {
     public final void fill(Tensor t, float value) {
         try (var call = guard.enter("fill")) {
             checks.fill(t, value);
-            computeFill(t, value);
+            beforeCompute();
+            memory().fill(t, value);
         }
     }
 
@@ -102,7 +116,8 @@ public abstract class AbstractBackend implements Backend {
     public final void copy(Tensor src, Tensor dst) {
         try (var call = guard.enter("copy")) {
             checks.copy(src, dst);
-            computeCopy(src, dst);
+            beforeCompute();
+            memory().copy(src, dst);
         }
     }
 
@@ -115,12 +130,8 @@ public abstract class AbstractBackend implements Backend {
     }
 
     protected abstract Tensor computeAllocate(Shape shape, DataType dataType);
-    protected abstract void computeUpload(float[] src, Tensor dst);
-    protected abstract void computeUpload(int[] src, Tensor dst);
-    protected abstract void computeDownload(Tensor src, float[] dst);
-    protected abstract void computeDownload(Tensor src, int[] dst);
-    protected abstract void computeFill(Tensor t, float value);
-    protected abstract void computeCopy(Tensor src, Tensor dst);
+    /** The memory family (host transfers, fill, copy), called after {@link #beforeCompute()}. */
+    protected abstract MemoryOps memory();
 
     /** Waits for the backend's work (nothing to wait for on a synchronous backend). */
     protected abstract void computeSynchronize();
@@ -131,124 +142,141 @@ public abstract class AbstractBackend implements Backend {
     public final void gemm(Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float alpha,
                            float beta) {
         try (var call = guard.enter("gemm")) {
-            computeGemm(checks.gemm(a, transposeA, b, transposeB, c, alpha, beta), a, transposeA, b, transposeB, c,
-                    alpha, beta);
+            GemmGeometry g = checks.gemm(a, transposeA, b, transposeB, c, alpha, beta);
+            beforeCompute();
+            dense().gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
         }
     }
 
     @Override
     public final void linearForward(Tensor x, Tensor w, Tensor bias, Tensor y) {
         try (var call = guard.enter("linearForward")) {
-            computeLinearForward(checks.linearForward(x, w, bias, y), x, w, bias, y);
+            LinearGeometry g = checks.linearForward(x, w, bias, y);
+            beforeCompute();
+            dense().linearForward(g, x, w, bias, y);
         }
     }
 
     @Override
     public final void linearBackward(Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor dbias) {
         try (var call = guard.enter("linearBackward")) {
-            computeLinearBackward(checks.linearBackward(x, w, dy, dx, dw, dbias), x, w, dy, dx, dw, dbias);
+            LinearGeometry g = checks.linearBackward(x, w, dy, dx, dw, dbias);
+            beforeCompute();
+            dense().linearBackward(g, x, w, dy, dx, dw, dbias);
         }
     }
 
     @Override
     public final void addBias(Tensor y, Tensor bias) {
         try (var call = guard.enter("addBias")) {
-            computeAddBias(checks.addBias(y, bias), y, bias);
+            ChannelGeometry g = checks.addBias(y, bias);
+            beforeCompute();
+            dense().addBias(g, y, bias);
         }
     }
 
     @Override
     public final void biasGradient(Tensor dy, Tensor dbias) {
         try (var call = guard.enter("biasGradient")) {
-            computeBiasGradient(checks.biasGradient(dy, dbias), dy, dbias);
+            ChannelGeometry g = checks.biasGradient(dy, dbias);
+            beforeCompute();
+            dense().biasGradient(g, dy, dbias);
         }
     }
 
-    protected abstract void computeGemm(GemmGeometry g, Tensor a, boolean transposeA, Tensor b, boolean transposeB,
-                                        Tensor c, float alpha, float beta);
-    protected abstract void computeLinearForward(LinearGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y);
-    protected abstract void computeLinearBackward(LinearGeometry g, Tensor x, Tensor w, Tensor dy, Tensor dx,
-                                                  Tensor dw, Tensor dbias);
-    protected abstract void computeAddBias(ChannelGeometry g, Tensor y, Tensor bias);
-    protected abstract void computeBiasGradient(ChannelGeometry g, Tensor dy, Tensor dbias);
+    /** The dense family (GEMM, linear, bias), called after {@link #beforeCompute()}. */
+    protected abstract DenseOps dense();
 
     // ================================================================ convolution
 
     @Override
     public final void conv2dForward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
         try (var call = guard.enter("conv2dForward")) {
-            computeConv2dForward(checks.conv2dForward(x, w, bias, spec, y), x, w, bias, y);
+            ConvGeometry g = checks.conv2dForward(x, w, bias, spec, y);
+            beforeCompute();
+            convolution().conv2dForward(g, x, w, bias, y);
         }
     }
 
     @Override
     public final void conv2dBackwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx) {
         try (var call = guard.enter("conv2dBackwardData")) {
-            computeConv2dBackwardData(checks.conv2dBackwardData(dy, w, spec, dx), dy, w, dx);
+            ConvGeometry g = checks.conv2dBackwardData(dy, w, spec, dx);
+            beforeCompute();
+            convolution().conv2dBackwardData(g, dy, w, dx);
         }
     }
 
     @Override
     public final void conv2dBackwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw, Tensor dbias) {
         try (var call = guard.enter("conv2dBackwardFilter")) {
-            computeConv2dBackwardFilter(checks.conv2dBackwardFilter(x, dy, spec, dw, dbias), x, dy, dw, dbias);
+            ConvGeometry g = checks.conv2dBackwardFilter(x, dy, spec, dw, dbias);
+            beforeCompute();
+            convolution().conv2dBackwardFilter(g, x, dy, dw, dbias);
         }
     }
 
-    protected abstract void computeConv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y);
-    protected abstract void computeConv2dBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx);
-    protected abstract void computeConv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias);
+    /** The convolution family, called after {@link #beforeCompute()}. */
+    protected abstract ConvolutionOps convolution();
 
     // ================================================================ pooling
 
     @Override
     public final void maxPoolForward(Tensor x, PoolSpec spec, Tensor y, Tensor switches) {
         try (var call = guard.enter("maxPoolForward")) {
-            computeMaxPoolForward(checks.pooling().maxPoolForward(x, spec, y, switches), x, y, switches);
+            PoolGeometry g = checks.pooling().maxPoolForward(x, spec, y, switches);
+            beforeCompute();
+            pooling().maxPoolForward(g, x, y, switches);
         }
     }
 
     @Override
     public final void maxPoolBackward(Tensor dy, Tensor switches, PoolSpec spec, Tensor dx) {
         try (var call = guard.enter("maxPoolBackward")) {
-            computeMaxPoolBackward(checks.pooling().maxPoolBackward(dy, switches, spec, dx), dy, switches, dx);
+            PoolGeometry g = checks.pooling().maxPoolBackward(dy, switches, spec, dx);
+            beforeCompute();
+            pooling().maxPoolBackward(g, dy, switches, dx);
         }
     }
 
     @Override
     public final void avgPoolForward(Tensor x, PoolSpec spec, Tensor y) {
         try (var call = guard.enter("avgPoolForward")) {
-            computeAvgPoolForward(checks.pooling().avgPoolForward(x, spec, y), x, y);
+            PoolGeometry g = checks.pooling().avgPoolForward(x, spec, y);
+            beforeCompute();
+            pooling().avgPoolForward(g, x, y);
         }
     }
 
     @Override
     public final void avgPoolBackward(Tensor dy, PoolSpec spec, Tensor dx) {
         try (var call = guard.enter("avgPoolBackward")) {
-            computeAvgPoolBackward(checks.pooling().avgPoolBackward(dy, spec, dx), dy, dx);
+            PoolGeometry g = checks.pooling().avgPoolBackward(dy, spec, dx);
+            beforeCompute();
+            pooling().avgPoolBackward(g, dy, dx);
         }
     }
 
     @Override
     public final void globalAvgPoolForward(Tensor x, Tensor y) {
         try (var call = guard.enter("globalAvgPoolForward")) {
-            computeGlobalAvgPoolForward(checks.pooling().globalAvgPoolForward(x, y), x, y);
+            ChannelGeometry g = checks.pooling().globalAvgPoolForward(x, y);
+            beforeCompute();
+            pooling().globalAvgPoolForward(g, x, y);
         }
     }
 
     @Override
     public final void globalAvgPoolBackward(Tensor dy, Tensor dx) {
         try (var call = guard.enter("globalAvgPoolBackward")) {
-            computeGlobalAvgPoolBackward(checks.pooling().globalAvgPoolBackward(dy, dx), dy, dx);
+            ChannelGeometry g = checks.pooling().globalAvgPoolBackward(dy, dx);
+            beforeCompute();
+            pooling().globalAvgPoolBackward(g, dy, dx);
         }
     }
 
-    protected abstract void computeMaxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches);
-    protected abstract void computeMaxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx);
-    protected abstract void computeAvgPoolForward(PoolGeometry g, Tensor x, Tensor y);
-    protected abstract void computeAvgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx);
-    protected abstract void computeGlobalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y);
-    protected abstract void computeGlobalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx);
+    /** The pooling family, called after {@link #beforeCompute()}. */
+    protected abstract PoolingOps pooling();
 
     // ================================================================ merge
 
@@ -256,19 +284,22 @@ public abstract class AbstractBackend implements Backend {
     public final void add(Tensor a, Tensor b, Tensor y) {
         try (var call = guard.enter("add")) {
             checks.merge().add(a, b, y);
-            computeAdd(a, b, y);
+            beforeCompute();
+            merge().add(a, b, y);
         }
     }
 
     @Override
     public final void copyChannels(Tensor src, int srcChannel, Tensor dst, int dstChannel, int channels) {
         try (var call = guard.enter("copyChannels")) {
-            computeCopyChannels(checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels), src, dst);
+            ChannelCopyGeometry g = checks.merge().copyChannels(src, srcChannel, dst, dstChannel, channels);
+            beforeCompute();
+            merge().copyChannels(g, src, dst);
         }
     }
 
-    protected abstract void computeAdd(Tensor a, Tensor b, Tensor y);
-    protected abstract void computeCopyChannels(ChannelCopyGeometry g, Tensor src, Tensor dst);
+    /** The merge family (add, channel copy), called after {@link #beforeCompute()}. */
+    protected abstract MergeOps merge();
 
     // ================================================================ activation
 
@@ -276,7 +307,8 @@ public abstract class AbstractBackend implements Backend {
     public final void activationForward(Activation f, Tensor x, Tensor y) {
         try (var call = guard.enter("activationForward")) {
             checks.activationForward(f, x, y);
-            computeActivationForward(f, x, y);
+            beforeCompute();
+            activation().activationForward(f, x, y);
         }
     }
 
@@ -284,43 +316,45 @@ public abstract class AbstractBackend implements Backend {
     public final void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
         try (var call = guard.enter("activationBackward")) {
             checks.activationBackward(f, y, dy, dx);
-            computeActivationBackward(f, y, dy, dx);
+            beforeCompute();
+            activation().activationBackward(f, y, dy, dx);
         }
     }
 
-    protected abstract void computeActivationForward(Activation f, Tensor x, Tensor y);
-    protected abstract void computeActivationBackward(Activation f, Tensor y, Tensor dy, Tensor dx);
+    /** The activation family, called after {@link #beforeCompute()}. */
+    protected abstract ActivationOps activation();
 
     // ================================================================ softmax loss
 
     @Override
     public final void softmaxCrossEntropyForward(Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
         try (var call = guard.enter("softmaxCrossEntropyForward")) {
-            computeSoftmaxCrossEntropyForward(checks.softmaxCrossEntropyForward(logits, labels, probs, loss), logits,
-                    labels, probs, loss);
+            RowGeometry g = checks.softmaxCrossEntropyForward(logits, labels, probs, loss);
+            beforeCompute();
+            softmaxLoss().softmaxCrossEntropyForward(g, logits, labels, probs, loss);
         }
     }
 
     @Override
     public final void softmaxCrossEntropyBackward(Tensor probs, Tensor labels, Tensor dlogits) {
         try (var call = guard.enter("softmaxCrossEntropyBackward")) {
-            computeSoftmaxCrossEntropyBackward(checks.softmaxCrossEntropyBackward(probs, labels, dlogits), probs,
-                    labels, dlogits);
+            RowGeometry g = checks.softmaxCrossEntropyBackward(probs, labels, dlogits);
+            beforeCompute();
+            softmaxLoss().softmaxCrossEntropyBackward(g, probs, labels, dlogits);
         }
     }
 
     @Override
     public final void argmax(Tensor x, Tensor out) {
         try (var call = guard.enter("argmax")) {
-            computeArgmax(checks.argmax(x, out), x, out);
+            RowGeometry g = checks.argmax(x, out);
+            beforeCompute();
+            softmaxLoss().argmax(g, x, out);
         }
     }
 
-    protected abstract void computeSoftmaxCrossEntropyForward(RowGeometry g, Tensor logits, Tensor labels,
-                                                              Tensor probs, Tensor loss);
-    protected abstract void computeSoftmaxCrossEntropyBackward(RowGeometry g, Tensor probs, Tensor labels,
-                                                               Tensor dlogits);
-    protected abstract void computeArgmax(RowGeometry g, Tensor x, Tensor out);
+    /** The softmax loss family (and argmax), called after {@link #beforeCompute()}. */
+    protected abstract SoftmaxLossOps softmaxLoss();
 
     // ================================================================ dropout
 
@@ -328,7 +362,8 @@ public abstract class AbstractBackend implements Backend {
     public final void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
         try (var call = guard.enter("dropoutForward")) {
             checks.dropoutForward(x, p, seed, mask, y);
-            computeDropoutForward(x, p, seed, mask, y);
+            beforeCompute();
+            dropout().dropoutForward(x, p, seed, mask, y);
         }
     }
 
@@ -336,26 +371,31 @@ public abstract class AbstractBackend implements Backend {
     public final void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
         try (var call = guard.enter("dropoutBackward")) {
             checks.dropoutBackward(dy, mask, dx);
-            computeDropoutBackward(dy, mask, dx);
+            beforeCompute();
+            dropout().dropoutBackward(dy, mask, dx);
         }
     }
 
-    protected abstract void computeDropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y);
-    protected abstract void computeDropoutBackward(Tensor dy, Tensor mask, Tensor dx);
+    /** The dropout family, called after {@link #beforeCompute()}. */
+    protected abstract DropoutOps dropout();
 
     // ================================================================ normalization
 
     @Override
     public final void lrnForward(Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
         try (var call = guard.enter("lrnForward")) {
-            computeLrnForward(checks.lrnForward(x, spec, scale, y), x, spec, scale, y);
+            ChannelGeometry g = checks.lrnForward(x, spec, scale, y);
+            beforeCompute();
+            normalization().lrnForward(g, x, spec, scale, y);
         }
     }
 
     @Override
     public final void lrnBackward(Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
         try (var call = guard.enter("lrnBackward")) {
-            computeLrnBackward(checks.lrnBackward(x, y, scale, dy, spec, dx), x, y, scale, dy, spec, dx);
+            ChannelGeometry g = checks.lrnBackward(x, y, scale, dy, spec, dx);
+            beforeCompute();
+            normalization().lrnBackward(g, x, y, scale, dy, spec, dx);
         }
     }
 
@@ -364,9 +404,11 @@ public abstract class AbstractBackend implements Backend {
                                                Tensor runningMean, Tensor runningVar, Tensor saveMean,
                                                Tensor saveInvStd, Tensor y) {
         try (var call = guard.enter("batchNormForwardTraining")) {
-            computeBatchNormForwardTraining(checks.batchNormForwardTraining(x, gamma, beta, momentum, eps,
-                            runningMean, runningVar, saveMean, saveInvStd, y),
-                    x, gamma, beta, momentum, eps, runningMean, runningVar, saveMean, saveInvStd, y);
+            ChannelGeometry g = checks.batchNormForwardTraining(x, gamma, beta, momentum, eps, runningMean, runningVar,
+                    saveMean, saveInvStd, y);
+            beforeCompute();
+            normalization().batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar,
+                    saveMean, saveInvStd, y);
         }
     }
 
@@ -374,8 +416,9 @@ public abstract class AbstractBackend implements Backend {
     public final void batchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                                 Tensor runningVar, float eps, Tensor y) {
         try (var call = guard.enter("batchNormForwardInference")) {
-            computeBatchNormForwardInference(checks.batchNormForwardInference(x, gamma, beta, runningMean,
-                    runningVar, eps, y), x, gamma, beta, runningMean, runningVar, eps, y);
+            ChannelGeometry g = checks.batchNormForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
+            beforeCompute();
+            normalization().batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
         }
     }
 
@@ -383,24 +426,14 @@ public abstract class AbstractBackend implements Backend {
     public final void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor saveMean, Tensor saveInvStd,
                                         Tensor dx, Tensor dgamma, Tensor dbeta) {
         try (var call = guard.enter("batchNormBackward")) {
-            computeBatchNormBackward(checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma,
-                    dbeta), x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+            ChannelGeometry g = checks.batchNormBackward(x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+            beforeCompute();
+            normalization().batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
         }
     }
 
-    protected abstract void computeLrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y);
-    protected abstract void computeLrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy,
-                                               LrnSpec spec, Tensor dx);
-    protected abstract void computeBatchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                            float momentum, float eps, Tensor runningMean,
-                                                            Tensor runningVar, Tensor saveMean, Tensor saveInvStd,
-                                                            Tensor y);
-    protected abstract void computeBatchNormForwardInference(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                             Tensor runningMean, Tensor runningVar, float eps,
-                                                             Tensor y);
-    protected abstract void computeBatchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma,
-                                                     Tensor saveMean, Tensor saveInvStd, Tensor dx, Tensor dgamma,
-                                                     Tensor dbeta);
+    /** The normalization family, called after {@link #beforeCompute()}. */
+    protected abstract NormalizationOps normalization();
 
     // ================================================================ optimizers
 
@@ -408,7 +441,8 @@ public abstract class AbstractBackend implements Backend {
     public final void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
         try (var call = guard.enter("sgdUpdate")) {
             checks.sgdUpdate(param, grad, lr, weightDecay);
-            computeSgdUpdate(param, grad, lr, weightDecay);
+            beforeCompute();
+            optimizers().sgdUpdate(param, grad, lr, weightDecay);
         }
     }
 
@@ -417,7 +451,8 @@ public abstract class AbstractBackend implements Backend {
                                      float weightDecay, boolean nesterov) {
         try (var call = guard.enter("momentumUpdate")) {
             checks.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-            computeMomentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
+            beforeCompute();
+            optimizers().momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
         }
     }
 
@@ -426,7 +461,8 @@ public abstract class AbstractBackend implements Backend {
                                     float weightDecay) {
         try (var call = guard.enter("adagradUpdate")) {
             checks.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
-            computeAdagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
+            beforeCompute();
+            optimizers().adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
         }
     }
 
@@ -435,7 +471,8 @@ public abstract class AbstractBackend implements Backend {
                                     float weightDecay) {
         try (var call = guard.enter("rmspropUpdate")) {
             checks.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
-            computeRmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
+            beforeCompute();
+            optimizers().rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
         }
     }
 
@@ -444,19 +481,13 @@ public abstract class AbstractBackend implements Backend {
                                  float eps, float weightDecay, int step) {
         try (var call = guard.enter("adamUpdate")) {
             checks.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
-            computeAdamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+            beforeCompute();
+            optimizers().adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
         }
     }
 
-    protected abstract void computeSgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay);
-    protected abstract void computeMomentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr,
-                                                  float momentum, float weightDecay, boolean nesterov);
-    protected abstract void computeAdagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps,
-                                                 float weightDecay);
-    protected abstract void computeRmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr,
-                                                 float decay, float eps, float weightDecay);
-    protected abstract void computeAdamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
-                                              float beta2, float eps, float weightDecay, int step);
+    /** The optimizer family, called after {@link #beforeCompute()}. */
+    protected abstract OptimizersOps optimizers();
 
     // ================================================================ lifecycle
 

@@ -3,6 +3,7 @@ package org.convnet4j.backend.cpu;
 import static org.convnet4j.backend.cpu.CpuTensor.floats;
 
 import org.convnet4j.backend.Activation;
+import org.convnet4j.backend.ActivationOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -10,7 +11,7 @@ import org.convnet4j.tensor.Tensor;
  * its backward passes dy where y &gt; 0, so a NaN output passes no gradient. Arguments are checked by
  * the backend (OpChecks) before they get here.
  */
-final class CpuActivation {
+final class CpuActivation implements ActivationOps {
     private final CpuContext context;
 
     CpuActivation(CpuContext context) {
@@ -18,7 +19,8 @@ final class CpuActivation {
     }
 
     /** y = f(x); y may be x. */
-    void activationForward(Activation f, Tensor x, Tensor y) {
+    @Override
+    public void activationForward(Activation f, Tensor x, Tensor y) {
         float[] xv = floats(x);
         float[] yv = floats(y);
         context.elementwise(x.size(), (i0, i1) -> {
@@ -45,7 +47,8 @@ final class CpuActivation {
     }
 
     /** dx = dy * f'(from the forward output y); dx may be dy. */
-    void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
+    @Override
+    public void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
         float[] yv = floats(y);
         float[] dyv = floats(dy);
         float[] dxv = floats(dx);

@@ -1,19 +1,20 @@
 package org.convnet4j.backend.cpu;
 
 import org.convnet4j.backend.AbstractBackend;
-import org.convnet4j.backend.Activation;
+import org.convnet4j.backend.ActivationOps;
 import org.convnet4j.backend.Backend;
-import org.convnet4j.backend.ChannelCopyGeometry;
-import org.convnet4j.backend.ChannelGeometry;
-import org.convnet4j.backend.ConvGeometry;
-import org.convnet4j.backend.GemmGeometry;
-import org.convnet4j.backend.LinearGeometry;
-import org.convnet4j.backend.LrnSpec;
+import org.convnet4j.backend.ConvolutionOps;
+import org.convnet4j.backend.DenseOps;
+import org.convnet4j.backend.DropoutOps;
+import org.convnet4j.backend.MemoryOps;
 import org.convnet4j.backend.MemoryStats;
+import org.convnet4j.backend.MergeOps;
+import org.convnet4j.backend.NormalizationOps;
 import org.convnet4j.backend.OpChecks;
-import org.convnet4j.backend.PoolGeometry;
-import org.convnet4j.backend.RowGeometry;
+import org.convnet4j.backend.OptimizersOps;
+import org.convnet4j.backend.PoolingOps;
 import org.convnet4j.backend.SingleThreadGuard;
+import org.convnet4j.backend.SoftmaxLossOps;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -30,11 +31,10 @@ import org.convnet4j.tensor.Tensor;
  * thread at a time (its workspaces are shared between calls); a call from a second thread while one is in
  * flight throws IllegalStateException naming both threads ({@link SingleThreadGuard}).
  *
- * <p>{@link AbstractBackend} claims the backend and checks each op's arguments ({@link OpChecks}); each
- * compute hook here is one call into the class of its family (CpuConvolution, CpuPooling, CpuMerge,
- * CpuDense, CpuActivation, CpuSoftmaxLoss, CpuDropout, CpuNormalization, CpuOptimizers, CpuMemory), which
- * computes. NaN follows
- * the {@link Backend} rule (PyTorch's). Choices where the interface leaves room: softmax loss is
+ * <p>{@link AbstractBackend} claims the backend, checks each op's arguments ({@link OpChecks}) and calls the
+ * object of the op's family this backend hands it (CpuConvolution, CpuPooling, CpuMerge, CpuDense,
+ * CpuActivation, CpuSoftmaxLoss, CpuDropout, CpuNormalization, CpuOptimizers, CpuMemory), which computes.
+ * NaN follows the {@link Backend} rule (PyTorch's). Choices where the interface leaves room: softmax loss is
  * computed as the log-sum-exp in double, so logits of +-1000 give a finite loss; batch norm sums in
  * double; label and switch values are checked (an out-of-range one is IllegalArgumentException).
  */
@@ -105,6 +105,11 @@ public final class CpuBackend extends AbstractBackend {
     // ================================================================ memory
 
     @Override
+    protected MemoryOps memory() {
+        return memoryOps;
+    }
+
+    @Override
     protected Tensor computeAllocate(Shape shape, DataType dataType) {
         CpuTensor t = new CpuTensor(this, shape, dataType);
         memory.allocated(t.ownedBytes());
@@ -114,36 +119,6 @@ public final class CpuBackend extends AbstractBackend {
     /** Called once when a root tensor closes. */
     void released(CpuTensor t) {
         memory.freed(t.ownedBytes());
-    }
-
-    @Override
-    protected void computeUpload(float[] src, Tensor dst) {
-        memoryOps.upload(src, dst);
-    }
-
-    @Override
-    protected void computeUpload(int[] src, Tensor dst) {
-        memoryOps.upload(src, dst);
-    }
-
-    @Override
-    protected void computeDownload(Tensor src, float[] dst) {
-        memoryOps.download(src, dst);
-    }
-
-    @Override
-    protected void computeDownload(Tensor src, int[] dst) {
-        memoryOps.download(src, dst);
-    }
-
-    @Override
-    protected void computeFill(Tensor t, float value) {
-        memoryOps.fill(t, value);
-    }
-
-    @Override
-    protected void computeCopy(Tensor src, Tensor dst) {
-        memoryOps.copy(src, dst);
     }
 
     /** Nothing to wait for: every op has finished when it returns. */
@@ -159,197 +134,64 @@ public final class CpuBackend extends AbstractBackend {
     // ================================================================ dense
 
     @Override
-    protected void computeGemm(GemmGeometry g, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c,
-                               float alpha, float beta) {
-        dense.gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
-    }
-
-    @Override
-    protected void computeLinearForward(LinearGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        dense.linearForward(g, x, w, bias, y);
-    }
-
-    @Override
-    protected void computeLinearBackward(LinearGeometry g, Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw,
-                                         Tensor dbias) {
-        dense.linearBackward(g, x, w, dy, dx, dw, dbias);
-    }
-
-    @Override
-    protected void computeAddBias(ChannelGeometry g, Tensor y, Tensor bias) {
-        dense.addBias(g, y, bias);
-    }
-
-    @Override
-    protected void computeBiasGradient(ChannelGeometry g, Tensor dy, Tensor dbias) {
-        dense.biasGradient(g, dy, dbias);
+    protected DenseOps dense() {
+        return dense;
     }
 
     // ================================================================ convolution
 
     @Override
-    protected void computeConv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        convolution.conv2dForward(g, x, w, bias, y);
-    }
-
-    @Override
-    protected void computeConv2dBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
-        convolution.conv2dBackwardData(g, dy, w, dx);
-    }
-
-    @Override
-    protected void computeConv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
-        convolution.conv2dBackwardFilter(g, x, dy, dw, dbias);
+    protected ConvolutionOps convolution() {
+        return convolution;
     }
 
     // ================================================================ pooling
 
     @Override
-    protected void computeMaxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
-        pooling.maxPoolForward(g, x, y, switches);
-    }
-
-    @Override
-    protected void computeMaxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
-        pooling.maxPoolBackward(g, dy, switches, dx);
-    }
-
-    @Override
-    protected void computeAvgPoolForward(PoolGeometry g, Tensor x, Tensor y) {
-        pooling.avgPoolForward(g, x, y);
-    }
-
-    @Override
-    protected void computeAvgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx) {
-        pooling.avgPoolBackward(g, dy, dx);
-    }
-
-    @Override
-    protected void computeGlobalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y) {
-        pooling.globalAvgPoolForward(g, x, y);
-    }
-
-    @Override
-    protected void computeGlobalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
-        pooling.globalAvgPoolBackward(g, dy, dx);
+    protected PoolingOps pooling() {
+        return pooling;
     }
 
     // ================================================================ merge
 
     @Override
-    protected void computeAdd(Tensor a, Tensor b, Tensor y) {
-        merge.add(a, b, y);
-    }
-
-    @Override
-    protected void computeCopyChannels(ChannelCopyGeometry g, Tensor src, Tensor dst) {
-        merge.copyChannels(g, src, dst);
+    protected MergeOps merge() {
+        return merge;
     }
 
     // ================================================================ activation
 
     @Override
-    protected void computeActivationForward(Activation f, Tensor x, Tensor y) {
-        activation.activationForward(f, x, y);
-    }
-
-    @Override
-    protected void computeActivationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
-        activation.activationBackward(f, y, dy, dx);
+    protected ActivationOps activation() {
+        return activation;
     }
 
     // ================================================================ softmax loss
 
     @Override
-    protected void computeSoftmaxCrossEntropyForward(RowGeometry g, Tensor logits, Tensor labels, Tensor probs,
-                                                     Tensor loss) {
-        softmaxLoss.softmaxCrossEntropyForward(g, logits, labels, probs, loss);
-    }
-
-    @Override
-    protected void computeSoftmaxCrossEntropyBackward(RowGeometry g, Tensor probs, Tensor labels, Tensor dlogits) {
-        softmaxLoss.softmaxCrossEntropyBackward(g, probs, labels, dlogits);
-    }
-
-    @Override
-    protected void computeArgmax(RowGeometry g, Tensor x, Tensor out) {
-        softmaxLoss.argmax(g, x, out);
+    protected SoftmaxLossOps softmaxLoss() {
+        return softmaxLoss;
     }
 
     // ================================================================ dropout
 
     @Override
-    protected void computeDropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
-        dropout.dropoutForward(x, p, seed, mask, y);
-    }
-
-    @Override
-    protected void computeDropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
-        dropout.dropoutBackward(dy, mask, dx);
+    protected DropoutOps dropout() {
+        return dropout;
     }
 
     // ================================================================ normalization
 
     @Override
-    protected void computeLrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
-        normalization.lrnForward(g, x, spec, scale, y);
-    }
-
-    @Override
-    protected void computeLrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec,
-                                      Tensor dx) {
-        normalization.lrnBackward(g, x, y, scale, dy, spec, dx);
-    }
-
-    @Override
-    protected void computeBatchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                   float momentum, float eps, Tensor runningMean, Tensor runningVar,
-                                                   Tensor saveMean, Tensor saveInvStd, Tensor y) {
-        normalization.batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar, saveMean,
-                saveInvStd, y);
-    }
-
-    @Override
-    protected void computeBatchNormForwardInference(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                    Tensor runningMean, Tensor runningVar, float eps, Tensor y) {
-        normalization.batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
-    }
-
-    @Override
-    protected void computeBatchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
-                                            Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
-        normalization.batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+    protected NormalizationOps normalization() {
+        return normalization;
     }
 
     // ================================================================ optimizers
 
     @Override
-    protected void computeSgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
-        optimizers.sgdUpdate(param, grad, lr, weightDecay);
-    }
-
-    @Override
-    protected void computeMomentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
-                                         float weightDecay, boolean nesterov) {
-        optimizers.momentumUpdate(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-    }
-
-    @Override
-    protected void computeAdagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps,
-                                        float weightDecay) {
-        optimizers.adagradUpdate(param, grad, sumSquares, lr, eps, weightDecay);
-    }
-
-    @Override
-    protected void computeRmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay,
-                                        float eps, float weightDecay) {
-        optimizers.rmspropUpdate(param, grad, meanSquare, lr, decay, eps, weightDecay);
-    }
-
-    @Override
-    protected void computeAdamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
-                                     float beta2, float eps, float weightDecay, int step) {
-        optimizers.adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+    protected OptimizersOps optimizers() {
+        return optimizers;
     }
 
     // ================================================================ lifecycle

@@ -5,6 +5,7 @@ import static org.convnet4j.backend.cpu.CpuTensor.floats;
 import java.util.Arrays;
 
 import org.convnet4j.backend.ConvGeometry;
+import org.convnet4j.backend.ConvolutionOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -12,7 +13,7 @@ import org.convnet4j.tensor.Tensor;
  * (forward and backward data), and the filter gradient summed in image order. Column buffers come from
  * the backend's workspaces. Arguments are checked by the backend (OpChecks) before they get here.
  */
-final class CpuConvolution {
+final class CpuConvolution implements ConvolutionOps {
     /** Floats of column matrices the filter gradient may hold at once (32 MiB): bounds its chunk of images. */
     private static final int FILTER_CHUNK_FLOATS = 8 << 20;
 
@@ -23,7 +24,8 @@ final class CpuConvolution {
     }
 
     /** y = conv(x, w) + bias (bias may be null). */
-    void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+    @Override
+    public void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
         int fn = g.fn();
         int rows = g.ck();
         int p = g.p();
@@ -61,7 +63,8 @@ final class CpuConvolution {
     }
 
     /** dx = col2im(w^T * dy), overwritten. */
-    void conv2dBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
+    @Override
+    public void conv2dBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
         int fn = g.fn();
         int rows = g.ck();
         int p = g.p();
@@ -89,7 +92,8 @@ final class CpuConvolution {
     }
 
     /** dw += dy * col(x)^T over the batch, dbias += sums of dy per output channel (dbias may be null). */
-    void conv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+    @Override
+    public void conv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
         int fn = g.fn();
         int rows = g.ck();
         int p = g.p();

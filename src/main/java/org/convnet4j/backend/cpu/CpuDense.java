@@ -3,6 +3,7 @@ package org.convnet4j.backend.cpu;
 import static org.convnet4j.backend.cpu.CpuTensor.floats;
 
 import org.convnet4j.backend.ChannelGeometry;
+import org.convnet4j.backend.DenseOps;
 import org.convnet4j.backend.GemmGeometry;
 import org.convnet4j.backend.LinearGeometry;
 import org.convnet4j.tensor.Tensor;
@@ -11,7 +12,7 @@ import org.convnet4j.tensor.Tensor;
  * The dense family on the CPU: GEMM, the fully connected layer and per-channel bias, on
  * {@link CpuGemm}. Arguments are checked by the backend (OpChecks) before they get here.
  */
-final class CpuDense {
+final class CpuDense implements DenseOps {
     private final CpuContext context;
 
     CpuDense(CpuContext context) {
@@ -19,14 +20,16 @@ final class CpuDense {
     }
 
     /** c = alpha * op(a) * op(b) + beta * c. */
-    void gemm(GemmGeometry g, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float alpha,
-              float beta) {
+    @Override
+    public void gemm(GemmGeometry g, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c, float alpha,
+                     float beta) {
         context.gemm().gemm(transposeA, transposeB, g.m(), g.n(), g.k(), alpha, floats(a), 0, g.lda(),
                 floats(b), 0, g.ldb(), beta, floats(c), 0, g.n());
     }
 
     /** y = x * w^T + bias (bias may be null). */
-    void linearForward(LinearGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+    @Override
+    public void linearForward(LinearGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
         int n = g.n();
         int k = g.k();
         int m = g.m();
@@ -44,7 +47,8 @@ final class CpuDense {
     }
 
     /** dx = dy * w (when dx is not null), dw += dy^T * x, dbias += column sums of dy (when not null). */
-    void linearBackward(LinearGeometry g, Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor dbias) {
+    @Override
+    public void linearBackward(LinearGeometry g, Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw, Tensor dbias) {
         int n = g.n();
         int k = g.k();
         int m = g.m();
@@ -67,7 +71,8 @@ final class CpuDense {
     }
 
     /** y[n, c, ...] += bias[c]. */
-    void addBias(ChannelGeometry g, Tensor y, Tensor bias) {
+    @Override
+    public void addBias(ChannelGeometry g, Tensor y, Tensor bias) {
         int channels = g.channels();
         int inner = g.inner();
         float[] yv = floats(y);
@@ -84,7 +89,8 @@ final class CpuDense {
     }
 
     /** dbias[c] += sum over n and the inner positions of dy[n, c, ...]. */
-    void biasGradient(ChannelGeometry g, Tensor dy, Tensor dbias) {
+    @Override
+    public void biasGradient(ChannelGeometry g, Tensor dy, Tensor dbias) {
         channelSums(context.threads(), floats(dy), g.n(), g.channels(), g.inner(), floats(dbias));
     }
 

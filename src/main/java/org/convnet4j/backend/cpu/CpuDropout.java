@@ -3,13 +3,14 @@ package org.convnet4j.backend.cpu;
 import static org.convnet4j.backend.cpu.CpuTensor.floats;
 
 import org.convnet4j.backend.DropoutMask;
+import org.convnet4j.backend.DropoutOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
  * The dropout family on the CPU: inverted dropout with the mask {@link DropoutMask} computes, the same
  * on every backend for a seed. Arguments are checked by the backend (OpChecks) before they get here.
  */
-final class CpuDropout {
+final class CpuDropout implements DropoutOps {
     private final CpuContext context;
 
     CpuDropout(CpuContext context) {
@@ -17,7 +18,8 @@ final class CpuDropout {
     }
 
     /** mask[i] = DropoutMask.value(seed, i, p), y = x * mask. */
-    void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
+    @Override
+    public void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
         float[] xv = floats(x);
         float[] mv = floats(mask);
         float[] yv = floats(y);
@@ -31,7 +33,8 @@ final class CpuDropout {
     }
 
     /** dx = dy * mask; dx may be dy. */
-    void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
+    @Override
+    public void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
         float[] dyv = floats(dy);
         float[] mv = floats(mask);
         float[] dxv = floats(dx);

@@ -5,6 +5,7 @@ import static org.convnet4j.backend.cpu.CpuTensor.ints;
 
 import java.util.Arrays;
 
+import org.convnet4j.backend.MemoryOps;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Tensor;
 
@@ -13,30 +14,36 @@ import org.convnet4j.tensor.Tensor;
  * in {@link CpuBackend}, which owns the tensors and counts their bytes). Arguments are checked by the
  * backend (OpChecks) before they get here.
  */
-final class CpuMemory {
+final class CpuMemory implements MemoryOps {
 
-    void upload(float[] src, Tensor dst) {
+    @Override
+    public void upload(float[] src, Tensor dst) {
         System.arraycopy(src, 0, floats(dst), 0, src.length);
     }
 
-    void upload(int[] src, Tensor dst) {
+    @Override
+    public void upload(int[] src, Tensor dst) {
         System.arraycopy(src, 0, ints(dst), 0, src.length);
     }
 
-    void download(Tensor src, float[] dst) {
+    @Override
+    public void download(Tensor src, float[] dst) {
         System.arraycopy(floats(src), 0, dst, 0, dst.length);
     }
 
-    void download(Tensor src, int[] dst) {
+    @Override
+    public void download(Tensor src, int[] dst) {
         System.arraycopy(ints(src), 0, dst, 0, dst.length);
     }
 
-    void fill(Tensor t, float value) {
+    @Override
+    public void fill(Tensor t, float value) {
         Arrays.fill(floats(t), value);
     }
 
     /** dst = src, same size and data type. */
-    void copy(Tensor src, Tensor dst) {
+    @Override
+    public void copy(Tensor src, Tensor dst) {
         if (src.dataType() == DataType.FLOAT32) {
             System.arraycopy(floats(src), 0, floats(dst), 0, src.size());
         } else {

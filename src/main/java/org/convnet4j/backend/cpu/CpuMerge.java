@@ -3,6 +3,7 @@ package org.convnet4j.backend.cpu;
 import static org.convnet4j.backend.cpu.CpuTensor.floats;
 
 import org.convnet4j.backend.ChannelCopyGeometry;
+import org.convnet4j.backend.MergeOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -10,7 +11,7 @@ import org.convnet4j.tensor.Tensor;
  * concatenation (and of its backward split). Arguments are checked by the backend (OpChecks) before they
  * get here.
  */
-final class CpuMerge {
+final class CpuMerge implements MergeOps {
     private final CpuContext context;
 
     CpuMerge(CpuContext context) {
@@ -18,7 +19,8 @@ final class CpuMerge {
     }
 
     /** y = a + b; y may be a or b. */
-    void add(Tensor a, Tensor b, Tensor y) {
+    @Override
+    public void add(Tensor a, Tensor b, Tensor y) {
         float[] av = floats(a);
         float[] bv = floats(b);
         float[] yv = floats(y);
@@ -30,7 +32,8 @@ final class CpuMerge {
     }
 
     /** One contiguous run of inner * channels values per item, from src's channel range to dst's. */
-    void copyChannels(ChannelCopyGeometry g, Tensor src, Tensor dst) {
+    @Override
+    public void copyChannels(ChannelCopyGeometry g, Tensor src, Tensor dst) {
         float[] sv = floats(src);
         float[] dv = floats(dst);
         int run = g.channels() * g.inner();

@@ -6,6 +6,7 @@ import java.util.Arrays;
 
 import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.LrnSpec;
+import org.convnet4j.backend.NormalizationOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -13,7 +14,7 @@ import org.convnet4j.tensor.Tensor;
  * task forward, one image per task backward) and batch normalization (one channel per task, sums in
  * double). Arguments are checked by the backend (OpChecks) before they get here.
  */
-final class CpuNormalization {
+final class CpuNormalization implements NormalizationOps {
     private final CpuContext context;
 
     CpuNormalization(CpuContext context) {
@@ -21,7 +22,8 @@ final class CpuNormalization {
     }
 
     /** scale = k + alpha/size * the window's sum of x^2, y = x * scale^-beta. */
-    void lrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
+    @Override
+    public void lrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
         int c = g.channels();
         int hw = g.inner();
         float coef = spec.alpha() / spec.size();
@@ -53,7 +55,8 @@ final class CpuNormalization {
     }
 
     /** dx from the forward's x, y and scale. */
-    void lrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
+    @Override
+    public void lrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec, Tensor dx) {
         int c = g.channels();
         int hw = g.inner();
         // dx_i = dy_i * scale_i^-beta - (2*alpha*beta/size) * x_i * sum over j whose window holds i of
@@ -90,9 +93,10 @@ final class CpuNormalization {
     }
 
     /** Normalizes with the batch statistics; keeps them for backward and updates the running ones. */
-    void batchNormForwardTraining(ChannelGeometry s, Tensor x, Tensor gamma, Tensor beta, float momentum,
-                                  float eps, Tensor runningMean, Tensor runningVar, Tensor saveMean,
-                                  Tensor saveInvStd, Tensor y) {
+    @Override
+    public void batchNormForwardTraining(ChannelGeometry s, Tensor x, Tensor gamma, Tensor beta, float momentum,
+                                         float eps, Tensor runningMean, Tensor runningVar, Tensor saveMean,
+                                         Tensor saveInvStd, Tensor y) {
         long m = (long) s.n() * s.inner();
         float[] xv = floats(x);
         float[] yv = floats(y);
@@ -139,8 +143,9 @@ final class CpuNormalization {
     }
 
     /** Normalizes with the running statistics. */
-    void batchNormForwardInference(ChannelGeometry s, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
-                                   Tensor runningVar, float eps, Tensor y) {
+    @Override
+    public void batchNormForwardInference(ChannelGeometry s, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
+                                          Tensor runningVar, float eps, Tensor y) {
         float[] xv = floats(x);
         float[] yv = floats(y);
         float[] gv = floats(gamma);
@@ -164,8 +169,9 @@ final class CpuNormalization {
     }
 
     /** dx overwritten; dgamma and dbeta accumulate. */
-    void batchNormBackward(ChannelGeometry s, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
-                           Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
+    @Override
+    public void batchNormBackward(ChannelGeometry s, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
+                                  Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
         long m = (long) s.n() * s.inner();
         float[] xv = floats(x);
         float[] dyv = floats(dy);

@@ -2,13 +2,14 @@ package org.convnet4j.backend.cpu;
 
 import static org.convnet4j.backend.cpu.CpuTensor.floats;
 
+import org.convnet4j.backend.OptimizersOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
  * The optimizers family on the CPU: in-place updates, element-wise; each first forms
  * g = grad + weightDecay * param. Arguments are checked by the backend (OpChecks) before they get here.
  */
-final class CpuOptimizers {
+final class CpuOptimizers implements OptimizersOps {
     private final CpuContext context;
 
     CpuOptimizers(CpuContext context) {
@@ -16,7 +17,8 @@ final class CpuOptimizers {
     }
 
     /** param -= lr * g. */
-    void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
+    @Override
+    public void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
         float[] p = floats(param);
         float[] gr = floats(grad);
         context.elementwise(param.size(), (i0, i1) -> {
@@ -28,8 +30,9 @@ final class CpuOptimizers {
     }
 
     /** v = momentum * v + g; param -= lr * v, or with nesterov lr * (g + momentum * v). */
-    void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
-                  boolean nesterov) {
+    @Override
+    public void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
+                               boolean nesterov) {
         float[] p = floats(param);
         float[] gr = floats(grad);
         float[] v = floats(velocity);
@@ -44,7 +47,8 @@ final class CpuOptimizers {
     }
 
     /** sum += g^2; param -= lr * g / (sqrt(sum) + eps). */
-    void adagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
+    @Override
+    public void adagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
         float[] p = floats(param);
         float[] gr = floats(grad);
         float[] s = floats(sumSquares);
@@ -59,8 +63,9 @@ final class CpuOptimizers {
     }
 
     /** ms = decay * ms + (1 - decay) * g^2; param -= lr * g / (sqrt(ms) + eps). */
-    void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
-                       float weightDecay) {
+    @Override
+    public void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
+                              float weightDecay) {
         float[] p = floats(param);
         float[] gr = floats(grad);
         float[] ms = floats(meanSquare);
@@ -75,8 +80,9 @@ final class CpuOptimizers {
     }
 
     /** Adam with bias correction; step starts at 1. */
-    void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
-              float weightDecay, int step) {
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                           float weightDecay, int step) {
         float bc1 = (float) (1.0 - Math.pow(beta1, step));
         float bc2 = (float) (1.0 - Math.pow(beta2, step));
         float[] p = floats(param);

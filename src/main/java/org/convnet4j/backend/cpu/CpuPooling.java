@@ -8,6 +8,7 @@ import java.util.Arrays;
 import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.PoolGeometry;
 import org.convnet4j.backend.PoolSpec;
+import org.convnet4j.backend.PoolingOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -15,7 +16,7 @@ import org.convnet4j.tensor.Tensor;
  * window is its maximum and the first one wins, as in PyTorch. Arguments are checked by the backend
  * (OpChecks) before they get here; the values of max pooling's switches are checked here.
  */
-final class CpuPooling {
+final class CpuPooling implements PoolingOps {
     private final CpuContext context;
 
     CpuPooling(CpuContext context) {
@@ -23,7 +24,8 @@ final class CpuPooling {
     }
 
     /** y = each window's maximum, switches = its position h*W + w in the input plane. */
-    void maxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
+    @Override
+    public void maxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
         PoolSpec spec = g.spec();
         int h = g.h();
         int w = g.w();
@@ -64,7 +66,8 @@ final class CpuPooling {
     }
 
     /** dx = dy routed to the positions the switches point at; a switch outside the plane is an error. */
-    void maxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
+    @Override
+    public void maxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
         int planeIn = g.h() * g.w();
         int planeOut = g.oh() * g.ow();
         int[] sv = ints(switches);
@@ -89,7 +92,8 @@ final class CpuPooling {
     }
 
     /** y = each window's sum divided by kernelH*kernelW (padding counts as zeros). */
-    void avgPoolForward(PoolGeometry g, Tensor x, Tensor y) {
+    @Override
+    public void avgPoolForward(PoolGeometry g, Tensor x, Tensor y) {
         PoolSpec spec = g.spec();
         int h = g.h();
         int w = g.w();
@@ -124,7 +128,8 @@ final class CpuPooling {
     }
 
     /** dx = each input's share of dy over the windows that contain it, overwritten. */
-    void avgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx) {
+    @Override
+    public void avgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx) {
         PoolSpec spec = g.spec();
         int h = g.h();
         int w = g.w();
@@ -159,7 +164,8 @@ final class CpuPooling {
     }
 
     /** y[plane] = the float sum of the plane's values in row-major order, divided by H*W. */
-    void globalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y) {
+    @Override
+    public void globalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y) {
         int inner = g.inner();
         float[] xv = floats(x);
         float[] yv = floats(y);
@@ -175,7 +181,8 @@ final class CpuPooling {
     }
 
     /** dx = dy[plane] / (H*W) everywhere in the plane. */
-    void globalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
+    @Override
+    public void globalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
         int inner = g.inner();
         float[] dyv = floats(dy);
         float[] dxv = floats(dx);

@@ -4,6 +4,7 @@ import static org.convnet4j.backend.cpu.CpuTensor.floats;
 import static org.convnet4j.backend.cpu.CpuTensor.ints;
 
 import org.convnet4j.backend.RowGeometry;
+import org.convnet4j.backend.SoftmaxLossOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -13,10 +14,11 @@ import org.convnet4j.tensor.Tensor;
  * the loss are NaN. Arguments are checked by the backend (OpChecks) before they get here; label values
  * are checked here.
  */
-final class CpuSoftmaxLoss {
+final class CpuSoftmaxLoss implements SoftmaxLossOps {
 
     /** probs = softmax of each row of logits, loss[0] = -(1/N) * sum log probs[n, label[n]]. */
-    void softmaxCrossEntropyForward(RowGeometry g, Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
+    @Override
+    public void softmaxCrossEntropyForward(RowGeometry g, Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
         int n = g.n();
         int k = g.k();
         int[] lab = ints(labels);
@@ -44,7 +46,8 @@ final class CpuSoftmaxLoss {
     }
 
     /** dlogits = (probs - onehot(labels)) / N. */
-    void softmaxCrossEntropyBackward(RowGeometry g, Tensor probs, Tensor labels, Tensor dlogits) {
+    @Override
+    public void softmaxCrossEntropyBackward(RowGeometry g, Tensor probs, Tensor labels, Tensor dlogits) {
         int n = g.n();
         int k = g.k();
         int[] lab = ints(labels);
@@ -70,7 +73,8 @@ final class CpuSoftmaxLoss {
     }
 
     /** out[n] = index of the largest value in row n of x; ties go to the lowest index. */
-    void argmax(RowGeometry g, Tensor x, Tensor out) {
+    @Override
+    public void argmax(RowGeometry g, Tensor x, Tensor out) {
         int n = g.n();
         int k = g.k();
         float[] xv = floats(x);

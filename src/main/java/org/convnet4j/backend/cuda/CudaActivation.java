@@ -1,10 +1,11 @@
 package org.convnet4j.backend.cuda;
 
 import org.convnet4j.backend.Activation;
+import org.convnet4j.backend.ActivationOps;
 import org.convnet4j.tensor.Tensor;
 
 /** The activation family on the GPU: the element-wise kernels of kernels/activation.cu. */
-final class CudaActivation {
+final class CudaActivation implements ActivationOps {
     private final KernelLauncher launcher;
 
     CudaActivation(CudaOpContext context) {
@@ -12,12 +13,14 @@ final class CudaActivation {
     }
 
     /** y = f(x), element-wise (y may be x). */
-    void forward(Activation f, Tensor x, Tensor y) {
+    @Override
+    public void activationForward(Activation f, Tensor x, Tensor y) {
         launcher.launch(kernel(f, "forward"), x.size(), x, y, x.size());
     }
 
     /** dx = dy * f'(x), written in terms of y = f(x). */
-    void backward(Activation f, Tensor y, Tensor dy, Tensor dx) {
+    @Override
+    public void activationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
         launcher.launch(kernel(f, "backward"), y.size(), y, dy, dx, y.size());
     }
 

@@ -3,23 +3,24 @@ package org.convnet4j.backend.cuda;
 import java.util.List;
 
 import org.convnet4j.backend.AbstractBackend;
-import org.convnet4j.backend.Activation;
+import org.convnet4j.backend.ActivationOps;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.BackendUnavailableException;
-import org.convnet4j.backend.ChannelCopyGeometry;
-import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvPass;
 import org.convnet4j.backend.ConvSpec;
-import org.convnet4j.backend.GemmGeometry;
-import org.convnet4j.backend.LinearGeometry;
-import org.convnet4j.backend.LrnSpec;
+import org.convnet4j.backend.ConvolutionOps;
+import org.convnet4j.backend.DenseOps;
+import org.convnet4j.backend.DropoutOps;
+import org.convnet4j.backend.MemoryOps;
 import org.convnet4j.backend.MemoryStats;
+import org.convnet4j.backend.MergeOps;
+import org.convnet4j.backend.NormalizationOps;
 import org.convnet4j.backend.OpChecks;
-import org.convnet4j.backend.PoolGeometry;
-import org.convnet4j.backend.PoolSpec;
-import org.convnet4j.backend.RowGeometry;
+import org.convnet4j.backend.OptimizersOps;
+import org.convnet4j.backend.PoolingOps;
+import org.convnet4j.backend.SoftmaxLossOps;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -36,8 +37,8 @@ import org.convnet4j.tensor.Tensor;
  *
  * <p>This class keeps what is backend-wide (the device, the pool, the launcher, the GEMM provider, the
  * workspace). {@link AbstractBackend} claims the backend and checks each op once with the shared
- * {@link OpChecks}; each compute hook here binds the device's context to the calling thread and makes one
- * call to the class of the op's family (CudaConvolution, CudaPooling, CudaMerge, CudaDense, ...), which
+ * {@link OpChecks}, has {@link #beforeCompute()} bind the device's context to the calling thread and makes
+ * one call to the class of the op's family (CudaConvolution, CudaPooling, CudaMerge, CudaDense, ...), which
  * computes without checking again: it launches the kernels of the one .cu file of its name through a
  * {@link CudaOpContext} and never sees the backend.
  */
@@ -236,6 +237,11 @@ public final class CudaBackend extends AbstractBackend {
     // ---------------------------------------------------------------- memory
 
     @Override
+    protected MemoryOps memory() {
+        return memory;
+    }
+
+    @Override
     protected Tensor computeAllocate(Shape shape, DataType dataType) {
         DevicePool.Block block = bound(pool).acquire((long) shape.size() * dataType.bytes());
         device.set32(block.address(), 0, shape.size());
@@ -246,36 +252,6 @@ public final class CudaBackend extends AbstractBackend {
         try (var call = guard().enter("Tensor.close")) { // the pool is not thread-safe either
             pool.release(block);
         }
-    }
-
-    @Override
-    protected void computeUpload(float[] src, Tensor dst) {
-        bound(memory).upload(src, dst);
-    }
-
-    @Override
-    protected void computeUpload(int[] src, Tensor dst) {
-        bound(memory).upload(src, dst);
-    }
-
-    @Override
-    protected void computeDownload(Tensor src, float[] dst) {
-        bound(memory).download(src, dst);
-    }
-
-    @Override
-    protected void computeDownload(Tensor src, int[] dst) {
-        bound(memory).download(src, dst);
-    }
-
-    @Override
-    protected void computeFill(Tensor t, float value) {
-        bound(memory).fill(t, value);
-    }
-
-    @Override
-    protected void computeCopy(Tensor src, Tensor dst) {
-        bound(memory).copy(src, dst);
     }
 
     /**
@@ -307,47 +283,15 @@ public final class CudaBackend extends AbstractBackend {
     // ---------------------------------------------------------------- dense
 
     @Override
-    protected void computeGemm(GemmGeometry g, Tensor a, boolean transposeA, Tensor b, boolean transposeB, Tensor c,
-                               float alpha, float beta) {
-        bound(dense).gemm(g, a, transposeA, b, transposeB, c, alpha, beta);
-    }
-
-    @Override
-    protected void computeLinearForward(LinearGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        bound(dense).linearForward(g, x, w, bias, y);
-    }
-
-    @Override
-    protected void computeLinearBackward(LinearGeometry g, Tensor x, Tensor w, Tensor dy, Tensor dx, Tensor dw,
-                                         Tensor dbias) {
-        bound(dense).linearBackward(g, x, w, dy, dx, dw, dbias);
-    }
-
-    @Override
-    protected void computeAddBias(ChannelGeometry g, Tensor y, Tensor bias) {
-        bound(dense).addBias(g, y, bias);
-    }
-
-    @Override
-    protected void computeBiasGradient(ChannelGeometry g, Tensor dy, Tensor dbias) {
-        bound(dense).biasGradient(g, dy, dbias);
+    protected DenseOps dense() {
+        return dense;
     }
 
     // ---------------------------------------------------------------- convolution
 
     @Override
-    protected void computeConv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        bound(convolution).forward(g, x, w, bias, y);
-    }
-
-    @Override
-    protected void computeConv2dBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
-        bound(convolution).backwardData(g, dy, w, dx);
-    }
-
-    @Override
-    protected void computeConv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
-        bound(convolution).backwardFilter(g, x, dy, dw, dbias);
+    protected ConvolutionOps convolution() {
+        return convolution;
     }
 
     /** Both passes checked as the two calls check them; then one pass over dy's chunks where im2col runs both. */
@@ -365,154 +309,59 @@ public final class CudaBackend extends AbstractBackend {
     // ---------------------------------------------------------------- pooling
 
     @Override
-    protected void computeMaxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
-        bound(pooling).maxForward(g, x, y, switches);
-    }
-
-    @Override
-    protected void computeMaxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
-        bound(pooling).maxBackward(g, dy, switches, dx);
-    }
-
-    @Override
-    protected void computeAvgPoolForward(PoolGeometry g, Tensor x, Tensor y) {
-        bound(pooling).avgForward(g, x, y);
-    }
-
-    @Override
-    protected void computeAvgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx) {
-        bound(pooling).avgBackward(g, dy, dx);
-    }
-
-    @Override
-    protected void computeGlobalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y) {
-        bound(pooling).globalAvgForward(g, x, y);
-    }
-
-    @Override
-    protected void computeGlobalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
-        bound(pooling).globalAvgBackward(g, dy, dx);
+    protected PoolingOps pooling() {
+        return pooling;
     }
 
     // ---------------------------------------------------------------- merge
 
     @Override
-    protected void computeAdd(Tensor a, Tensor b, Tensor y) {
-        bound(merge).add(a, b, y);
-    }
-
-    @Override
-    protected void computeCopyChannels(ChannelCopyGeometry g, Tensor src, Tensor dst) {
-        bound(merge).copyChannels(g, src, dst);
+    protected MergeOps merge() {
+        return merge;
     }
 
     // ---------------------------------------------------------------- activation
 
     @Override
-    protected void computeActivationForward(Activation f, Tensor x, Tensor y) {
-        bound(activation).forward(f, x, y);
-    }
-
-    @Override
-    protected void computeActivationBackward(Activation f, Tensor y, Tensor dy, Tensor dx) {
-        bound(activation).backward(f, y, dy, dx);
+    protected ActivationOps activation() {
+        return activation;
     }
 
     // ---------------------------------------------------------------- softmax loss
 
     @Override
-    protected void computeSoftmaxCrossEntropyForward(RowGeometry g, Tensor logits, Tensor labels, Tensor probs,
-                                                     Tensor loss) {
-        bound(softmaxLoss).forward(g, logits, labels, probs, loss);
-    }
-
-    @Override
-    protected void computeSoftmaxCrossEntropyBackward(RowGeometry g, Tensor probs, Tensor labels, Tensor dlogits) {
-        bound(softmaxLoss).backward(g, probs, labels, dlogits);
-    }
-
-    @Override
-    protected void computeArgmax(RowGeometry g, Tensor x, Tensor out) {
-        bound(softmaxLoss).argmax(g, x, out);
+    protected SoftmaxLossOps softmaxLoss() {
+        return softmaxLoss;
     }
 
     // ---------------------------------------------------------------- dropout
 
     @Override
-    protected void computeDropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
-        bound(dropout).forward(x, p, seed, mask, y);
-    }
-
-    @Override
-    protected void computeDropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
-        bound(dropout).backward(dy, mask, dx);
+    protected DropoutOps dropout() {
+        return dropout;
     }
 
     // ---------------------------------------------------------------- normalization
 
     @Override
-    protected void computeLrnForward(ChannelGeometry g, Tensor x, LrnSpec spec, Tensor scale, Tensor y) {
-        bound(normalization).lrnForward(g, x, spec, scale, y);
-    }
-
-    @Override
-    protected void computeLrnBackward(ChannelGeometry g, Tensor x, Tensor y, Tensor scale, Tensor dy, LrnSpec spec,
-                                      Tensor dx) {
-        bound(normalization).lrnBackward(g, x, y, scale, dy, spec, dx);
-    }
-
-    @Override
-    protected void computeBatchNormForwardTraining(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                   float momentum, float eps, Tensor runningMean, Tensor runningVar,
-                                                   Tensor saveMean, Tensor saveInvStd, Tensor y) {
-        bound(normalization).batchNormForwardTraining(g, x, gamma, beta, momentum, eps, runningMean, runningVar,
-                saveMean, saveInvStd, y);
-    }
-
-    @Override
-    protected void computeBatchNormForwardInference(ChannelGeometry g, Tensor x, Tensor gamma, Tensor beta,
-                                                    Tensor runningMean, Tensor runningVar, float eps, Tensor y) {
-        bound(normalization).batchNormForwardInference(g, x, gamma, beta, runningMean, runningVar, eps, y);
-    }
-
-    @Override
-    protected void computeBatchNormBackward(ChannelGeometry g, Tensor x, Tensor dy, Tensor gamma, Tensor saveMean,
-                                            Tensor saveInvStd, Tensor dx, Tensor dgamma, Tensor dbeta) {
-        bound(normalization).batchNormBackward(g, x, dy, gamma, saveMean, saveInvStd, dx, dgamma, dbeta);
+    protected NormalizationOps normalization() {
+        return normalization;
     }
 
     // ---------------------------------------------------------------- optimizers
 
     @Override
-    protected void computeSgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
-        bound(optimizers).sgd(param, grad, lr, weightDecay);
-    }
-
-    @Override
-    protected void computeMomentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum,
-                                         float weightDecay, boolean nesterov) {
-        bound(optimizers).momentum(param, grad, velocity, lr, momentum, weightDecay, nesterov);
-    }
-
-    @Override
-    protected void computeAdagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps,
-                                        float weightDecay) {
-        bound(optimizers).adagrad(param, grad, sumSquares, lr, eps, weightDecay);
-    }
-
-    @Override
-    protected void computeRmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay,
-                                        float eps, float weightDecay) {
-        bound(optimizers).rmsprop(param, grad, meanSquare, lr, decay, eps, weightDecay);
-    }
-
-    @Override
-    protected void computeAdamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1,
-                                     float beta2, float eps, float weightDecay, int step) {
-        bound(optimizers).adam(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
+    protected OptimizersOps optimizers() {
+        return optimizers;
     }
 
     // ---------------------------------------------------------------- plumbing
+
+    /** Binds the device's context to the calling thread before the base calls a family. */
+    @Override
+    protected void beforeCompute() {
+        device.makeCurrent();
+    }
 
     /** target (a family, the pool, the device), once the device's context is bound to the calling thread. */
     private <T> T bound(T target) {

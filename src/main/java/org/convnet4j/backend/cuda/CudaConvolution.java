@@ -12,6 +12,7 @@ import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvPass;
 import org.convnet4j.backend.ConvSpec;
+import org.convnet4j.backend.ConvolutionOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -21,7 +22,7 @@ import org.convnet4j.tensor.Tensor;
  * {@link #request}). Every choice is recorded for {@link #used()}. A layer's two backward passes go through
  * {@link #backward}, which lets im2col copy dy to its GEMM layout once for both.
  */
-final class CudaConvolution {
+final class CudaConvolution implements ConvolutionOps {
     /** The workspace bound: im2col sizes its chunks of images under it, auto skips algorithms over it. */
     static final long MAX_WORKSPACE_BYTES = 256L << 20;
 
@@ -96,17 +97,20 @@ final class CudaConvolution {
     }
 
     /** y = conv(x, w) + bias (bias may be null). */
-    void forward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+    @Override
+    public void conv2dForward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
         choose(g, ConvPass.FORWARD, a -> a.forward(g, x, w, bias, y)).forward(g, x, w, bias, y);
     }
 
     /** dx = the gradient of the convolution with respect to its input. */
-    void backwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
+    @Override
+    public void conv2dBackwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
         backward(g, null, dy, w, dx, null, null);
     }
 
     /** dw += the filter gradient, dbias += the sums of dy per channel (dbias may be null). */
-    void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+    @Override
+    public void conv2dBackwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
         backward(g, x, dy, null, null, dw, dbias);
     }
 

@@ -1,5 +1,6 @@
 package org.convnet4j.backend.cuda;
 
+import org.convnet4j.backend.DropoutOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -8,7 +9,7 @@ import org.convnet4j.tensor.Tensor;
  * training step, so it is a per-step scalar ({@link StepScalars}), one slot per mask buffer, read by the
  * kernel from device memory: a captured graph of the step then draws the mask of the step it replays.
  */
-final class CudaDropout {
+final class CudaDropout implements DropoutOps {
     private final KernelLauncher launcher;
     private final StepScalars scalars;
 
@@ -18,7 +19,8 @@ final class CudaDropout {
     }
 
     /** mask = 0 with probability p, else 1/(1-p); y = x * mask. */
-    void forward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
+    @Override
+    public void dropoutForward(Tensor x, float p, long seed, Tensor mask, Tensor y) {
         float scale = 1f / (1f - p); // the same float expression as DropoutMask.value
         String slot = "dropout seed of the mask at 0x" + Long.toHexString(CudaTensor.addressOf(mask));
         scalars.set(slot, seed);
@@ -26,7 +28,8 @@ final class CudaDropout {
     }
 
     /** dx = dy * mask. */
-    void backward(Tensor dy, Tensor mask, Tensor dx) {
+    @Override
+    public void dropoutBackward(Tensor dy, Tensor mask, Tensor dx) {
         launcher.launch("dropout_backward_f32", dy.size(), dy, mask, dx, dy.size());
     }
 }

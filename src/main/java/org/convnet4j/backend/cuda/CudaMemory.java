@@ -2,6 +2,7 @@ package org.convnet4j.backend.cuda;
 
 import static org.convnet4j.backend.cuda.CudaTensor.addressOf;
 
+import org.convnet4j.backend.MemoryOps;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -11,7 +12,7 @@ import org.convnet4j.tensor.Tensor;
  * and the fill kernel of kernels/memory.cu. Allocation itself stays with the backend, which owns the pool.
  * Host copies have no place in a captured graph step: they throw while one is captured or replayed.
  */
-final class CudaMemory {
+final class CudaMemory implements MemoryOps {
     private final KernelLauncher launcher;
     private final DeviceOps device;
     private final GraphPhase phase;
@@ -22,28 +23,33 @@ final class CudaMemory {
         this.phase = launcher.phase();
     }
 
-    void upload(float[] src, Tensor dst) {
+    @Override
+    public void upload(float[] src, Tensor dst) {
         phase.refuse("an upload to " + dst);
         device.upload(src, addressOf(dst));
     }
 
-    void upload(int[] src, Tensor dst) {
+    @Override
+    public void upload(int[] src, Tensor dst) {
         phase.refuse("an upload to " + dst);
         device.upload(src, addressOf(dst));
     }
 
-    void download(Tensor src, float[] dst) {
+    @Override
+    public void download(Tensor src, float[] dst) {
         phase.refuse("a download of " + src);
         device.download(addressOf(src), dst);
     }
 
-    void download(Tensor src, int[] dst) {
+    @Override
+    public void download(Tensor src, int[] dst) {
         phase.refuse("a download of " + src);
         device.download(addressOf(src), dst);
     }
 
     /** Every element of t = value. */
-    void fill(Tensor t, float value) {
+    @Override
+    public void fill(Tensor t, float value) {
         launcher.launch("fill_f32", t.size(), t, t.size(), value);
     }
 
@@ -55,7 +61,8 @@ final class CudaMemory {
     }
 
     /** dst = src, of the same size and type; nothing to do when they share memory. */
-    void copy(Tensor src, Tensor dst) {
+    @Override
+    public void copy(Tensor src, Tensor dst) {
         long from = addressOf(src);
         long to = addressOf(dst);
         if (from != to && phase.issue("copy", src.size())) {

@@ -1,5 +1,6 @@
 package org.convnet4j.backend.cuda;
 
+import org.convnet4j.backend.OptimizersOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -9,7 +10,7 @@ import org.convnet4j.tensor.Tensor;
  * stream when they change, once per step) and read there by the kernels, so a captured graph of the step
  * applies the values of the step it replays.
  */
-final class CudaOptimizers {
+final class CudaOptimizers implements OptimizersOps {
     private static final String LR = "optimizer learning rate";
     private static final String STEP = "optimizer step";
 
@@ -27,29 +28,35 @@ final class CudaOptimizers {
         return scalars.slot(LR, 1);
     }
 
-    void sgd(Tensor param, Tensor grad, float lr, float weightDecay) {
+    @Override
+    public void sgdUpdate(Tensor param, Tensor grad, float lr, float weightDecay) {
         launcher.launch("sgd_update_f32", param.size(), param, grad, param.size(), lr(lr), weightDecay);
     }
 
-    void momentum(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
-                  boolean nesterov) {
+    @Override
+    public void momentumUpdate(Tensor param, Tensor grad, Tensor velocity, float lr, float momentum, float weightDecay,
+                               boolean nesterov) {
         launcher.launch("momentum_update_f32", param.size(), param, grad, velocity, param.size(), lr(lr), momentum,
                 weightDecay, nesterov ? 1 : 0);
     }
 
-    void adagrad(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
+    @Override
+    public void adagradUpdate(Tensor param, Tensor grad, Tensor sumSquares, float lr, float eps, float weightDecay) {
         launcher.launch("adagrad_update_f32", param.size(), param, grad, sumSquares, param.size(), lr(lr), eps,
                 weightDecay);
     }
 
-    void rmsprop(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps, float weightDecay) {
+    @Override
+    public void rmspropUpdate(Tensor param, Tensor grad, Tensor meanSquare, float lr, float decay, float eps,
+                              float weightDecay) {
         launcher.launch("rmsprop_update_f32", param.size(), param, grad, meanSquare, param.size(), lr(lr), decay, eps,
                 weightDecay);
     }
 
     /** Adam; the kernel forms the bias corrections 1 - beta^step from the device's step (step >= 1). */
-    void adam(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
-              float weightDecay, int step) {
+    @Override
+    public void adamUpdate(Tensor param, Tensor grad, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps,
+                           float weightDecay, int step) {
         long lrAddress = lr(lr);
         scalars.set(STEP, step);
         launcher.launch("adam_update_f32", param.size(), param, grad, m, v, param.size(), lrAddress,

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.PoolGeometry;
 import org.convnet4j.backend.PoolSpec;
+import org.convnet4j.backend.PoolingOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -12,7 +13,7 @@ import org.convnet4j.tensor.Tensor;
  * forward (max writes the int32 index of its winner into switches) and one per input element going
  * backward (a gather over the windows that cover it: no atomics).
  */
-final class CudaPooling {
+final class CudaPooling implements PoolingOps {
     private final KernelLauncher launcher;
 
     CudaPooling(CudaOpContext context) {
@@ -20,32 +21,38 @@ final class CudaPooling {
     }
 
     /** y = the max of each window of x [N,C,H,W]; switches = the index of each winner in its image plane. */
-    void maxForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
+    @Override
+    public void maxPoolForward(PoolGeometry g, Tensor x, Tensor y, Tensor switches) {
         launcher.launch("maxpool_forward_f32", y.size(), args(g, x, y, switches));
     }
 
     /** dx = dy routed to the winners recorded in switches. */
-    void maxBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
+    @Override
+    public void maxPoolBackward(PoolGeometry g, Tensor dy, Tensor switches, Tensor dx) {
         launcher.launch("maxpool_backward_f32", dx.size(), args(g, dy, switches, dx));
     }
 
     /** y = the mean of each window of x (padding counts as zeros: each sum is divided by the window's area). */
-    void avgForward(PoolGeometry g, Tensor x, Tensor y) {
+    @Override
+    public void avgPoolForward(PoolGeometry g, Tensor x, Tensor y) {
         launcher.launch("avgpool_forward_f32", y.size(), args(g, x, y));
     }
 
     /** dx = dy spread evenly over each window. */
-    void avgBackward(PoolGeometry g, Tensor dy, Tensor dx) {
+    @Override
+    public void avgPoolBackward(PoolGeometry g, Tensor dy, Tensor dx) {
         launcher.launch("avgpool_backward_f32", dx.size(), args(g, dy, dx));
     }
 
     /** y = the mean of each plane of x: one thread per plane, summing it in row-major order. */
-    void globalAvgForward(ChannelGeometry g, Tensor x, Tensor y) {
+    @Override
+    public void globalAvgPoolForward(ChannelGeometry g, Tensor x, Tensor y) {
         launcher.launch("global_avgpool_forward_f32", y.size(), x, y, g.n() * g.channels(), g.inner());
     }
 
     /** dx = dy / (H*W) over each plane, one thread per element of dx. */
-    void globalAvgBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
+    @Override
+    public void globalAvgPoolBackward(ChannelGeometry g, Tensor dy, Tensor dx) {
         launcher.launch("global_avgpool_backward_f32", dx.size(), dy, dx, g.n() * g.channels(), g.inner());
     }
 

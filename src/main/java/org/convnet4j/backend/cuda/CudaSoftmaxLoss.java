@@ -1,6 +1,7 @@
 package org.convnet4j.backend.cuda;
 
 import org.convnet4j.backend.RowGeometry;
+import org.convnet4j.backend.SoftmaxLossOps;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -8,7 +9,7 @@ import org.convnet4j.tensor.Tensor;
  * computes the stable softmax and the row's cross-entropy into the shared workspace, then one block takes
  * the rows' mean in a fixed order (deterministic). Backward: dlogits = (probs - onehot(labels)) / N.
  */
-final class CudaSoftmaxLoss {
+final class CudaSoftmaxLoss implements SoftmaxLossOps {
     private final KernelLauncher launcher;
     private final Workspace workspace;
 
@@ -18,7 +19,8 @@ final class CudaSoftmaxLoss {
     }
 
     /** probs = softmax of each row of logits; loss [1] = the mean cross-entropy against labels. */
-    void forward(RowGeometry g, Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
+    @Override
+    public void softmaxCrossEntropyForward(RowGeometry g, Tensor logits, Tensor labels, Tensor probs, Tensor loss) {
         int n = g.n();
         long rowLoss = workspace.address(4L * n);
         launcher.launchGrid("softmax_xent_rows_f32", (int) Math.min(n, KernelLauncher.MAX_BLOCKS), 1, 1,
@@ -27,12 +29,14 @@ final class CudaSoftmaxLoss {
     }
 
     /** dlogits = (probs - onehot(labels)) / n. */
-    void backward(RowGeometry g, Tensor probs, Tensor labels, Tensor dlogits) {
+    @Override
+    public void softmaxCrossEntropyBackward(RowGeometry g, Tensor probs, Tensor labels, Tensor dlogits) {
         launcher.launch("softmax_xent_backward_f32", probs.size(), probs, labels, dlogits, g.n(), g.k());
     }
 
     /** out[i] = the index of the largest value of row i (the first one on ties). */
-    void argmax(RowGeometry g, Tensor x, Tensor out) {
+    @Override
+    public void argmax(RowGeometry g, Tensor x, Tensor out) {
         launcher.launch("argmax_f32", g.n(), x, out, g.n(), g.k());
     }
 }

@@ -1,0 +1,21 @@
+package org.convnet4j.backend;
+
+import org.convnet4j.tensor.Tensor;
+
+/**
+ * What a backend computes for the memory family (host transfers, fill, copy): the {@link Backend} ops of the family on
+ * arguments {@link AbstractBackend} has already checked, with the geometry the check returned where there is one.
+ */
+public interface MemoryOps {
+    void upload(float[] src, Tensor dst);
+
+    void upload(int[] src, Tensor dst);
+
+    void download(Tensor src, float[] dst);
+
+    void download(Tensor src, int[] dst);
+
+    void fill(Tensor t, float value);
+
+    void copy(Tensor src, Tensor dst);
+}
