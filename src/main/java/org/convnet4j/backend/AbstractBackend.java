@@ -57,6 +57,21 @@ public abstract class AbstractBackend implements Backend {
     protected void beforeCompute() {
     }
 
+    /**
+     * The objects of the op families, each implementing its family's interface; the ops call them after
+     * {@link #beforeCompute()}, with the checked arguments.
+     */
+    protected abstract MemoryOps memory();
+    protected abstract DenseOps dense();
+    protected abstract ConvolutionOps convolution();
+    protected abstract PoolingOps pooling();
+    protected abstract MergeOps merge();
+    protected abstract ActivationOps activation();
+    protected abstract SoftmaxLossOps softmaxLoss();
+    protected abstract DropoutOps dropout();
+    protected abstract NormalizationOps normalization();
+    protected abstract OptimizersOps optimizers();
+
     // ================================================================ memory
 
     @Override
@@ -130,8 +145,6 @@ public abstract class AbstractBackend implements Backend {
     }
 
     protected abstract Tensor computeAllocate(Shape shape, DataType dataType);
-    /** The memory family (host transfers, fill, copy), called after {@link #beforeCompute()}. */
-    protected abstract MemoryOps memory();
 
     /** Waits for the backend's work (nothing to wait for on a synchronous backend). */
     protected abstract void computeSynchronize();
@@ -184,9 +197,6 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** The dense family (GEMM, linear, bias), called after {@link #beforeCompute()}. */
-    protected abstract DenseOps dense();
-
     // ================================================================ convolution
 
     @Override
@@ -215,9 +225,6 @@ public abstract class AbstractBackend implements Backend {
             convolution().conv2dBackwardFilter(g, x, dy, dw, dbias);
         }
     }
-
-    /** The convolution family, called after {@link #beforeCompute()}. */
-    protected abstract ConvolutionOps convolution();
 
     // ================================================================ pooling
 
@@ -275,9 +282,6 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** The pooling family, called after {@link #beforeCompute()}. */
-    protected abstract PoolingOps pooling();
-
     // ================================================================ merge
 
     @Override
@@ -298,9 +302,6 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** The merge family (add, channel copy), called after {@link #beforeCompute()}. */
-    protected abstract MergeOps merge();
-
     // ================================================================ activation
 
     @Override
@@ -320,9 +321,6 @@ public abstract class AbstractBackend implements Backend {
             activation().activationBackward(f, y, dy, dx);
         }
     }
-
-    /** The activation family, called after {@link #beforeCompute()}. */
-    protected abstract ActivationOps activation();
 
     // ================================================================ softmax loss
 
@@ -353,9 +351,6 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** The softmax loss family (and argmax), called after {@link #beforeCompute()}. */
-    protected abstract SoftmaxLossOps softmaxLoss();
-
     // ================================================================ dropout
 
     @Override
@@ -375,9 +370,6 @@ public abstract class AbstractBackend implements Backend {
             dropout().dropoutBackward(dy, mask, dx);
         }
     }
-
-    /** The dropout family, called after {@link #beforeCompute()}. */
-    protected abstract DropoutOps dropout();
 
     // ================================================================ normalization
 
@@ -432,9 +424,6 @@ public abstract class AbstractBackend implements Backend {
         }
     }
 
-    /** The normalization family, called after {@link #beforeCompute()}. */
-    protected abstract NormalizationOps normalization();
-
     // ================================================================ optimizers
 
     @Override
@@ -485,9 +474,6 @@ public abstract class AbstractBackend implements Backend {
             optimizers().adamUpdate(param, grad, m, v, lr, beta1, beta2, eps, weightDecay, step);
         }
     }
-
-    /** The optimizer family, called after {@link #beforeCompute()}. */
-    protected abstract OptimizersOps optimizers();
 
     // ================================================================ lifecycle
 
