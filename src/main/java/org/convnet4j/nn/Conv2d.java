@@ -150,64 +150,21 @@ public final class Conv2d extends AbstractLayer {
     }
 
     /** Builder: name, filters and kernel are required; the rest default to stride 1, pad 0, no dilation. */
-    public static final class Builder {
-        private String name;
+    public static final class Builder extends WindowBuilder<Builder> {
         private int filters;
-        private int kernelH;
-        private int kernelW;
-        private int strideH = 1;
-        private int strideW = 1;
-        private int padH;
-        private int padW;
         private int dilationH = 1;
         private int dilationW = 1;
         private boolean bias = true;
-        private OutputRounding rounding = OutputRounding.EXACT;
         private Initializer initializer = Initializer.he();
         private int inChannels;
 
         private Builder() {
-        }
-
-        public Builder name(String name) {
-            this.name = name;
-            return this;
+            super(1);
         }
 
         /** Number of output channels FN. */
         public Builder filters(int filters) {
             this.filters = filters;
-            return this;
-        }
-
-        /** Square FH = FW = k. */
-        public Builder kernel(int k) {
-            return kernel(k, k);
-        }
-
-        public Builder kernel(int kh, int kw) {
-            this.kernelH = kh;
-            this.kernelW = kw;
-            return this;
-        }
-
-        public Builder stride(int s) {
-            return stride(s, s);
-        }
-
-        public Builder stride(int sh, int sw) {
-            this.strideH = sh;
-            this.strideW = sw;
-            return this;
-        }
-
-        public Builder pad(int p) {
-            return pad(p, p);
-        }
-
-        public Builder pad(int ph, int pw) {
-            this.padH = ph;
-            this.padW = pw;
             return this;
         }
 
@@ -224,12 +181,6 @@ public final class Conv2d extends AbstractLayer {
         /** With or without the bias b (default with). */
         public Builder bias(boolean bias) {
             this.bias = bias;
-            return this;
-        }
-
-        /** EXACT (default) rejects output sizes that are not whole numbers; FLOOR rounds down. */
-        public Builder rounding(OutputRounding rounding) {
-            this.rounding = rounding;
             return this;
         }
 

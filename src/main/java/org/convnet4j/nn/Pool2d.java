@@ -125,63 +125,15 @@ public final class Pool2d extends AbstractLayer {
      * Builder: name, mode and kernel are required; stride defaults to the kernel, padding to 0, rounding
      * to {@link OutputRounding#EXACT}.
      */
-    public static final class Builder {
-        private String name;
+    public static final class Builder extends WindowBuilder<Builder> {
         private Mode mode;
-        private int kernelH;
-        private int kernelW;
-        private int strideH;
-        private int strideW;
-        private int padH;
-        private int padW;
-        private OutputRounding rounding = OutputRounding.EXACT;
 
         private Builder() {
-        }
-
-        public Builder name(String name) {
-            this.name = name;
-            return this;
+            super(0);
         }
 
         public Builder mode(Mode mode) {
             this.mode = mode;
-            return this;
-        }
-
-        public Builder kernel(int k) {
-            return kernel(k, k);
-        }
-
-        public Builder kernel(int kh, int kw) {
-            this.kernelH = kh;
-            this.kernelW = kw;
-            return this;
-        }
-
-        public Builder stride(int s) {
-            return stride(s, s);
-        }
-
-        public Builder stride(int sh, int sw) {
-            this.strideH = sh;
-            this.strideW = sw;
-            return this;
-        }
-
-        public Builder pad(int p) {
-            return pad(p, p);
-        }
-
-        public Builder pad(int ph, int pw) {
-            this.padH = ph;
-            this.padW = pw;
-            return this;
-        }
-
-        /** EXACT (default) rejects output sizes that are not whole numbers; FLOOR rounds down. */
-        public Builder rounding(OutputRounding rounding) {
-            this.rounding = rounding;
             return this;
         }
 
