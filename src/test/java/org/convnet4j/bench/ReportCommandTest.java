@@ -146,8 +146,8 @@ class ReportCommandTest {
         String text = Files.readString(md);
         // ours / cuDNN = 0.2 / 0.1; GFLOP/s of lenet5/conv1: 2*64*6*28*28*1*25 FLOP in 0.2 ms
         assertTrue(text.contains("| lenet5/conv1 | fwd | 0.200 | 0.100 | not available: PyTorch results "), text);
-        assertTrue(text.contains("| 2.00 | – | " + BenchmarkReport.format(2.0 * 64 * 6 * 28 * 28 * 25 / 0.2e-3 / 1e9)
-                + " | " + BenchmarkReport.format(2.0 * 64 * 6 * 28 * 28 * 25 / 0.1e-3 / 1e9) + " |"), text);
+        assertTrue(text.contains("| 2.00 | – | " + BenchmarkMarkdown.format(2.0 * 64 * 6 * 28 * 28 * 25 / 0.2e-3 / 1e9)
+                + " | " + BenchmarkMarkdown.format(2.0 * 64 * 6 * 28 * 28 * 25 / 0.1e-3 / 1e9) + " |"), text);
         assertTrue(text.contains("| lenet5 | 64 | 2.00 | not available: "), text);
         assertTrue(text.contains("abc1234") && text.contains("Test Card 80GB"), text);
         assertTrue(text.contains("![ours / cuDNN per layer pass](benchmarks.png)"), text);
