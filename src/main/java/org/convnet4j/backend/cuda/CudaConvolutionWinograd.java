@@ -47,11 +47,14 @@ final class CudaConvolutionWinograd {
         this.prefix = "winograd" + tile + "_";
     }
 
-    /** Whether Winograd F(m x m, 3x3) computes this convolution: a 3x3 filter, stride 1, dilation 1. */
+    /**
+     * Whether Winograd F(m x m, 3x3) computes this convolution: a 3x3 filter, stride 1, dilation 1, one group (its
+     * batched GEMMs multiply every filter with every channel at each tile point).
+     */
     static boolean applies(ConvGeometry g) {
         ConvSpec s = g.spec();
         return g.fh() == 3 && g.fw() == 3 && s.strideH() == 1 && s.strideW() == 1 && s.dilationH() == 1
-                && s.dilationW() == 1;
+                && s.dilationW() == 1 && s.groups() == 1;
     }
 
     /** Tiles per image: over the output (forward, backward filter) or over the input (backward data). */
@@ -93,9 +96,9 @@ final class CudaConvolutionWinograd {
     private static void requireApplies(ConvGeometry g) {
         if (!applies(g)) {
             ConvSpec s = g.spec();
-            throw new IllegalArgumentException("Winograd F(m x m, 3x3) needs a 3x3 filter, stride 1 and dilation 1; "
-                    + "got " + g.fh() + "x" + g.fw() + ", stride " + s.strideH() + "x" + s.strideW() + ", dilation "
-                    + s.dilationH() + "x" + s.dilationW());
+            throw new IllegalArgumentException("Winograd F(m x m, 3x3) needs a 3x3 filter, stride 1, dilation 1 and "
+                    + "one group; got " + g.fh() + "x" + g.fw() + ", stride " + s.strideH() + "x" + s.strideW()
+                    + ", dilation " + s.dilationH() + "x" + s.dilationW() + ", groups " + s.groups());
         }
     }
 

@@ -7,7 +7,8 @@ import org.convnet4j.tensor.Tensor;
 
 /**
  * Winograd F(2x2,3x3) ({@code winograd2x2}) or F(4x4,3x3) ({@code winograd4x4}) in the registry: the passes of
- * {@link CudaConvolutionWinograd}, for 3x3 filters with stride 1 and dilation 1 (any padding). Deterministic
+ * {@link CudaConvolutionWinograd}, for 3x3 filters with stride 1 and dilation 1 (any padding), one group (it does
+ * not declare {@link #supportsGroups}, so the registry declines grouped layers for it). Deterministic
  * (fixed chunks, fixed GEMM batches). Its filter gradient leaves the bias to the dense family's per-channel
  * reduction over dy.
  */

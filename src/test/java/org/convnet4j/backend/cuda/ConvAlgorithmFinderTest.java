@@ -112,6 +112,59 @@ class ConvAlgorithmFinderTest {
         assertEquals(3, cache.size());
     }
 
+    /** An algorithm that says it runs grouped convolutions and applies everywhere. */
+    private record Grouped(String name) implements ConvAlgorithm {
+        @Override
+        public boolean deterministic() {
+            return true;
+        }
+
+        @Override
+        public boolean supportsGroups() {
+            return true;
+        }
+
+        @Override
+        public String whyNot(ConvGeometry g, ConvPass pass) {
+            return null;
+        }
+
+        @Override
+        public long workspaceBytes(ConvGeometry g, ConvPass pass) {
+            return 0;
+        }
+
+        @Override
+        public void forward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
+        }
+
+        @Override
+        public void backwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
+        }
+
+        @Override
+        public void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+        }
+    }
+
+    @Test
+    void anAlgorithmThatDoesNotDeclareGroupsIsDeclinedForGroupedLayers() {
+        ConvGeometry grouped = ConvGeometry.of("conv", Shape.of(2, 4, 9, 9), Shape.of(4, 2, 3, 3),
+                ConvSpec.of(1, 1).withGroups(2));
+        List<ConvAlgorithm> two = List.of(new Grouped("im2col"), new Fake("three", true, false, 200));
+        ConvAlgorithmFinder.Choice auto = finder.choose(new ConvAlgorithmFinder.Key(grouped, ConvPass.FORWARD, "gpu0"),
+                two, ConvAlgorithms.AUTO, a -> runs.add(a.name()));
+        assertEquals("im2col", auto.algorithm(), "three applies to 3x3 but says nothing about groups");
+        assertTrue(auto.why().contains("three: groups 2: three runs one group only"), auto.why());
+        ConvAlgorithmFinder.Choice forced = finder.choose(new ConvAlgorithmFinder.Key(grouped, ConvPass.FORWARD,
+                "gpu0"), two, "three", a -> runs.add(a.name()));
+        assertEquals("im2col", forced.algorithm());
+        assertEquals("forced three does not apply (groups 2: three runs one group only)", forced.why());
+        assertEquals(0, timings);
+        assertEquals("three", finder.choose(new ConvAlgorithmFinder.Key(G3, ConvPass.FORWARD, "gpu0"), two, "three",
+                a -> runs.add(a.name())).algorithm(), "one group: three applies");
+    }
+
     @Test
     void aSingleCandidateIsNotTimedAndNeverANonApplicableOne() {
         ConvAlgorithmFinder.Choice c = choose(G5, ConvPass.FORWARD, "gpu0", ConvAlgorithms.AUTO);
