@@ -1,9 +1,13 @@
 package org.convnet4j.models;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import org.convnet4j.backend.OutputRounding;
 import org.convnet4j.nn.ActivationLayer;
 import org.convnet4j.nn.Conv2d;
 import org.convnet4j.nn.Dropout;
+import org.convnet4j.nn.Layer;
 import org.convnet4j.nn.Linear;
 import org.convnet4j.nn.LocalResponseNorm;
 import org.convnet4j.nn.Pool2d;
@@ -72,48 +76,32 @@ public final class AlexNet {
     }
 
     public static Sequential original(int numClasses) {
-        Models.checkClasses("alexnet", numClasses);
-        return Sequential.of("alexnet",
-                Conv2d.builder().name("conv1").filters(96).kernel(11).stride(4).build(),
-                ActivationLayer.relu("relu1"),
-                LocalResponseNorm.alexNet("norm1"),
-                pool("pool1"),
-                Conv2d.builder().name("conv2").filters(256).kernel(5).pad(2).build(),
-                ActivationLayer.relu("relu2"),
-                LocalResponseNorm.alexNet("norm2"),
-                pool("pool2"),
-                Conv2d.builder().name("conv3").filters(384).kernel(3).pad(1).build(),
-                ActivationLayer.relu("relu3"),
-                Conv2d.builder().name("conv4").filters(384).kernel(3).pad(1).build(),
-                ActivationLayer.relu("relu4"),
-                Conv2d.builder().name("conv5").filters(256).kernel(3).pad(1).build(),
-                ActivationLayer.relu("relu5"),
-                pool("pool5"),
-                Linear.builder().name("fc6").units(4096).build(),
-                ActivationLayer.relu("relu6"),
-                Dropout.of("drop6", 0.5f),
-                Linear.builder().name("fc7").units(4096).build(),
-                ActivationLayer.relu("relu7"),
-                Dropout.of("drop7", 0.5f),
-                Linear.builder().name("fc8").units(numClasses).build());
+        return caffeLayout("alexnet", numClasses, 1, false);
     }
 
     public static Sequential caffeNet(int numClasses) {
-        Models.checkClasses("caffenet", numClasses);
-        return Sequential.of("caffenet",
+        return caffeLayout("caffenet", numClasses, 2, true);
+    }
+
+    /**
+     * The layout of {@link #original} and {@link #caffeNet}: conv2, conv4 and conv5 in groups; LRN then pooling
+     * after conv1 and conv2 (bvlc_alexnet), or pooling then LRN (bvlc_reference_caffenet).
+     */
+    private static Sequential caffeLayout(String name, int numClasses, int groups, boolean poolBeforeNorm) {
+        Models.checkClasses(name, numClasses);
+        List<Layer> layers = new ArrayList<>(List.of(
                 Conv2d.builder().name("conv1").filters(96).kernel(11).stride(4).build(),
-                ActivationLayer.relu("relu1"),
-                pool("pool1"),
-                LocalResponseNorm.alexNet("norm1"),
-                Conv2d.builder().name("conv2").filters(256).kernel(5).pad(2).groups(2).build(),
-                ActivationLayer.relu("relu2"),
-                pool("pool2"),
-                LocalResponseNorm.alexNet("norm2"),
+                ActivationLayer.relu("relu1")));
+        layers.addAll(normAndPool(1, poolBeforeNorm));
+        layers.add(Conv2d.builder().name("conv2").filters(256).kernel(5).pad(2).groups(groups).build());
+        layers.add(ActivationLayer.relu("relu2"));
+        layers.addAll(normAndPool(2, poolBeforeNorm));
+        layers.addAll(List.of(
                 Conv2d.builder().name("conv3").filters(384).kernel(3).pad(1).build(),
                 ActivationLayer.relu("relu3"),
-                Conv2d.builder().name("conv4").filters(384).kernel(3).pad(1).groups(2).build(),
+                Conv2d.builder().name("conv4").filters(384).kernel(3).pad(1).groups(groups).build(),
                 ActivationLayer.relu("relu4"),
-                Conv2d.builder().name("conv5").filters(256).kernel(3).pad(1).groups(2).build(),
+                Conv2d.builder().name("conv5").filters(256).kernel(3).pad(1).groups(groups).build(),
                 ActivationLayer.relu("relu5"),
                 pool("pool5"),
                 Linear.builder().name("fc6").units(4096).build(),
@@ -122,7 +110,15 @@ public final class AlexNet {
                 Linear.builder().name("fc7").units(4096).build(),
                 ActivationLayer.relu("relu7"),
                 Dropout.of("drop7", 0.5f),
-                Linear.builder().name("fc8").units(numClasses).build());
+                Linear.builder().name("fc8").units(numClasses).build()));
+        return Sequential.of(name, layers.toArray(Layer[]::new));
+    }
+
+    /** normI (AlexNet's LRN) and poolI, in that order or the other. */
+    private static List<Layer> normAndPool(int i, boolean poolFirst) {
+        Layer norm = LocalResponseNorm.alexNet("norm" + i);
+        Layer pool = pool("pool" + i);
+        return poolFirst ? List.of(pool, norm) : List.of(norm, pool);
     }
 
     public static Sequential oneWeirdTrick(int numClasses) {

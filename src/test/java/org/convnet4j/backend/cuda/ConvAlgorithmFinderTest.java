@@ -34,8 +34,18 @@ class ConvAlgorithmFinderTest {
     private final Map<String, Double> millis = new HashMap<>();
     private int timings;
 
-    /** A fake algorithm: applies to 3x3 filters only unless general, a fixed workspace. */
-    private record Fake(String name, boolean deterministic, boolean general, long workspace) implements ConvAlgorithm {
+    /** A fake algorithm: applies to 3x3 filters only unless general, a fixed workspace, grouped layers if grouped. */
+    private record Fake(String name, boolean deterministic, boolean general, long workspace, boolean grouped)
+            implements ConvAlgorithm {
+        Fake(String name, boolean deterministic, boolean general, long workspace) {
+            this(name, deterministic, general, workspace, false);
+        }
+
+        @Override
+        public boolean supportsGroups() {
+            return grouped;
+        }
+
         @Override
         public String whyNot(ConvGeometry g, ConvPass pass) {
             return general || g.fh() == 3 ? null : "filter " + g.fh() + "x" + g.fw() + ", needs 3x3";
@@ -112,46 +122,11 @@ class ConvAlgorithmFinderTest {
         assertEquals(3, cache.size());
     }
 
-    /** An algorithm that says it runs grouped convolutions and applies everywhere. */
-    private record Grouped(String name) implements ConvAlgorithm {
-        @Override
-        public boolean deterministic() {
-            return true;
-        }
-
-        @Override
-        public boolean supportsGroups() {
-            return true;
-        }
-
-        @Override
-        public String whyNot(ConvGeometry g, ConvPass pass) {
-            return null;
-        }
-
-        @Override
-        public long workspaceBytes(ConvGeometry g, ConvPass pass) {
-            return 0;
-        }
-
-        @Override
-        public void forward(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y) {
-        }
-
-        @Override
-        public void backwardData(ConvGeometry g, Tensor dy, Tensor w, Tensor dx) {
-        }
-
-        @Override
-        public void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
-        }
-    }
-
     @Test
     void anAlgorithmThatDoesNotDeclareGroupsIsDeclinedForGroupedLayers() {
         ConvGeometry grouped = ConvGeometry.of("conv", Shape.of(2, 4, 9, 9), Shape.of(4, 2, 3, 3),
                 ConvSpec.of(1, 1).withGroups(2));
-        List<ConvAlgorithm> two = List.of(new Grouped("im2col"), new Fake("three", true, false, 200));
+        List<ConvAlgorithm> two = List.of(new Fake("im2col", true, true, 0, true), new Fake("three", true, false, 200));
         ConvAlgorithmFinder.Choice auto = finder.choose(new ConvAlgorithmFinder.Key(grouped, ConvPass.FORWARD, "gpu0"),
                 two, ConvAlgorithms.AUTO, a -> runs.add(a.name()));
         assertEquals("im2col", auto.algorithm(), "three applies to 3x3 but says nothing about groups");
