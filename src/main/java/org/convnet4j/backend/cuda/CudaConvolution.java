@@ -21,7 +21,7 @@ import org.convnet4j.tensor.Tensor;
  * one ({@value ConvAlgorithms#AUTO}) or the one asked for ({@value ConvAlgorithms#PROPERTY}, or
  * {@link #request}). Every choice is recorded for {@link #used()}. A layer's two backward passes go through
  * {@link #backward}, which lets im2col copy dy to its GEMM layout once for both. Grouped convolutions go only
- * to algorithms that declare {@link ConvAlgorithm#supportsGroups} (im2col; Winograd declines them), see
+ * to algorithms that declare {@link ConvAlgorithm#supportsGroups} (im2col and Winograd), see
  * {@link ConvAlgorithm#whyNotFor}.
  */
 final class CudaConvolution implements ConvolutionOps {

@@ -227,6 +227,7 @@ class CudaBackendLaunchTest {
         Tensor w = t(6, 2, 3, 3);
         ConvSpec spec = ConvSpec.of(1, 1).withGroups(2);
         Tensor y = t(2, 6, 7, 7);
+        b.requestConvAlgorithm("im2col"); // 3x3 stride 1: auto would time Winograd too
         int before = rig.runner().launches.size();
         b.conv2dForward(x, w, t(6), spec, y);
         List<HostFakes.Launch> forward = since(before);
@@ -252,12 +253,39 @@ class CudaBackendLaunchTest {
         HostFakes.Launch data = backward.get(5);
         assertEquals(2, data.gridZ());
         assertEquals(List.of(18, 98, 3), List.of(data.args()[2], data.args()[3], data.args()[4]), "col_g = W_g^T dyT_g");
-        assertEquals(List.of("im2col (auto: the only candidate; winograd2x2: groups 2: winograd2x2 runs one group "
-                + "only, winograd4x4: groups 2: winograd4x4 runs one group only)"),
-                b.convAlgorithmsUsed().stream().filter(l -> l.contains("groups 2") && l.contains("forward"))
-                        .map(l -> l.substring(l.indexOf(": ") + 2)).toList(), "Winograd declines grouped layers");
-        assertTrue(b.convAlgorithmDoesNotApply("winograd4x4", x.shape(), w.shape(), spec,
-                org.convnet4j.backend.ConvPass.FORWARD).contains("runs one group only"));
+        assertEquals(List.of("im2col (forced)"), b.convAlgorithmsUsed().stream()
+                .filter(l -> l.contains("groups 2") && l.contains("forward")).map(l -> l.substring(l.indexOf(": ") + 2))
+                .toList());
+    }
+
+    @Test
+    void groupedWinogradIsOneBatchOfPointsTimesGroupsProducts() {
+        // x [2, 4, 7, 7], w [6, 2, 3, 3], 2 groups, F(4x4,3x3): 36 points x 2 groups, each [3, 2] x [2, Q = 2*2*2]
+        Tensor x = t(2, 4, 7, 7);
+        Tensor w = t(6, 2, 3, 3);
+        ConvSpec spec = ConvSpec.of(1, 1).withGroups(2);
+        b.requestConvAlgorithm("winograd4x4");
+        int before = rig.runner().launches.size();
+        b.conv2dForward(x, w, t(6), spec, t(2, 6, 7, 7));
+        b.conv2dBackward(x, t(2, 6, 7, 7), w, spec, t(2, 4, 7, 7), t(6, 2, 3, 3), t(6));
+        List<HostFakes.Launch> launches = since(before);
+        List<HostFakes.Launch> gemms = launches.stream().filter(l -> l.kernel().equals("sgemm_tiled")).toList();
+        assertEquals(3, gemms.size(), "forward, backward filter, backward data: one batched GEMM each");
+        assertTrue(gemms.stream().allMatch(l -> l.gridZ() == 72), "36 points times 2 groups");
+        HostFakes.Launch forward = gemms.get(0);
+        assertEquals(List.of(3, 8, 2, 2, 6L), List.of(forward.args()[2], forward.args()[3], forward.args()[4],
+                forward.args()[7], forward.args()[8]), "m = K/groups, n = Q, k = C/groups; U_tj [3, 2], 6 floats apart");
+        HostFakes.Launch filter = gemms.get(1);
+        assertEquals(List.of(3, 2, 8, 6L), List.of(filter.args()[2], filter.args()[3], filter.args()[4],
+                filter.args()[15]), "S_tj [K/groups, C/groups] += Z_tj V_tj^T");
+        HostFakes.Launch data = gemms.get(2);
+        assertEquals(List.of(2, 3), List.of(data.args()[2], data.args()[4]), "dx: m = C/groups, k = K/groups");
+        HostFakes.Launch transform = launches.stream().filter(l -> l.kernel().equals("winograd4_filter_transform_f32"))
+                .findFirst().orElseThrow();
+        assertEquals(List.of(6, 2), List.of(transform.args()[2], transform.args()[3]), "U of w [6, 2, 3, 3]");
+        assertTrue(b.convAlgorithmsUsed().stream().filter(l -> l.contains("groups 2")).allMatch(
+                l -> l.endsWith("winograd4x4 (forced)")), String.join("\n", b.convAlgorithmsUsed()));
+        b.requestConvAlgorithm("auto");
     }
 
     @Test
