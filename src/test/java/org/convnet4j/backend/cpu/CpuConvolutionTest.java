@@ -87,6 +87,24 @@ class CpuConvolutionTest extends CpuFamilyTest {
         matchesDirectLoops(n, c, h, w, fn, fh, fw, sh, sw, ph, pw, dh, dw, groups);
     }
 
+    /** With more threads than filters the filter gradient splits dW's columns, not its rows, across the groups. */
+    @Test
+    void groupedFilterGradientSplitByColumns() {
+        DirectConvolution ref = new DirectConvolution(3, 6, 7, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2);
+        ConvSpec spec = ConvSpec.of(1, 1).withGroups(2);
+        Shape xs = Shape.of(3, 6, 7, 8);
+        Shape ys = Shape.of(3, 4, 7, 8);
+        Shape ws = Shape.of(4, 3, 3, 3);
+        float[] x = RandomTensors.uniform(41, xs.size());
+        float[] dy = RandomTensors.uniform(42, ys.size());
+        try (CpuBackend eight = new CpuBackend(8); Tensor tx = eight.tensor(xs, x); Tensor tdy = eight.tensor(ys, dy);
+             Tensor tdw = eight.allocate(ws)) {
+            eight.fill(tdw, 0f);
+            eight.conv2dBackwardFilter(tx, tdy, spec, tdw, null);
+            assertClose(ref.backwardFilter(x, dy), eight.toFloatArray(tdw), 1e-5, 1e-5, "8 threads, 4 filters");
+        }
+    }
+
     /** The three passes (y, dx poisoned with NaN first; dw, db accumulating) against {@link DirectConvolution}. */
     private void matchesDirectLoops(int n, int c, int h, int w, int fn, int fh, int fw, int sh, int sw, int ph,
                                     int pw, int dh, int dw, int groups) {
