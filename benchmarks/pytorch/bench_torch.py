@@ -30,7 +30,8 @@ try:
 except ImportError as e:  # the report says "not available: reason"
     TORCH_MISSING = f"PyTorch not installed: {e}"
 
-# (network, layer, batch, C, H, W, FN, FH, stride, pad)
+# (network, layer, batch, C, H, W, FN, FH, stride, pad[, groups]); groups defaults to 1. CaffeNet's conv1 and
+# conv3 are AlexNet's; its grouped conv2, conv4 and conv5 (Caffe's group: 2) are listed on their own.
 CONV_LAYERS = [
     ("lenet5", "conv1", 64, 1, 28, 28, 6, 5, 1, 2),
     ("lenet5", "conv2", 64, 6, 14, 14, 16, 5, 1, 0),
@@ -39,6 +40,9 @@ CONV_LAYERS = [
     ("alexnet", "conv3", 128, 256, 13, 13, 384, 3, 1, 1),
     ("alexnet", "conv4", 128, 384, 13, 13, 384, 3, 1, 1),
     ("alexnet", "conv5", 128, 384, 13, 13, 256, 3, 1, 1),
+    ("caffenet", "conv2", 128, 96, 27, 27, 256, 5, 1, 2, 2),
+    ("caffenet", "conv4", 128, 384, 13, 13, 384, 3, 1, 1, 2),
+    ("caffenet", "conv5", 128, 384, 13, 13, 256, 3, 1, 1, 2),
     ("alexnet-owt", "conv1", 128, 3, 224, 224, 64, 11, 4, 2),
     ("alexnet-owt", "conv2", 128, 64, 27, 27, 192, 5, 1, 2),
     ("alexnet-owt", "conv3", 128, 192, 13, 13, 384, 3, 1, 1),
@@ -74,20 +78,21 @@ def timed(fn, iters, warmup=5):
 
 def conv_layers(iters):
     rows = []
-    for net, name, n, c, h, w, fn, k, s, p in CONV_LAYERS:
+    for net, name, n, c, h, w, fn, k, s, p, *grouped in CONV_LAYERS:
+        g = grouped[0] if grouped else 1
         x = torch.randn(n, c, h, w, device="cuda")
-        wt = torch.randn(fn, c, k, k, device="cuda") * 0.01
-        y = F.conv2d(x, wt, stride=s, padding=p)
+        wt = torch.randn(fn, c // g, k, k, device="cuda") * 0.01
+        y = F.conv2d(x, wt, stride=s, padding=p, groups=g)
         dy = torch.randn_like(y)
         oh, ow = y.shape[2], y.shape[3]
-        flops = 2.0 * n * fn * oh * ow * c * k * k  # one multiply-add per weight per output
+        flops = 2.0 * n * fn * oh * ow * (c // g) * k * k  # one multiply-add per weight per output
 
         def bwd(mask):
             return lambda: torch.ops.aten.convolution_backward(
-                dy, x, wt, None, [s, s], [p, p], [1, 1], False, [0, 0], 1, mask)
+                dy, x, wt, None, [s, s], [p, p], [1, 1], False, [0, 0], g, mask)
 
         passes = {
-            "fwd": lambda: F.conv2d(x, wt, stride=s, padding=p),
+            "fwd": lambda: F.conv2d(x, wt, stride=s, padding=p, groups=g),
             "bwd_data": bwd([True, False, False]),
             "bwd_filter": bwd([False, True, False]),
         }

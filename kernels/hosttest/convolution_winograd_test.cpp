@@ -203,9 +203,12 @@ void test_transforms(int m) {
     }
 }
 
-// A 3x3 stride-1 convolution x [N, C, H, W] * w [K, C, 3, 3], padding p both ways.
+// A 3x3 stride-1 convolution x [N, C, H, W] * w [K, C/G, 3, 3], padding p both ways, in G groups (filter k sees
+// the channels of its group k / (K/G)).
 struct Conv {
-    int N, C, H, W, K, p;
+    int N, C, H, W, K, p, G = 1;
+    int Cg() const { return C / G; }
+    int Kg() const { return K / G; }
     int OH() const { return H + 2 * p - 2; }
     int OW() const { return W + 2 * p - 2; }
 };
@@ -229,13 +232,14 @@ Direct direct(const Conv& g, const std::vector<float>& x, const std::vector<floa
                     size_t yi = ((size_t)(n * g.K + k) * OH + oh) * OW + ow;
                     double acc = 0, d = dy[yi];
                     float accFloat = 0;
-                    for (int c = 0; c < g.C; ++c)
+                    const int c0 = k / g.Kg() * g.Cg();
+                    for (int c = c0; c < c0 + g.Cg(); ++c)
                         for (int kh = 0; kh < 3; ++kh)
                             for (int kw = 0; kw < 3; ++kw) {
                                 int h = oh - g.p + kh, ww = ow - g.p + kw;
                                 if (h < 0 || h >= g.H || ww < 0 || ww >= g.W) continue;
                                 size_t xi = ((size_t)(n * g.C + c) * g.H + h) * g.W + ww;
-                                size_t wi = ((size_t)(k * g.C + c) * 3 + kh) * 3 + kw;
+                                size_t wi = ((size_t)(k * g.Cg() + c - c0) * 3 + kh) * 3 + kw;
                                 acc += (double)x[xi] * w[wi];
                                 accFloat += x[xi] * w[wi];
                                 r.dx[xi] += d * w[wi];
@@ -247,13 +251,14 @@ Direct direct(const Conv& g, const std::vector<float>& x, const std::vector<floa
     return r;
 }
 
-// CudaConvolutionWinograd's sequence on the emulation: buffers poisoned with NaN, chunks of `chunk` images.
+// CudaConvolutionWinograd's sequence on the emulation: buffers poisoned with NaN, chunks of `chunk` images; with
+// groups, U and S are [T, K, C/G] and each GEMM is a batch of T*G products of the groups' slices.
 struct Winograd {
     int m, chunk;
     Kernels k;
     int T() const { return (m + 2) * (m + 2); }
 
-    // out [N, outC, outH, outW] = 3x3 convolution of in [N, inC, inH, inW] with padding pad, filters w [K, C, 3, 3]
+    // out [N, outC, outH, outW] = 3x3 convolution of in [N, inC, inH, inW] with padding pad, filters w [K, C/G, 3, 3]
     // as stored (backward = false: inC = C, outC = K) or turned and transposed (backward: inC = K, outC = C)
     void convolve(const Conv& g, bool backward, const float* in, const float* w, const float* bias, float* out) {
         const int inC = backward ? g.K : g.C, outC = backward ? g.C : g.K;
@@ -261,16 +266,16 @@ struct Winograd {
         const int outH = backward ? g.H : g.OH(), outW = backward ? g.W : g.OW();
         const int pad = backward ? 2 - g.p : g.p;
         const int TH = (outH + m - 1) / m, TW = (outW + m - 1) / m;
-        std::vector<float> u((size_t)T() * g.K * g.C, kNaN);
+        std::vector<float> u((size_t)T() * g.K * g.Cg(), kNaN);
         std::vector<float> v((size_t)T() * inC * TH * TW * chunk, kNaN);
         std::vector<float> mt((size_t)T() * outC * TH * TW * chunk, kNaN);
-        launch_n((long long)g.K * g.C, [&] { k.filter(w, u.data(), g.K, g.C, backward); });
+        launch_n((long long)g.K * g.Cg(), [&] { k.filter(w, u.data(), g.K, g.Cg(), backward); });
         for (int n0 = 0; n0 < g.N; n0 += chunk) {
             int B = std::min(chunk, g.N - n0), Q = B * TH * TW;
             const float* inb = in + (size_t)n0 * inC * inH * inW;
             launch_n((long long)inC * Q, [&] { k.input(inb, v.data(), B, inC, inH, inW, pad, pad, TH, TW); });
-            gemm("sgemm_tiled", backward, 0, outC, Q, inC, 1.0f, u.data(), g.C, (long long)g.K * g.C, v.data(), Q,
-                 (long long)inC * Q, 0.0f, mt.data(), Q, (long long)outC * Q, T());
+            gemm("sgemm_tiled", backward, 0, outC / g.G, Q, inC / g.G, 1.0f, u.data(), g.Cg(), (long long)g.Kg() * g.Cg(),
+                 v.data(), Q, (long long)inC / g.G * Q, 0.0f, mt.data(), Q, (long long)outC / g.G * Q, T() * g.G);
             float* outb = out + (size_t)n0 * outC * outH * outW;
             launch_n((long long)outC * Q, [&] { k.output(mt.data(), bias, outb, B, outC, outH, outW, TH, TW); });
         }
@@ -278,7 +283,7 @@ struct Winograd {
 
     void backward_filter(const Conv& g, const float* x, const float* dy, float* dw) {
         const int TH = (g.OH() + m - 1) / m, TW = (g.OW() + m - 1) / m;
-        std::vector<float> s((size_t)T() * g.K * g.C, kNaN);
+        std::vector<float> s((size_t)T() * g.K * g.Cg(), kNaN);
         std::vector<float> v((size_t)T() * g.C * TH * TW * chunk, kNaN);
         std::vector<float> z((size_t)T() * g.K * TH * TW * chunk, kNaN);
         for (int n0 = 0; n0 < g.N; n0 += chunk) {
@@ -287,10 +292,10 @@ struct Winograd {
             const float* dyb = dy + (size_t)n0 * g.K * g.OH() * g.OW();
             launch_n((long long)g.C * Q, [&] { k.input(xb, v.data(), B, g.C, g.H, g.W, g.p, g.p, TH, TW); });
             launch_n((long long)g.K * Q, [&] { k.grad_output(dyb, z.data(), B, g.K, g.OH(), g.OW(), TH, TW); });
-            gemm("sgemm_tiled", 0, 1, g.K, g.C, Q, 1.0f, z.data(), Q, (long long)g.K * Q, v.data(), Q,
-                 (long long)g.C * Q, n0 == 0 ? 0.0f : 1.0f, s.data(), g.C, (long long)g.K * g.C, T());
+            gemm("sgemm_tiled", 0, 1, g.Kg(), g.Cg(), Q, 1.0f, z.data(), Q, (long long)g.Kg() * Q, v.data(), Q,
+                 (long long)g.Cg() * Q, n0 == 0 ? 0.0f : 1.0f, s.data(), g.Cg(), (long long)g.Kg() * g.Cg(), T() * g.G);
         }
-        launch_n((long long)g.K * g.C, [&] { k.filter_gradient(s.data(), dw, g.K, g.C); });
+        launch_n((long long)g.K * g.Cg(), [&] { k.filter_gradient(s.data(), dw, g.K, g.Cg()); });
     }
 };
 
@@ -316,7 +321,7 @@ struct Problem {
 };
 
 Problem problem(Conv g) {
-    Problem p{g, random_vector((size_t)g.N * g.C * g.H * g.W), random_vector((size_t)g.K * g.C * 9),
+    Problem p{g, random_vector((size_t)g.N * g.C * g.H * g.W), random_vector((size_t)g.K * g.Cg() * 9),
               random_vector(g.K), random_vector((size_t)g.N * g.K * g.OH() * g.OW()), {}, {}};
     p.dw0 = random_vector(p.w.size());
     p.want = direct(g, p.x, p.w, p.bias, p.dy);
@@ -331,8 +336,8 @@ void test_end_to_end(int m, const Problem& p, int chunk, double bound, const std
     const Direct& want = p.want;
     Winograd wino{m, chunk, kernels(m)};
     char tag[160];
-    std::snprintf(tag, sizeof tag, "%sF(%dx%d,3x3) N%d C%d %dx%d K%d pad %d chunk %d", label.c_str(), m, m, g.N, g.C,
-                  g.H, g.W, g.K, g.p, chunk);
+    std::snprintf(tag, sizeof tag, "%sF(%dx%d,3x3) N%d C%d %dx%d K%d pad %d groups %d chunk %d", label.c_str(), m, m,
+                  g.N, g.C, g.H, g.W, g.K, g.p, g.G, chunk);
     std::string t(tag);
 
     std::vector<float> y(want.y.size(), kNaN);
@@ -385,10 +390,13 @@ HOSTTEST_FAMILY(convolution_winograd) {
         test_transforms(m);
     }
     // odd shapes: H, W not multiples of the tile, C = 1, K = 1, padding 0, 1, 2 and 3 (backward data's 2 - p
-    // negative), N > 1 in chunks that do not divide it, an output of one element
+    // negative), N > 1 in chunks that do not divide it, an output of one element; groups 2, 3 and C
     const std::pair<Conv, int> shapes[] = {{Conv{3, 2, 7, 9, 3, 1}, 2},  {Conv{1, 1, 5, 6, 1, 0}, 1},
                                            {Conv{2, 3, 6, 11, 1, 2}, 2}, {Conv{2, 1, 3, 3, 4, 0}, 1},
-                                           {Conv{1, 2, 4, 5, 2, 3}, 1},  {Conv{5, 17, 13, 10, 33, 1}, 2}};
+                                           {Conv{1, 2, 4, 5, 2, 3}, 1},  {Conv{5, 17, 13, 10, 33, 1}, 2},
+                                           // grouped: 2 groups, depthwise with multiplier 2, depthwise with pad 2
+                                           {Conv{3, 4, 7, 9, 6, 1, 2}, 2},  {Conv{2, 3, 6, 5, 6, 1, 3}, 1},
+                                           {Conv{1, 5, 5, 6, 5, 2, 5}, 1}};
     for (const auto& [g, chunk] : shapes) {
         Problem p = problem(g);
         test_end_to_end(2, p, chunk, 1e-6);

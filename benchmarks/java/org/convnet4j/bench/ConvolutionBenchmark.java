@@ -13,7 +13,8 @@ import org.openjdk.jmh.annotations.Param;
 /**
  * Convolution, each pass on its own: forward (y = conv(x, W)), backward data (dx from dy and W) and
  * backward filter (dW += from x and dy), for every layer of {@link ConvLayerShape#ALL} (LeNet-5, AlexNet,
- * AlexNet-OWT and VGG-16 at bench_torch.py's batches), ours against cuDNN on the same card.
+ * CaffeNet's grouped layers, AlexNet-OWT and VGG-16 at bench_torch.py's batches), ours against cuDNN on the same
+ * card (cuDNN's grouped convolution through its group count for CaffeNet's).
  *
  * <p>impl: "ours" is the backend's op with the algorithm {@code algo} names (auto: its find step picks the
  * fastest applicable one on the first call, a warm-up call; im2col: im2col + the GEMM provider it picked,
@@ -24,12 +25,12 @@ import org.openjdk.jmh.annotations.Param;
  * so the time is the op's, launch to finish.
  *
  * <p>Throughput (computed by the report from the JSON, not here): {@link ConvLayerShape#flops()} =
- * 2 * N * FN * OH * OW * C * K * K FLOP per pass, divided by the time (GFLOP/s beside the ms).
+ * 2 * N * FN * OH * OW * (C/groups) * K * K FLOP per pass, divided by the time (GFLOP/s beside the ms).
  */
 public class ConvolutionBenchmark extends OpBenchmark {
 
     @Param({"lenet5/conv1", "lenet5/conv2", "alexnet/conv1", "alexnet/conv2", "alexnet/conv3", "alexnet/conv4",
-            "alexnet/conv5", "alexnet-owt/conv1", "alexnet-owt/conv2", "alexnet-owt/conv3", "alexnet-owt/conv4",
+            "alexnet/conv5", "caffenet/conv2", "caffenet/conv4", "caffenet/conv5", "alexnet-owt/conv1", "alexnet-owt/conv2", "alexnet-owt/conv3", "alexnet-owt/conv4",
             "alexnet-owt/conv5", "vgg16/conv1_1", "vgg16/conv1_2", "vgg16/conv2_1", "vgg16/conv2_2", "vgg16/conv3_1",
             "vgg16/conv3_2", "vgg16/conv4_1", "vgg16/conv4_2", "vgg16/conv5_1"})
     public String layer;

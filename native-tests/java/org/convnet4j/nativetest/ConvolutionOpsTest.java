@@ -18,7 +18,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Convolution forward, backward data and backward filter: CUDA (im2col + GEMM provider) against the CPU,
  * on odd shapes (stride 3 with pad 2, 1x1, non-square windows and strides, dilation 2, batch 1, channel
- * counts that are not multiples of 32, floor rounding) and on random shapes from a fixed seed.
+ * counts that are not multiples of 32, floor rounding), grouped (2 groups, 3 groups, depthwise: groups = C, with
+ * the CaffeNet conv2 shape at batch 2), and on random shapes from a fixed seed. Outputs are poisoned with NaN first.
  */
 class ConvolutionOpsTest extends NativeOpTest {
 
@@ -32,7 +33,7 @@ class ConvolutionOpsTest extends NativeOpTest {
         public String toString() {
             return name + " x" + x + " w" + w + " stride " + spec.strideH() + "x" + spec.strideW() + " pad "
                     + spec.padH() + "x" + spec.padW() + " dilation " + spec.dilationH() + "x" + spec.dilationW()
-                    + " " + spec.rounding() + (bias ? " bias" : " no bias");
+                    + " groups " + spec.groups() + " " + spec.rounding() + (bias ? " bias" : " no bias");
         }
     }
 
@@ -52,9 +53,22 @@ class ConvolutionOpsTest extends NativeOpTest {
                 new ConvCase("3x3 stride 2 floor", Shape.of(2, 3, 10, 10), Shape.of(4, 3, 3, 3),
                         ConvSpec.of(2, 0).withRounding(OutputRounding.FLOOR), true),
                 new ConvCase("AlexNet-like 11x11 stride 4 pad 2", Shape.of(2, 3, 67, 67), Shape.of(12, 3, 11, 11),
-                        ConvSpec.of(4, 2).withRounding(OutputRounding.FLOOR), true)));
+                        ConvSpec.of(4, 2).withRounding(OutputRounding.FLOOR), true),
+                new ConvCase("2 groups 3x3 pad 1", Shape.of(2, 6, 11, 13), Shape.of(10, 3, 3, 3),
+                        ConvSpec.of(1, 1).withGroups(2), true),
+                new ConvCase("2 groups 3x5 stride 2x1 dilation 1x2, no bias", Shape.of(3, 34, 9, 12),
+                        Shape.of(18, 17, 3, 5), new ConvSpec(2, 1, 1, 2, 1, 2, OutputRounding.FLOOR, 2), false),
+                new ConvCase("3 groups 1x1", Shape.of(2, 9, 7, 5), Shape.of(12, 3, 1, 1), ConvSpec.of(1, 0).withGroups(3),
+                        true),
+                new ConvCase("depthwise 3x3 pad 1 (groups = C = 32)", Shape.of(2, 32, 14, 14), Shape.of(32, 1, 3, 3),
+                        ConvSpec.of(1, 1).withGroups(32), true),
+                new ConvCase("depthwise 5x5 stride 2, multiplier 2 (groups = C = 7)", Shape.of(3, 7, 15, 15),
+                        Shape.of(14, 1, 5, 5), ConvSpec.of(2, 2).withGroups(7), true),
+                new ConvCase("CaffeNet conv2 (2 groups, 5x5 pad 2), batch 2", Shape.of(2, 96, 27, 27),
+                        Shape.of(256, 48, 5, 5), ConvSpec.of(1, 2).withGroups(2), true)));
         SplittableRandom r = new SplittableRandom(20261123);
-        while (cases.size() < 16) {
+        int fixed = cases.size();
+        while (cases.size() < fixed + 6) {
             int n = 1 + r.nextInt(3);
             int c = 1 + r.nextInt(40);
             int h = 4 + r.nextInt(17);
@@ -115,7 +129,8 @@ class ConvolutionOpsTest extends NativeOpTest {
 
     /**
      * The filter gradient through our own GEMM kernel, which gets a long K in slices summed in order (cuBLAS
-     * splits K itself): LeNet conv1 and conv2 at batch 64, K = 50176 in 49 slices and 6400 in 6.
+     * splits K itself): LeNet conv1 and conv2 at batch 64, K = 50176 in 49 slices and 6400 in 6; and grouped, where
+     * the slices are batched group by group: LeNet conv2 depthwise-like (6 groups) and in 2 groups.
      */
     @Test
     void backwardFilterWithOurGemmCutsKIntoSlices() {
@@ -123,7 +138,11 @@ class ConvolutionOpsTest extends NativeOpTest {
             kernel.reseed(5);
             for (ConvCase k : List.of(
                     new ConvCase("LeNet conv1, batch 64", Shape.of(64, 1, 28, 28), Shape.of(6, 1, 5, 5), ConvSpec.of(1, 2), true),
-                    new ConvCase("LeNet conv2, batch 64", Shape.of(64, 6, 14, 14), Shape.of(16, 6, 5, 5), ConvSpec.of(1, 0), true))) {
+                    new ConvCase("LeNet conv2, batch 64", Shape.of(64, 6, 14, 14), Shape.of(16, 6, 5, 5), ConvSpec.of(1, 0), true),
+                    new ConvCase("LeNet conv2 depthwise, batch 64", Shape.of(64, 6, 14, 14), Shape.of(6, 1, 5, 5),
+                            ConvSpec.of(1, 0).withGroups(6), true),
+                    new ConvCase("LeNet conv2 in 2 groups, batch 64", Shape.of(64, 6, 14, 14), Shape.of(16, 3, 5, 5),
+                            ConvSpec.of(1, 0).withGroups(2), true))) {
                 Twin x = kernel.uniform(k.x());
                 Twin dy = kernel.uniform(k.y());
                 Twin dw = kernel.accumulator(k.w());
@@ -168,7 +187,11 @@ class ConvolutionOpsTest extends NativeOpTest {
                         ConvSpec.of(1, 1), true),
                 new ConvCase("5x5 pad 2 (not 3x3)", Shape.of(2, 3, 9, 10), Shape.of(4, 3, 5, 5), ConvSpec.of(1, 2), true),
                 new ConvCase("3x3 stride 2 (not stride 1)", Shape.of(2, 3, 9, 9), Shape.of(4, 3, 3, 3), ConvSpec.of(2, 1),
-                        true));
+                        true),
+                new ConvCase("3x3 pad 1, 2 groups", Shape.of(2, 8, 7, 9), Shape.of(6, 4, 3, 3),
+                        ConvSpec.of(1, 1).withGroups(2), true),
+                new ConvCase("3x3 pad 1, depthwise", Shape.of(2, 5, 9, 7), Shape.of(5, 1, 3, 3),
+                        ConvSpec.of(1, 1).withGroups(5), true));
     }
 
     /** Each algorithm of the GPU's registry, forced, on each odd shape: all three passes against the CPU. */
@@ -211,7 +234,8 @@ class ConvolutionOpsTest extends NativeOpTest {
             both.check(algorithm + " dbias (accumulated), " + k.name(), db, Tolerance.REDUCTION);
             String shapes = "x " + k.x().n() + "x" + k.x().c() + "x" + k.x().h() + "x" + k.x().w() + ", w " + k.w().n()
                     + "x" + k.w().c() + "x" + k.w().h() + "x" + k.w().w() + ", stride " + k.spec().strideH() + "x"
-                    + k.spec().strideW() + ", pad " + k.spec().padH() + "x" + k.spec().padW() + ", ";
+                    + k.spec().strideW() + ", pad " + k.spec().padH() + "x" + k.spec().padW()
+                    + (k.spec().groups() == 1 ? ", " : ", groups " + k.spec().groups() + ", ");
             List<String> used = gpu.convAlgorithmsUsed().stream().filter(l -> l.startsWith(shapes)).toList();
             Assertions.assertEquals(3, used.size(), String.join("\n", used));
             for (String line : used) {
@@ -230,6 +254,17 @@ class ConvolutionOpsTest extends NativeOpTest {
             case "winograd4x4" -> WinogradOpsTest.F4;
             default -> Tolerance.GEMM;
         };
+    }
+
+    @Test
+    void groupsThatDoNotDivideTheChannelsAreRejectedLikeOnTheCpu() {
+        Twin x = both.uniform(Shape.of(1, 6, 8, 8));
+        Twin w = both.uniform(Shape.of(4, 2, 3, 3));
+        Twin y = both.output(Shape.of(1, 4, 6, 6));
+        ConvSpec spec = ConvSpec.of(1, 0).withGroups(4);
+        rejectedByBoth("conv2dForward with 6 channels in 4 groups", IllegalArgumentException.class,
+                () -> both.cpu.conv2dForward(x.cpu(), w.cpu(), null, spec, y.cpu()),
+                () -> both.gpu.conv2dForward(x.gpu(), w.gpu(), null, spec, y.gpu()));
     }
 
     @Test

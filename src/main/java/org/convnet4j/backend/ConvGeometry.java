@@ -3,9 +3,11 @@ package org.convnet4j.backend;
 import org.convnet4j.tensor.Shape;
 
 /**
- * The sizes of one 2-D convolution, checked: input x [n, c, h, w], weights [fn, c, fh, fw], output
- * [n, fn, oh, ow] with oh and ow from {@link ConvSpec#outputShape}. Its column matrix (im2col of one
- * image) is [ck, p] = [c*fh*fw, oh*ow].
+ * The sizes of one 2-D convolution, checked: input x [n, c, h, w], weights [fn, c/groups, fh, fw], output
+ * [n, fn, oh, ow] with oh and ow from {@link ConvSpec#outputShape}, groups from the spec. Its column matrix
+ * (im2col of one image) is [ck, p] = [c*fh*fw, oh*ow]; with groups, group g's rows are the consecutive block
+ * [g*filterSize, (g+1)*filterSize), the column matrix of its channel slice, and its product is
+ * y_g [groupFilters, p] = W_g [groupFilters, filterSize] * col_g.
  */
 public record ConvGeometry(int n, int c, int h, int w, int fn, int fh, int fw, int oh, int ow, ConvSpec spec) {
 
@@ -26,9 +28,29 @@ public record ConvGeometry(int n, int c, int h, int w, int fn, int fh, int fw, i
         return Shape.of(n, fn, oh, ow);
     }
 
-    /** Rows of the column matrix: c*fh*fw (also the length of one filter). */
+    /** Rows of the column matrix: c*fh*fw (the length of one filter when groups is 1). */
     public int ck() {
         return c * fh * fw;
+    }
+
+    /** The spec's groups. */
+    public int groups() {
+        return spec.groups();
+    }
+
+    /** Input channels of one group: c/groups. */
+    public int groupChannels() {
+        return c / spec.groups();
+    }
+
+    /** Filters (output channels) of one group: fn/groups. */
+    public int groupFilters() {
+        return fn / spec.groups();
+    }
+
+    /** The length of one filter, the K of each group's GEMM: (c/groups)*fh*fw. */
+    public int filterSize() {
+        return groupChannels() * fh * fw;
     }
 
     /** Columns of the column matrix: oh*ow, the positions of one output plane. */

@@ -34,7 +34,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--model", defaultValue = "lenet5", description = "lenet5, alexnet, alexnet-owt, vgg11, vgg16,"
+    @Option(names = "--model", defaultValue = "lenet5", description = "lenet5, alexnet, caffenet, alexnet-owt, vgg11, vgg16,"
             + " resnet18, resnet34, resnet20 or googlenet (default: ${DEFAULT-VALUE})")
     String model;
 

@@ -10,19 +10,25 @@ import org.convnet4j.tensor.Shape;
  * benchmarks/pytorch/bench_torch.py (CONV_LAYERS), so our, cuDNN's and PyTorch's times line up by
  * {@link #name()} ("alexnet/conv1") and pass.
  *
- * <p>x [batch, c, h, w], W [fn, c, k, k], y [batch, fn, oh, ow] with oh = floor((h + 2 pad - k) / stride) + 1
- * (FLOOR rounding: AlexNet-OWT's conv1 does not divide evenly, and cuDNN and PyTorch drop the last row
- * and column).
+ * <p>x [batch, c, h, w], W [fn, c/groups, k, k], y [batch, fn, oh, ow] with oh = floor((h + 2 pad - k) / stride)
+ * + 1 (FLOOR rounding: AlexNet-OWT's conv1 does not divide evenly, and cuDNN and PyTorch drop the last row
+ * and column); groups 1 but for CaffeNet's conv2, conv4 and conv5 (2).
  *
  * <p>FLOP count, the same for each pass (fwd, bwd_data, bwd_filter): one multiply-add (2 FLOP) per
- * weight per output position per image, {@code 2 * batch * fn * oh * ow * c * k * k}; bias and the
+ * weight per output position per image, {@code 2 * batch * fn * oh * ow * (c/groups) * k * k}; bias and the
  * bias gradient are not counted.
  */
 public record ConvLayerShape(String network, String layer, int batch, int c, int h, int w, int fn, int k,
-                             int stride, int pad) {
+                             int stride, int pad, int groups) {
+
+    /** One group. */
+    public ConvLayerShape(String network, String layer, int batch, int c, int h, int w, int fn, int k, int stride,
+                          int pad) {
+        this(network, layer, batch, c, h, w, fn, k, stride, pad, 1);
+    }
 
     /**
-     * The layers of bench_torch.py, in its order. VGG-16's nine distinct convolutions at batch 64 (conv3_3,
+     * The layers of bench_torch.py, in its order. CaffeNet's grouped three (its conv1 and conv3 are AlexNet's). VGG-16's nine distinct convolutions at batch 64 (conv3_3,
      * conv4_3, conv5_2 and conv5_3 repeat a shape above them); VGG-11's are among them (its conv1 is conv1_1,
      * conv2 conv2_1, conv3_1/3_2 and conv4_1/4_2 the same, conv5_1/5_2 conv5_1).
      */
@@ -34,6 +40,9 @@ public record ConvLayerShape(String network, String layer, int batch, int c, int
             new ConvLayerShape("alexnet", "conv3", 128, 256, 13, 13, 384, 3, 1, 1),
             new ConvLayerShape("alexnet", "conv4", 128, 384, 13, 13, 384, 3, 1, 1),
             new ConvLayerShape("alexnet", "conv5", 128, 384, 13, 13, 256, 3, 1, 1),
+            new ConvLayerShape("caffenet", "conv2", 128, 96, 27, 27, 256, 5, 1, 2, 2),
+            new ConvLayerShape("caffenet", "conv4", 128, 384, 13, 13, 384, 3, 1, 1, 2),
+            new ConvLayerShape("caffenet", "conv5", 128, 384, 13, 13, 256, 3, 1, 1, 2),
             new ConvLayerShape("alexnet-owt", "conv1", 128, 3, 224, 224, 64, 11, 4, 2),
             new ConvLayerShape("alexnet-owt", "conv2", 128, 64, 27, 27, 192, 5, 1, 2),
             new ConvLayerShape("alexnet-owt", "conv3", 128, 192, 13, 13, 384, 3, 1, 1),
@@ -69,15 +78,16 @@ public record ConvLayerShape(String network, String layer, int batch, int c, int
     }
 
     /**
-     * The CI-sized version: batch 1 and at most 4 input and 4 output channels, same spatial sizes,
-     * filter, stride and padding (every code path, a few MFLOP).
+     * The CI-sized version: batch 1 and at most 4 input and 4 output channels per group, same groups, spatial
+     * sizes, filter, stride and padding (every code path, a few MFLOP).
      */
     public ConvLayerShape tiny() {
-        return new ConvLayerShape(network, layer, 1, Math.min(c, 4), h, w, Math.min(fn, 4), k, stride, pad);
+        return new ConvLayerShape(network, layer, 1, Math.min(c, 4 * groups), h, w, Math.min(fn, 4 * groups), k, stride,
+                pad, groups);
     }
 
     public ConvSpec spec() {
-        return ConvSpec.of(stride, pad).withRounding(OutputRounding.FLOOR);
+        return ConvSpec.of(stride, pad).withRounding(OutputRounding.FLOOR).withGroups(groups);
     }
 
     public Shape inputShape() {
@@ -85,16 +95,16 @@ public record ConvLayerShape(String network, String layer, int batch, int c, int
     }
 
     public Shape weightShape() {
-        return Shape.of(fn, c, k, k);
+        return Shape.of(fn, c / groups, k, k);
     }
 
     public Shape outputShape() {
         return spec().outputShape(name(), inputShape(), weightShape());
     }
 
-    /** 2 * batch * fn * oh * ow * c * k * k: see the class comment. */
+    /** 2 * batch * fn * oh * ow * (c/groups) * k * k: see the class comment. */
     public double flops() {
         Shape y = outputShape();
-        return 2.0 * batch * fn * y.h() * y.w() * c * k * k;
+        return 2.0 * batch * fn * y.h() * y.w() * (c / groups) * k * k;
     }
 }

@@ -10,13 +10,16 @@ import org.convnet4j.tensor.Tensor;
 /**
  * 2-D convolution (cross-correlation) by im2col and GEMM on the backend.
  *
- * <p>Input x [N, C, H, W]; weights W [FN, C, FH, FW] (parameter "name.W"); bias b [FN] ("name.b", unless
+ * <p>Input x [N, C, H, W]; weights W [FN, C/groups, FH, FW] (parameter "name.W"); bias b [FN] ("name.b", unless
  * turned off); output y [N, FN, OH, OW] with
  * <pre>
  *   OH = (H + 2*padH - dilationH*(FH-1) - 1) / strideH + 1,   OW likewise,
  * </pre>
  * which must be a whole number unless rounding is {@link OutputRounding#FLOOR}. Forward keeps a
- * reference to x for backward: dW += dy * col(x)^T, db += sums of dy, dx = col2im(W^T * dy).
+ * reference to x for backward: dW += dy * col(x)^T, db += sums of dy, dx = col2im(W^T * dy). With
+ * {@code groups(g)} (Caffe's {@code group}, PyTorch's {@code groups}) the channels and filters are cut into g
+ * slices, each filter seeing only its slice's C/g input channels (see {@link ConvSpec}); C and FN must be
+ * divisible by g.
  *
  * <pre>
  *   Conv2d conv1 = Conv2d.builder().name("conv1").filters(6).kernel(5).pad(2).build();
@@ -41,7 +44,8 @@ public final class Conv2d extends AbstractLayer {
         this.filters = b.filters;
         this.kernelH = b.kernelH;
         this.kernelW = b.kernelW;
-        this.spec = new ConvSpec(b.strideH, b.strideW, b.padH, b.padW, b.dilationH, b.dilationW, b.rounding);
+        this.spec = new ConvSpec(b.strideH, b.strideW, b.padH, b.padW, b.dilationH, b.dilationW, b.rounding,
+                b.groups);
         this.bias = b.bias;
         this.initializer = b.initializer;
         this.inChannels = b.inChannels;
@@ -71,14 +75,22 @@ public final class Conv2d extends AbstractLayer {
         return bias;
     }
 
-    /** The weight shape [FN, C, FH, FW] for an NCHW input, whose C must be inChannels when that is set. */
+    /**
+     * The weight shape [FN, C/groups, FH, FW] for an NCHW input, whose C must be inChannels when that is set
+     * and divisible by groups.
+     */
     private Shape weightShape(Shape input) {
+        int groups = spec.groups();
         if (inChannels > 0 && input.dim(1) != inChannels) {
             throw new IllegalArgumentException(name() + ": input " + input + " has " + input.dim(1)
                     + " channels but the layer expects " + inChannels + " (weights [" + filters + ", "
-                    + inChannels + ", " + kernelH + ", " + kernelW + "])");
+                    + inChannels / groups + ", " + kernelH + ", " + kernelW + "])");
         }
-        return Shape.of(filters, input.dim(1), kernelH, kernelW);
+        if (input.dim(1) % groups != 0) {
+            throw new IllegalArgumentException(name() + ": input " + input + " has " + input.dim(1)
+                    + " channels, which groups " + groups + " does not divide");
+        }
+        return Shape.of(filters, input.dim(1) / groups, kernelH, kernelW);
     }
 
     /**
@@ -154,6 +166,7 @@ public final class Conv2d extends AbstractLayer {
         private int filters;
         private int dilationH = 1;
         private int dilationW = 1;
+        private int groups = 1;
         private boolean bias = true;
         private Initializer initializer = Initializer.he();
         private int inChannels;
@@ -175,6 +188,15 @@ public final class Conv2d extends AbstractLayer {
         public Builder dilation(int dh, int dw) {
             this.dilationH = dh;
             this.dilationW = dw;
+            return this;
+        }
+
+        /**
+         * Grouped convolution (default 1): channels and filters in g slices, filter f seeing only the input
+         * channels of its slice; the input's channels and filters must be divisible by g. g = C is depthwise.
+         */
+        public Builder groups(int g) {
+            this.groups = g;
             return this;
         }
 
@@ -209,6 +231,10 @@ public final class Conv2d extends AbstractLayer {
             if (kernelH < 1 || kernelW < 1) {
                 throw new IllegalArgumentException("Conv2d " + name + ": kernel must be >= 1, got "
                         + kernelH + "x" + kernelW);
+            }
+            if (groups < 1 || filters % groups != 0) {
+                throw new IllegalArgumentException("Conv2d " + name + ": groups must be >= 1 and divide the filters "
+                        + filters + ", got " + groups);
             }
             if (initializer == null) {
                 throw new IllegalArgumentException("Conv2d " + name + ": initializer must not be null");

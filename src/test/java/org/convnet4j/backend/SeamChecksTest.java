@@ -331,6 +331,20 @@ class SeamChecksTest {
                 new Case("conv2dForward with a null spec", bench -> bench.b().conv2dForward(
                         bench.f(1, 1, 5, 5), bench.f(2, 1, 3, 3), null, null,
                         bench.f(1, 2, 3, 3)), iae, "conv2dForward: spec must not be null"),
+                new Case("conv2dForward with groups that do not divide C", bench -> bench.b().conv2dForward(
+                        bench.f(1, 3, 5, 5), bench.f(4, 1, 3, 3), null, ConvSpec.of(1, 0).withGroups(2),
+                        bench.f(1, 4, 3, 3)), iae, "conv2dForward: groups 2 must divide the input channels C and the "
+                        + "filters FN, got input [1, 3, 5, 5] (C 3) and weights [4, 1, 3, 3] (FN 4)"),
+                new Case("conv2dBackwardData with groups that do not divide FN", bench -> bench.b().conv2dBackwardData(
+                        bench.f(1, 3, 3, 3), bench.f(3, 2, 3, 3), ConvSpec.of(1, 0).withGroups(2),
+                        bench.f(1, 4, 5, 5)), iae, "conv2dBackwardData: groups 2 must divide the input channels C and "
+                        + "the filters FN, got input [1, 4, 5, 5] (C 4) and weights [3, 2, 3, 3] (FN 3)"),
+                new Case("conv2dBackwardFilter with ungrouped weights for a grouped spec", bench -> bench.b()
+                        .conv2dBackwardFilter(bench.f(1, 4, 5, 5), bench.f(1, 4, 3, 3), ConvSpec.of(1, 0).withGroups(2),
+                                bench.f(4, 4, 3, 3), null), iae, "conv2dBackwardFilter: with groups 2 the weights must "
+                        + "be [FN, C/groups, FH, FW] = [4, 2, 3, 3] for input [1, 4, 5, 5], got [4, 4, 3, 3]"),
+                new Case("a ConvSpec with groups 0", bench -> ConvSpec.of(1, 0).withGroups(0), iae,
+                        "groups >= 1", "groups 0"),
                 new Case("maxPoolForward with a non-integer output size", bench -> bench.b().maxPoolForward(
                         bench.f(1, 1, 5, 5), pool2, bench.f(1, 1, 2, 2),
                         bench.i(1, 1, 2, 2)), iae, "maxPoolForward height",

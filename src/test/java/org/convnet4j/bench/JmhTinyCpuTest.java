@@ -33,7 +33,7 @@ class JmhTinyCpuTest {
         Options options = new OptionsBuilder()
                 .include(ConvolutionBenchmark.class.getName() + ".forward")
                 .include(ConvolutionBenchmark.class.getName() + ".backwardFilter")
-                .param("layer", "lenet5/conv1", "alexnet-owt/conv1")
+                .param("layer", "lenet5/conv1", "alexnet-owt/conv1", "caffenet/conv2")
                 .param("impl", "ours", "cudnn")
                 .param("algo", "auto", "winograd4x4")
                 .param("device", "cpu")
@@ -46,7 +46,7 @@ class JmhTinyCpuTest {
                 .result(json.toString())
                 .build();
         Collection<RunResult> results = new Runner(options).run();
-        assertEquals(16, results.size());
+        assertEquals(24, results.size(), "3 layers (one grouped), 2 impls, 2 algos, 2 passes");
         for (RunResult r : results) {
             String impl = r.getParams().getParam("impl");
             if (!r.getParams().getParam("algo").equals("auto")) {
@@ -64,7 +64,7 @@ class JmhTinyCpuTest {
             }
         }
         List<Object> parsed = JSON.std.listFrom(Files.readString(json));
-        assertEquals(16, parsed.size());
+        assertEquals(24, parsed.size());
     }
 
     /** Each family's benchmark, one workload, our implementation: every method runs and takes time. */

@@ -102,6 +102,10 @@ class MainTest {
         assertEquals(2, run().status(), "a subcommand is needed");
         assertEquals(2, run("train", "--model", "alexnet", "--device", "cpu").status(),
                 "AlexNet cannot take MNIST digits");
+        Run caffenet = run("train", "--model", "CaffeNet", "--device", "cpu");
+        assertEquals(2, caffenet.status(), "a known model, like alexnet, that cannot take MNIST digits");
+        assertTrue(caffenet.err().contains("model caffenet takes [3, 227, 227] inputs")
+                && caffenet.err().contains("use --dataset synthetic"), caffenet.err());
     }
 
     @Test

@@ -18,11 +18,13 @@ class GraphModelsTest {
     /**
      * ResNet-18 and -34: torchvision's counts (the papers' 11.7 M and 21.8 M); GoogLeNet with the paper's 5x5
      * third branches and no auxiliary classifiers (torchvision's, with 3x3 there: 6,624,904); ResNet-20 on MNIST
-     * with projection shortcuts (the paper's CIFAR network with zero-padding shortcuts: 0.27 M).
+     * with projection shortcuts (the paper's CIFAR network with zero-padding shortcuts: 0.27 M). CaffeNet (a
+     * Sequential, here for its count): Caffe's bvlc_reference_caffenet, conv2/4/5 in 2 groups, 60,965,224 =
+     * conv 34,944 + 307,456 + 885,120 + 663,936 + 442,624, fc 37,752,832 + 16,781,312 + 4,097,000.
      */
     @ParameterizedTest
     @CsvSource({"resnet18, 1000, 11689512, 1000", "resnet34, 1000, 21797672, 1000",
-            "googlenet, 1000, 7005832, 1000", "resnet20, 10, 272186, 10"})
+            "googlenet, 1000, 7005832, 1000", "resnet20, 10, 272186, 10", "caffenet, 1000, 60965224, 1000"})
     void parameterCountsAndOutputShapes(String model, int classes, long parameters, int outputs) {
         try (Backend b = new CpuBackend(1); Network net = Models.create(model, classes)) {
             Shape input = Models.batchInputShape(model, 2);

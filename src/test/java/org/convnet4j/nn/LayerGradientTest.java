@@ -63,6 +63,31 @@ class LayerGradientTest {
         assertEquals(2, r.results().size(), "input and W only: " + r);
     }
 
+    /** Two groups, strided, padded, dilated: 6 input channels, each of the 4 filters sees 3 of them. */
+    @Test
+    void conv2dTwoGroupsStridedDilated() {
+        GradientChecker.Report r = check(Conv2d.builder().name("g2").filters(4).kernel(3, 2).stride(2, 1).pad(1, 2)
+                .dilation(1, 2).groups(2).build(), Shape.of(2, 6, 7, 6), 11);
+        assertEquals(2 * 6 * 7 * 6, r.result("input").checked());
+        assertEquals(4 * 3 * 3 * 2, r.result("g2.W").checked());
+    }
+
+    /** Depthwise (groups = C), channel multiplier 2, 3x3 same. */
+    @Test
+    void conv2dDepthwise() {
+        GradientChecker.Report r = check(Conv2d.builder().name("dw").filters(6).kernel(3).pad(1).groups(3).build(),
+                Shape.of(2, 3, 5, 6), 12);
+        assertEquals(6 * 3 * 3, r.result("dw.W").checked());
+    }
+
+    /** One group through the builder's groups(1): the ordinary layer, with its full weight shape. */
+    @Test
+    void conv2dOneGroupExplicit() {
+        GradientChecker.Report r = check(Conv2d.builder().name("g1").filters(2).kernel(2).stride(2).groups(1).build(),
+                Shape.of(1, 3, 6, 6), 13);
+        assertEquals(2 * 3 * 2 * 2, r.result("g1.W").checked());
+    }
+
     @Test
     void maxPool2x2() {
         check(Pool2d.max("pool", 2, 2), Shape.of(2, 3, 6, 4), 4);

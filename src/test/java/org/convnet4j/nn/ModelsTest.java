@@ -32,13 +32,14 @@ class ModelsTest {
 
     @Test
     void namesAndInputShapes() {
-        assertEquals(List.of("lenet5", "alexnet", "alexnet-owt", "vgg11", "vgg16", "resnet18", "resnet34", "resnet20",
+        assertEquals(List.of("lenet5", "alexnet", "caffenet", "alexnet-owt", "vgg11", "vgg16", "resnet18", "resnet34", "resnet20",
                 "googlenet"), Models.names());
         assertEquals(Shape.of(1, 28, 28), Models.inputShape("resnet20"));
         assertEquals(Shape.of(3, 224, 224), Models.inputShape("resnet18"));
         assertEquals(Shape.of(3, 224, 224), Models.inputShape("googlenet"));
         assertEquals(Shape.of(1, 28, 28), Models.inputShape("lenet5"));
         assertEquals(Shape.of(3, 227, 227), Models.inputShape("alexnet"));
+        assertEquals(Shape.of(3, 227, 227), Models.inputShape("caffenet"));
         assertEquals(Shape.of(3, 224, 224), Models.inputShape("alexnet-owt"));
         assertEquals(Shape.of(3, 224, 224), Models.inputShape("vgg16"));
         assertThrows(IllegalArgumentException.class, () -> Models.create("vgg19", 10));
@@ -81,6 +82,29 @@ class ModelsTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> net.outputShape(Shape.of(1, 3, 224, 224)));
             assertTrue(e.getMessage().contains("conv1"), e.getMessage());
+        }
+    }
+
+    /** CaffeNet: pooling before LRN, conv2/4/5 in 2 groups, whose weights see half the input channels. */
+    @Test
+    void caffeNetShapesGroupsAndLayerOrder() {
+        try (CpuBackend backend = new CpuBackend(1); Sequential net = (Sequential) Models.create("caffenet", 10)) {
+            Shape in = Shape.of(1, 3, 227, 227);
+            assertEquals(Shape.of(1, 96, 55, 55), shapeAfter(net, in, "conv1"));
+            assertEquals(Shape.of(1, 96, 27, 27), shapeAfter(net, in, "pool1"));
+            assertEquals(Shape.of(1, 96, 27, 27), shapeAfter(net, in, "norm1"));
+            assertEquals(Shape.of(1, 256, 27, 27), shapeAfter(net, in, "conv2"));
+            assertEquals(Shape.of(1, 256, 13, 13), shapeAfter(net, in, "norm2"));
+            assertEquals(Shape.of(1, 256, 13, 13), shapeAfter(net, in, "conv5"));
+            assertEquals(Shape.of(1, 10), net.outputShape(in));
+            assertEquals(List.of("conv1", "relu1", "pool1", "norm1", "conv2", "relu2", "pool2", "norm2"),
+                    net.layers().stream().limit(8).map(Layer::name).toList(), "Caffe's CaffeNet pools, then normalizes");
+            assertEquals(List.of(1, 2, 1, 2, 2), net.layers().stream().filter(l -> l instanceof Conv2d)
+                    .map(l -> ((Conv2d) l).spec().groups()).toList());
+            net.initialize(backend, in, 1L);
+            assertEquals(List.of(Shape.of(96, 3, 11, 11), Shape.of(256, 48, 5, 5), Shape.of(384, 256, 3, 3),
+                    Shape.of(384, 192, 3, 3), Shape.of(256, 192, 3, 3)), net.parameters().stream()
+                    .filter(p -> p.name().startsWith("conv") && p.name().endsWith(".W")).map(Parameter::shape).toList());
         }
     }
 

@@ -18,11 +18,29 @@ interface ConvAlgorithm {
     /** Whether two runs on the same inputs give the same bits (auto picks only deterministic algorithms). */
     boolean deterministic();
 
-    /** Why this algorithm cannot run pass of g (e.g. "filter 11x11, needs 3x3"), or null when it can. */
+    /**
+     * Why this algorithm cannot run pass of g (e.g. "filter 11x11, needs 3x3"), or null when it can. Asked only
+     * through {@link #whyNotFor}, so only for one group unless {@link #supportsGroups}.
+     */
     String whyNot(ConvGeometry g, ConvPass pass);
 
+    /** Whether it computes grouped convolutions (groups &gt; 1); the registry declines them for one that does not. */
+    default boolean supportsGroups() {
+        return false;
+    }
+
+    /**
+     * Why a cannot run pass of g, or null when it can: groups &gt; 1 where a does not {@link #supportsGroups}, else
+     * its own {@link #whyNot}. The registry and the finder ask only this, so an algorithm that says nothing about
+     * groups is safe.
+     */
+    static String whyNotFor(ConvAlgorithm a, ConvGeometry g, ConvPass pass) {
+        return g.groups() > 1 && !a.supportsGroups()
+                ? "groups " + g.groups() + ": " + a.name() + " runs one group only" : a.whyNot(g, pass);
+    }
+
     default boolean applies(ConvGeometry g, ConvPass pass) {
-        return whyNot(g, pass) == null;
+        return whyNotFor(this, g, pass) == null;
     }
 
     /** The workspace pass of g takes, in bytes (only asked where the algorithm applies). */

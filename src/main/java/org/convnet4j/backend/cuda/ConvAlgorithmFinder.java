@@ -68,7 +68,7 @@ final class ConvAlgorithmFinder {
     private static Choice forced(Key key, List<ConvAlgorithm> registry, String requested) {
         ConvAlgorithm a = registry.stream().filter(r -> r.name().equals(requested)).findFirst().orElseThrow(
                 () -> new IllegalArgumentException("no convolution algorithm " + requested + " in the CUDA registry"));
-        String why = a.whyNot(key.geometry(), key.pass());
+        String why = ConvAlgorithm.whyNotFor(a, key.geometry(), key.pass());
         return why == null ? new Choice(a.name(), "forced")
                 : new Choice(registry.get(0).name(), "forced " + requested + " does not apply (" + why + ")");
     }
@@ -77,7 +77,7 @@ final class ConvAlgorithmFinder {
         List<ConvAlgorithm> candidates = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
         for (ConvAlgorithm a : registry) {
-            String why = !a.deterministic() ? "not deterministic" : a.whyNot(key.geometry(), key.pass());
+            String why = !a.deterministic() ? "not deterministic" : ConvAlgorithm.whyNotFor(a, key.geometry(), key.pass());
             if (why == null && a.workspaceBytes(key.geometry(), key.pass()) > workspaceLimit) {
                 why = String.format(Locale.ROOT, "workspace %.0f MiB over the %.0f MiB limit",
                         a.workspaceBytes(key.geometry(), key.pass()) / 1048576.0, workspaceLimit / 1048576.0);

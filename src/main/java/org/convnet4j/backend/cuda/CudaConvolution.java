@@ -20,7 +20,9 @@ import org.convnet4j.tensor.Tensor;
  * one, first; Winograd F(2x2,3x3) and F(4x4,3x3) for 3x3 stride-1 layers, {@link WinogradConvAlgorithm}) and, per pass, the one {@link ConvAlgorithmFinder} chooses: the fastest deterministic applicable
  * one ({@value ConvAlgorithms#AUTO}) or the one asked for ({@value ConvAlgorithms#PROPERTY}, or
  * {@link #request}). Every choice is recorded for {@link #used()}. A layer's two backward passes go through
- * {@link #backward}, which lets im2col copy dy to its GEMM layout once for both.
+ * {@link #backward}, which lets im2col copy dy to its GEMM layout once for both. Grouped convolutions go only
+ * to algorithms that declare {@link ConvAlgorithm#supportsGroups} (im2col and Winograd), see
+ * {@link ConvAlgorithm#whyNotFor}.
  */
 final class CudaConvolution implements ConvolutionOps {
     /** The workspace bound: im2col sizes its chunks of images under it, auto skips algorithms over it. */
@@ -64,8 +66,8 @@ final class CudaConvolution implements ConvolutionOps {
     /** Why the named algorithm cannot run pass of g, or null when it can. */
     String whyNot(String name, ConvGeometry g, ConvPass pass) {
         String n = ConvAlgorithms.parse(name, "convolution algorithm");
-        return n.equals(ConvAlgorithms.AUTO) ? null : registry.stream().filter(a -> a.name().equals(n)).findFirst()
-                .orElseThrow().whyNot(g, pass);
+        return n.equals(ConvAlgorithms.AUTO) ? null : ConvAlgorithm.whyNotFor(registry.stream()
+                .filter(a -> a.name().equals(n)).findFirst().orElseThrow(), g, pass);
     }
 
     /** The registry's names, in order. */
@@ -81,12 +83,14 @@ final class CudaConvolution implements ConvolutionOps {
         return lines;
     }
 
-    /** "x 128x3x227x227, w 96x3x11x11, stride 4x4, pad 0x0" (and the dilation when not 1). */
+    /** "x 128x3x227x227, w 96x3x11x11, stride 4x4, pad 0x0" (and the dilation and groups when not 1). */
     static String describe(ConvGeometry g) {
         ConvSpec s = g.spec();
-        return "x " + g.n() + "x" + g.c() + "x" + g.h() + "x" + g.w() + ", w " + g.fn() + "x" + g.c() + "x" + g.fh()
-                + "x" + g.fw() + ", stride " + s.strideH() + "x" + s.strideW() + ", pad " + s.padH() + "x" + s.padW()
-                + (s.dilationH() == 1 && s.dilationW() == 1 ? "" : ", dilation " + s.dilationH() + "x" + s.dilationW());
+        return "x " + g.n() + "x" + g.c() + "x" + g.h() + "x" + g.w() + ", w " + g.fn() + "x" + g.groupChannels() + "x"
+                + g.fh() + "x" + g.fw() + ", stride " + s.strideH() + "x" + s.strideW() + ", pad " + s.padH() + "x"
+                + s.padW()
+                + (s.dilationH() == 1 && s.dilationW() == 1 ? "" : ", dilation " + s.dilationH() + "x" + s.dilationW())
+                + (s.groups() == 1 ? "" : ", groups " + s.groups());
     }
 
     private ConvAlgorithm choose(ConvGeometry g, ConvPass pass, Consumer<ConvAlgorithm> run) {

@@ -47,7 +47,7 @@ final class CudaConvolutionWinograd {
         this.prefix = "winograd" + tile + "_";
     }
 
-    /** Whether Winograd F(m x m, 3x3) computes this convolution: a 3x3 filter, stride 1, dilation 1. */
+    /** Whether Winograd F(m x m, 3x3) computes this convolution: a 3x3 filter, stride 1, dilation 1 (any groups). */
     static boolean applies(ConvGeometry g) {
         ConvSpec s = g.spec();
         return g.fh() == 3 && g.fw() == 3 && s.strideH() == 1 && s.strideW() == 1 && s.dilationH() == 1
@@ -76,9 +76,9 @@ final class CudaConvolutionWinograd {
         return (int) KernelLauncher.ceilDiv(g.n(), KernelLauncher.ceilDiv(g.n(), most));
     }
 
-    /** The transformed filters U, or the filter gradient's S: T * K * C floats. */
+    /** The transformed filters U, or the filter gradient's S: T * K * C/groups floats. */
     private long filterBytes(ConvGeometry g) {
-        return 4L * points * g.fn() * g.c();
+        return 4L * points * g.fn() * g.groupChannels();
     }
 
     /**
@@ -115,7 +115,9 @@ final class CudaConvolutionWinograd {
 
     /**
      * out [N, outC, outH, outW] = the 3x3 convolution of in [N, inC, inH, inW] (padding padH x padW) with w, as
-     * stored (forward) or turned and transposed (backward data), plus bias (0 = none).
+     * stored (forward) or turned and transposed (backward data), plus bias (0 = none). With groups, U is
+     * [T, K, C/groups] and group j's blocks of U_t, V_t and M_t sit at (t*groups + j) times their size, so the T
+     * products per point become one batch of T*groups products of the groups' slices.
      */
     private void convolve(ConvGeometry g, Pass pass, long in, long w, long bias, long out, int inC, int outC,
                           int inH, int inW, int outH, int outW, int padH, int padW) {
@@ -126,23 +128,29 @@ final class CudaConvolutionWinograd {
         long u = workspace.address(workspaceBytes(g, pass));
         long v = u + filterBytes(g);
         long m = v + 4L * points * inC * th * tw * chunk;
-        launcher.launch(prefix + "filter_transform_f32", (long) g.fn() * g.c(), w, u, g.fn(), g.c(), backward ? 1 : 0);
+        int groups = g.groups();
+        int cg = g.groupChannels();
+        launcher.launch(prefix + "filter_transform_f32", (long) g.fn() * cg, w, u, g.fn(), cg, backward ? 1 : 0);
         for (int n0 = 0; n0 < g.n(); n0 += chunk) {
             int images = Math.min(chunk, g.n() - n0);
             int q = images * th * tw;
             launcher.launch(prefix + "input_transform_f32", (long) inC * q, in + 4L * n0 * inC * inH * inW, v, images,
                     inC, inH, inW, padH, padW, th, tw);
-            // M_t [outC, Q] = U_t [K, C] * V_t [inC, Q] (forward), U_t^T [C, K] * V_t [inC, Q] (backward data)
-            gemm.sgemmStridedBatched(backward, false, outC, q, inC, 1f, u, g.c(), (long) g.fn() * g.c(), v, q,
-                    (long) inC * q, 0f, m, q, (long) outC * q, points);
+            // per point t and group j: M_tj [outC/groups, Q] = U_tj [K/groups, C/groups] * V_tj [inC/groups, Q]
+            // (forward), U_tj^T * V_tj (backward data)
+            gemm.sgemmStridedBatched(backward, false, outC / groups, q, inC / groups, 1f, u, cg,
+                    (long) g.groupFilters() * cg, v, q, (long) inC / groups * q, 0f, m, q, (long) outC / groups * q,
+                    points * groups);
             launcher.launch(prefix + "output_transform_f32", (long) outC * q, m, bias,
                     out + 4L * n0 * outC * outH * outW, images, outC, outH, outW, th, tw);
         }
     }
 
-    /** dw += the gradient of the convolution with respect to its filters. */
+    /** dw += the gradient of the convolution with respect to its filters (per point and group, as in convolve). */
     void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw) {
         ConvSpec sp = g.spec();
+        int kg = g.groupFilters();
+        int cg = g.groupChannels();
         int th = (int) KernelLauncher.ceilDiv(g.oh(), tile);
         int tw = (int) KernelLauncher.ceilDiv(g.ow(), tile);
         int chunk = chunk(g, Pass.BACKWARD_FILTER);
@@ -156,10 +164,10 @@ final class CudaConvolutionWinograd {
                     v, images, g.c(), g.h(), g.w(), sp.padH(), sp.padW(), th, tw);
             launcher.launch(prefix + "grad_output_transform_f32", (long) g.fn() * q,
                     addressOf(dy) + 4L * n0 * g.fn() * g.p(), z, images, g.fn(), g.oh(), g.ow(), th, tw);
-            // S_t [K, C] (+)= Z_t [K, Q] * V_t^T [Q, C]
-            gemm.sgemmStridedBatched(false, true, g.fn(), g.c(), q, 1f, z, q, (long) g.fn() * q, v, q, (long) g.c() * q,
-                    n0 == 0 ? 0f : 1f, s, g.c(), (long) g.fn() * g.c(), points);
+            // per point t and group j: S_tj [K/groups, C/groups] (+)= Z_tj [K/groups, Q] * V_tj^T [Q, C/groups]
+            gemm.sgemmStridedBatched(false, true, kg, cg, q, 1f, z, q, (long) kg * q, v, q, (long) cg * q,
+                    n0 == 0 ? 0f : 1f, s, cg, (long) kg * cg, points * g.groups());
         }
-        launcher.launch(prefix + "filter_gradient_f32", (long) g.fn() * g.c(), s, addressOf(dw), g.fn(), g.c());
+        launcher.launch(prefix + "filter_gradient_f32", (long) g.fn() * cg, s, addressOf(dw), g.fn(), cg);
     }
 }

@@ -59,7 +59,10 @@ public final class CudnnConvolution implements AutoCloseable {
     private Tensor bwdDataWorkspace;
     private Tensor bwdFilterWorkspace;
 
-    /** Descriptors of a convolution x [N,C,H,W] * w [FN,C,FH,FW] -> y, on cudnn's device. */
+    /**
+     * Descriptors of a convolution x [N,C,H,W] * w [FN,C/groups,FH,FW] -> y, on cudnn's device; the spec's groups
+     * go to cudnnSetConvolutionGroupCount.
+     */
     public CudnnConvolution(Cudnn cudnn, Shape x, Shape w, ConvSpec spec) {
         cudnn.begin();
         this.cudnn = cudnn;
@@ -79,6 +82,7 @@ public final class CudnnConvolution implements AutoCloseable {
         check(cudnnCreateConvolutionDescriptor(convDesc), "cudnnCreateConvolutionDescriptor");
         check(cudnnSetConvolution2dDescriptor(convDesc, spec.padH(), spec.padW(), spec.strideH(), spec.strideW(), 1,
                 1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT), "cudnnSetConvolution2dDescriptor");
+        check(cudnnSetConvolutionGroupCount(convDesc, spec.groups()), "cudnnSetConvolutionGroupCount");
         check(cudnnSetConvolutionMathType(convDesc, CUDNN_FMA_MATH), "cudnnSetConvolutionMathType(FMA)");
         int[] n = new int[1];
         int[] c = new int[1];

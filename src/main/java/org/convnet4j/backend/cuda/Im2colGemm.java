@@ -25,6 +25,13 @@ import org.convnet4j.tensor.Tensor;
  * {@link #kSlices} slices whose products are summed in slice order (deterministic, whichever GEMM provider);
  * dbias += the row sums of dyT in two stages (fixed slices of {@value #BIAS_SLICE} columns, then their in-order
  * sum); col = W^T * dyT (overwriting the columns), then col2im, a gather (deterministic).
+ *
+ * <p>Groups: im2col and the layout copies are those of the whole image, since group g's rows of col are the
+ * consecutive block [g*K, (g+1)*K) with K = (C/groups)*FH*FW (and its rows of yT, dyT and W the block of its FN/groups
+ * filters), so each product above becomes one strided-batched GEMM over the groups (strides K*ld for col,
+ * FN/groups*ld for yT and dyT, FN/groups*K for W and dW). Where the filter gradient's K is cut into slices (only
+ * when groups times the tiles of one group's dW are fewer than the SMs, so fewer groups than SMs), the slices
+ * are the batch and the groups a loop, one group's partial products at a time.
  */
 final class Im2colGemm implements ConvAlgorithm {
     /** Row strides of the column and channel-major matrices are multiples of this many floats. */
@@ -63,6 +70,11 @@ final class Im2colGemm implements ConvAlgorithm {
         return null;
     }
 
+    @Override
+    public boolean supportsGroups() {
+        return true;
+    }
+
     /**
      * How a geometry is cut: chunk images per chunk (the last chunk may hold fewer), row stride ld of the
      * matrices, and the filter gradient's K slices and bias slices for a full chunk.
@@ -76,7 +88,8 @@ final class Im2colGemm implements ConvAlgorithm {
             int chunk = (int) KernelLauncher.ceilDiv(g.n(), chunks);
             int columns = chunk * g.p();
             int ld = (int) (KernelLauncher.ceilDiv(columns, LD_ALIGN) * LD_ALIGN);
-            return new Plan(chunk, ld, Im2colGemm.kSlices(g.fn(), g.ck(), columns, multiprocessors),
+            return new Plan(chunk, ld, Im2colGemm.kSlices(g.groupFilters(), g.filterSize(), columns, g.groups(),
+                    multiprocessors),
                     (int) KernelLauncher.ceilDiv(columns, BIAS_SLICE));
         }
 
@@ -88,19 +101,24 @@ final class Im2colGemm implements ConvAlgorithm {
             return 4L * g.fn() * ld;
         }
 
-        /** The K slices' partial products [slices, FN, CK] (when K is cut) and the bias slices' sums. */
+        /** One group's K slices' partial products [slices, FN/groups, K] (when K is cut); the bias slices' sums. */
         long filterExtraBytes(ConvGeometry g) {
-            return (kSlices > 1 ? 4L * kSlices * g.fn() * g.ck() : 0) + 4L * biasSlices * g.fn();
+            return partialBytes(g) + 4L * biasSlices * g.fn();
+        }
+
+        long partialBytes(ConvGeometry g) {
+            return kSlices > 1 ? 4L * kSlices * g.groupFilters() * g.filterSize() : 0;
         }
     }
 
     /**
-     * Into how many slices to cut K of one [m, n] product: 1 when C has at least as many 128x128 tiles as the
-     * device has SMs; otherwise enough for about two blocks per SM, none shorter than {@value #MIN_SLICE_K}.
-     * Decided here for every GEMM provider: nothing promises that cuBLAS splits a long K itself.
+     * Into how many slices to cut K of a batch of [m, n] products (one per group): 1 when the batch's Cs have at
+     * least as many 128x128 tiles as the device has SMs; otherwise enough for about two blocks per SM, none
+     * shorter than {@value #MIN_SLICE_K}. Decided here for every GEMM provider: nothing promises that cuBLAS
+     * splits a long K itself.
      */
-    static int kSlices(int m, int n, int k, int multiprocessors) {
-        long tiles = KernelLauncher.ceilDiv(m, TILE) * KernelLauncher.ceilDiv(n, TILE);
+    static int kSlices(int m, int n, int k, int batch, int multiprocessors) {
+        long tiles = batch * KernelLauncher.ceilDiv(m, TILE) * KernelLauncher.ceilDiv(n, TILE);
         if (tiles >= multiprocessors) {
             return 1;
         }
@@ -154,9 +172,11 @@ final class Im2colGemm implements ConvAlgorithm {
             int columns = images * p;
             long xAt = x + 4L * n0 * g.imageSize();
             launcher.launch("im2col_f32", (long) images * g.c() * p, im2colArgs(g, xAt, col, images, ld));
-            // yT [FN, B*P] = W [FN, CK] * col [CK, B*P]
-            gemm.sgemmStridedBatched(false, false, g.fn(), columns, g.ck(), 1f, w, g.ck(), 0, col, ld, 0, 0f, yT,
-                    ld, 0, 1);
+            // per group: yT_g [FN/groups, B*P] = W_g [FN/groups, K] * col_g [K, B*P]
+            int gf = g.groupFilters();
+            int k = g.filterSize();
+            gemm.sgemmStridedBatched(false, false, gf, columns, k, 1f, w, k, (long) gf * k, col, ld, (long) k * ld, 0f,
+                    yT, ld, (long) gf * ld, g.groups());
             // y [B, FN, P] = yT [FN, B, P] + bias
             layoutCopy("cnhw_to_nchw_f32", images * g.fn(), p, yT, bias, y + 4L * n0 * g.fn() * p, images, g.fn(), p,
                     ld);
@@ -193,13 +213,14 @@ final class Im2colGemm implements ConvAlgorithm {
         Plan plan = plan(g);
         int p = g.p();
         int fn = g.fn();
-        int ck = g.ck();
+        int gf = g.groupFilters();
+        int k = g.filterSize();
         int ld = plan.ld();
         boolean filter = dw != 0;
         long col = workspace.address(workspaceBytes(g, filter ? ConvPass.BACKWARD_FILTER : ConvPass.BACKWARD_DATA));
         long dyT = col + plan.colBytes(g);
         long partial = dyT + plan.chwBytes(g);
-        long biasParts = partial + (plan.kSlices() > 1 ? 4L * plan.kSlices() * fn * ck : 0);
+        long biasParts = partial + plan.partialBytes(g);
         for (int n0 = 0; n0 < g.n(); n0 += plan.chunk()) {
             int images = Math.min(plan.chunk(), g.n() - n0);
             int columns = images * p;
@@ -207,8 +228,8 @@ final class Im2colGemm implements ConvAlgorithm {
             if (filter) {
                 long xAt = x + 4L * n0 * g.imageSize();
                 launcher.launch("im2col_f32", (long) images * g.c() * p, im2colArgs(g, xAt, col, images, ld));
-                filterGradient(fn, ck, columns, ld, Math.min(plan.kSlices(), kSlices(fn, ck, columns, multiprocessors)),
-                        dyT, col, partial, dw);
+                filterGradient(g, columns, ld, Math.min(plan.kSlices(),
+                        kSlices(gf, k, columns, g.groups(), multiprocessors)), dyT, col, partial, dw);
                 if (dbias != 0) {
                     int slices = (int) KernelLauncher.ceilDiv(columns, BIAS_SLICE);
                     launcher.launchGrid("row_sum_slices_f32", slices, Math.min(fn, KernelGemmProvider.MAX_GRID_Z), 1,
@@ -217,8 +238,9 @@ final class Im2colGemm implements ConvAlgorithm {
                 }
             }
             if (dx != 0) {
-                // col [CK, B*P] = W^T [CK, FN] * dyT [FN, B*P]
-                gemm.sgemmStridedBatched(true, false, ck, columns, fn, 1f, w, ck, 0, dyT, ld, 0, 0f, col, ld, 0, 1);
+                // per group: col_g [K, B*P] = W_g^T [K, FN/groups] * dyT_g [FN/groups, B*P]
+                gemm.sgemmStridedBatched(true, false, k, columns, gf, 1f, w, k, (long) gf * k, dyT, ld, (long) gf * ld,
+                        0f, col, ld, (long) k * ld, g.groups());
                 long dxAt = dx + 4L * n0 * g.imageSize();
                 launcher.launch("col2im_f32", (long) images * g.c() * g.h() * g.w(),
                         im2colArgs(g, col, dxAt, images, ld));
@@ -227,28 +249,36 @@ final class Im2colGemm implements ConvAlgorithm {
     }
 
     /**
-     * dW [FN, CK] += dyT [FN, columns] * col^T [columns, CK]: one GEMM whose K is the chunk's columns, or K cut
-     * into slices: partial_j = the product over columns [j*L, (j+1)*L), a strided batch of equal slices plus one
-     * shorter last slice, then dW += the partials summed in slice order (deterministic).
+     * Per group dW_g [FN/groups, K] += dyT_g [FN/groups, columns] * col_g^T [columns, K]: one GEMM batched over
+     * the groups whose K is the chunk's columns, or, group by group, K cut into slices: partial_j = the product
+     * over columns [j*L, (j+1)*L), a strided batch of equal slices plus one shorter last slice, then dW_g += the
+     * partials summed in slice order (deterministic).
      */
-    private void filterGradient(int fn, int ck, int columns, int ld, int slices, long dyT, long col, long partial,
+    private void filterGradient(ConvGeometry g, int columns, int ld, int slices, long dyT, long col, long partial,
                                 long dw) {
+        int gf = g.groupFilters();
+        int k = g.filterSize();
+        long dwSize = (long) gf * k;
         if (slices <= 1) {
-            gemm.sgemmStridedBatched(false, true, fn, ck, columns, 1f, dyT, ld, 0, col, ld, 0, 1f, dw, ck, 0, 1);
+            gemm.sgemmStridedBatched(false, true, gf, k, columns, 1f, dyT, ld, (long) gf * ld, col, ld, (long) k * ld,
+                    1f, dw, k, dwSize, g.groups());
             return;
         }
         int length = (int) KernelLauncher.ceilDiv(columns, slices);
         int full = columns / length;
         int rest = columns - full * length;
-        long partialSize = (long) fn * ck;
-        gemm.sgemmStridedBatched(false, true, fn, ck, length, 1f, dyT, ld, length, col, ld, length, 0f, partial, ck,
-                partialSize, full);
-        if (rest > 0) {
-            long offset = 4L * full * length;
-            gemm.sgemmStridedBatched(false, true, fn, ck, rest, 1f, dyT + offset, ld, 0, col + offset, ld, 0, 0f,
-                    partial + 4L * full * partialSize, ck, 0, 1);
+        for (int group = 0; group < g.groups(); group++) {
+            long dyTg = dyT + 4L * group * gf * ld;
+            long colg = col + 4L * group * k * ld;
+            gemm.sgemmStridedBatched(false, true, gf, k, length, 1f, dyTg, ld, length, colg, ld, length, 0f, partial,
+                    k, dwSize, full);
+            if (rest > 0) {
+                long offset = 4L * full * length;
+                gemm.sgemmStridedBatched(false, true, gf, k, rest, 1f, dyTg + offset, ld, 0, colg + offset, ld, 0, 0f,
+                        partial + 4L * full * dwSize, k, 0, 1);
+            }
+            launcher.launch("sum_batches_accumulate_f32", dwSize, partial, dw + 4L * group * dwSize,
+                    full + (rest > 0 ? 1 : 0), (int) dwSize);
         }
-        launcher.launch("sum_batches_accumulate_f32", partialSize, partial, dw, full + (rest > 0 ? 1 : 0),
-                (int) partialSize);
     }
 }

@@ -7,7 +7,8 @@ import org.convnet4j.tensor.Tensor;
 
 /**
  * Winograd F(2x2,3x3) ({@code winograd2x2}) or F(4x4,3x3) ({@code winograd4x4}) in the registry: the passes of
- * {@link CudaConvolutionWinograd}, for 3x3 filters with stride 1 and dilation 1 (any padding). Deterministic
+ * {@link CudaConvolutionWinograd}, for 3x3 filters with stride 1 and dilation 1 (any padding, any groups: a batch
+ * of T*groups GEMMs). Deterministic
  * (fixed chunks, fixed GEMM batches). Its filter gradient leaves the bias to the dense family's per-channel
  * reduction over dy.
  */
@@ -36,6 +37,11 @@ final class WinogradConvAlgorithm implements ConvAlgorithm {
     @Override
     public String whyNot(ConvGeometry g, ConvPass pass) {
         return CudaConvolutionWinograd.applies(g) ? null : "needs a 3x3 filter, stride 1, dilation 1";
+    }
+
+    @Override
+    public boolean supportsGroups() {
+        return true;
     }
 
     @Override

@@ -64,10 +64,54 @@ class CpuConvolutionTest extends CpuFamilyTest {
     @MethodSource("shapes")
     void forwardAndBackwardMatchDirectLoops(int n, int c, int h, int w, int fn, int fh, int fw, int sh, int sw,
                                             int ph, int pw, int dh, int dw) {
-        DirectConvolution ref = new DirectConvolution(n, c, h, w, fn, fh, fw, sh, sw, ph, pw, dh, dw);
-        ConvSpec spec = new ConvSpec(sh, sw, ph, pw, dh, dw, OutputRounding.EXACT);
+        matchesDirectLoops(n, c, h, w, fn, fh, fw, sh, sw, ph, pw, dh, dw, 1);
+    }
+
+    /** Grouped: n, c, h, w, fn, fh, fw, stride h/w, pad h/w, dilation h/w, groups (1, 2, and C: depthwise). */
+    static Stream<Arguments> groupedShapes() {
+        return Stream.of(
+                Arguments.of(2, 4, 7, 7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2),    // 2 groups, 3x3 same
+                Arguments.of(1, 6, 11, 9, 4, 3, 2, 2, 3, 1, 0, 1, 2, 2),   // 2 groups, strides, dilation, non-square
+                Arguments.of(3, 6, 9, 9, 6, 5, 5, 1, 1, 2, 2, 1, 1, 3),    // 3 groups, 5x5 (CaffeNet conv2-like)
+                Arguments.of(2, 4, 6, 5, 8, 1, 1, 1, 1, 0, 0, 1, 1, 2),    // 2 groups, 1x1 (identity columns)
+                Arguments.of(2, 5, 8, 8, 5, 3, 3, 1, 1, 1, 1, 1, 1, 5),    // depthwise 3x3
+                Arguments.of(2, 3, 11, 9, 6, 3, 3, 2, 1, 2, 1, 2, 1, 3),   // depthwise, multiplier 2, dilated
+                Arguments.of(1, 4, 7, 7, 4, 1, 1, 2, 2, 0, 0, 1, 1, 4));   // depthwise 1x1 stride 2
+    }
+
+    @ParameterizedTest(name = "x[{0},{1},{2},{3}] w[{4},C/{13},{5},{6}] stride {7}x{8} pad {9}x{10} dil {11}x{12} "
+            + "groups {13}")
+    @MethodSource("groupedShapes")
+    void groupedMatchesDirectLoops(int n, int c, int h, int w, int fn, int fh, int fw, int sh, int sw, int ph, int pw,
+                                   int dh, int dw, int groups) {
+        matchesDirectLoops(n, c, h, w, fn, fh, fw, sh, sw, ph, pw, dh, dw, groups);
+    }
+
+    /** With more threads than filters the filter gradient splits dW's columns, not its rows, across the groups. */
+    @Test
+    void groupedFilterGradientSplitByColumns() {
+        DirectConvolution ref = new DirectConvolution(3, 6, 7, 8, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2);
+        ConvSpec spec = ConvSpec.of(1, 1).withGroups(2);
+        Shape xs = Shape.of(3, 6, 7, 8);
+        Shape ys = Shape.of(3, 4, 7, 8);
+        Shape ws = Shape.of(4, 3, 3, 3);
+        float[] x = RandomTensors.uniform(41, xs.size());
+        float[] dy = RandomTensors.uniform(42, ys.size());
+        try (CpuBackend eight = new CpuBackend(8); Tensor tx = eight.tensor(xs, x); Tensor tdy = eight.tensor(ys, dy);
+             Tensor tdw = eight.allocate(ws)) {
+            eight.fill(tdw, 0f);
+            eight.conv2dBackwardFilter(tx, tdy, spec, tdw, null);
+            assertClose(ref.backwardFilter(x, dy), eight.toFloatArray(tdw), 1e-5, 1e-5, "8 threads, 4 filters");
+        }
+    }
+
+    /** The three passes (y, dx poisoned with NaN first; dw, db accumulating) against {@link DirectConvolution}. */
+    private void matchesDirectLoops(int n, int c, int h, int w, int fn, int fh, int fw, int sh, int sw, int ph,
+                                    int pw, int dh, int dw, int groups) {
+        DirectConvolution ref = new DirectConvolution(n, c, h, w, fn, fh, fw, sh, sw, ph, pw, dh, dw, groups);
+        ConvSpec spec = new ConvSpec(sh, sw, ph, pw, dh, dw, OutputRounding.EXACT, groups);
         Shape xs = Shape.of(n, c, h, w);
-        Shape ws = Shape.of(fn, c, fh, fw);
+        Shape ws = Shape.of(fn, c / groups, fh, fw);
         Shape ys = Shape.of(n, fn, ref.oh, ref.ow);
         assertEquals(ys, spec.outputShape("test", xs, ws));
         long seed = 31L * n + 7L * h + fh + 1000L * sh + dh;

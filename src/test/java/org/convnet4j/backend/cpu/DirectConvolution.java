@@ -2,7 +2,9 @@ package org.convnet4j.backend.cpu;
 
 /**
  * Convolution written as the textbook loops, in double, as the reference the im2col + GEMM path is
- * checked against. x [N,C,H,W], w [FN,C,FH,FW], y [N,FN,OH,OW].
+ * checked against. x [N,C,H,W], w [FN,C/groups,FH,FW], y [N,FN,OH,OW]; with groups, PyTorch's definition:
+ * filter f reads only the input channels of its group f / (FN/groups), weight tap [f, c'] meets input channel
+ * (f / (FN/groups)) * (C/groups) + c'.
  */
 final class DirectConvolution {
     final int n;
@@ -20,9 +22,16 @@ final class DirectConvolution {
     final int dw;
     final int oh;
     final int ow;
+    final int groups;
 
     DirectConvolution(int n, int c, int h, int w, int fn, int fh, int fw, int sh, int sw, int ph, int pw,
                       int dh, int dw) {
+        this(n, c, h, w, fn, fh, fw, sh, sw, ph, pw, dh, dw, 1);
+    }
+
+    DirectConvolution(int n, int c, int h, int w, int fn, int fh, int fw, int sh, int sw, int ph, int pw,
+                      int dh, int dw, int groups) {
+        this.groups = groups;
         this.n = n;
         this.c = c;
         this.h = h;
@@ -50,8 +59,15 @@ final class DirectConvolution {
         return ((img * c + ch) * h + ih) * w + iw;
     }
 
+    /** The index of w[f, ch - first channel of f's group, i, j]. */
     private int weightIndex(int f, int ch, int i, int j) {
-        return ((f * c + ch) * fh + i) * fw + j;
+        int cg = c / groups;
+        return ((f * cg + ch - firstChannel(f)) * fh + i) * fw + j;
+    }
+
+    /** The first input channel filter f reads: its group times C/groups. */
+    private int firstChannel(int f) {
+        return f / (fn / groups) * (c / groups);
     }
 
     private int outputIndex(int img, int f, int r, int q) {
@@ -66,7 +82,7 @@ final class DirectConvolution {
                 for (int r = 0; r < oh; r++) {
                     for (int q = 0; q < ow; q++) {
                         double s = b == null ? 0 : b[f];
-                        for (int ch = 0; ch < c; ch++) {
+                        for (int ch = firstChannel(f); ch < firstChannel(f) + c / groups; ch++) {
                             for (int i = 0; i < fh; i++) {
                                 for (int j = 0; j < fw; j++) {
                                     int xi = inputIndex(img, ch, r, q, i, j);
@@ -92,7 +108,7 @@ final class DirectConvolution {
                 for (int r = 0; r < oh; r++) {
                     for (int q = 0; q < ow; q++) {
                         double g = dy[outputIndex(img, f, r, q)];
-                        for (int ch = 0; ch < c; ch++) {
+                        for (int ch = firstChannel(f); ch < firstChannel(f) + c / groups; ch++) {
                             for (int i = 0; i < fh; i++) {
                                 for (int j = 0; j < fw; j++) {
                                     int xi = inputIndex(img, ch, r, q, i, j);
@@ -111,13 +127,13 @@ final class DirectConvolution {
 
     /** dw = sum over images and outputs of dy * x at the tap's input. */
     double[] backwardFilter(float[] x, float[] dy) {
-        double[] dwt = new double[fn * c * fh * fw];
+        double[] dwt = new double[fn * c / groups * fh * fw];
         for (int img = 0; img < n; img++) {
             for (int f = 0; f < fn; f++) {
                 for (int r = 0; r < oh; r++) {
                     for (int q = 0; q < ow; q++) {
                         double g = dy[outputIndex(img, f, r, q)];
-                        for (int ch = 0; ch < c; ch++) {
+                        for (int ch = firstChannel(f); ch < firstChannel(f) + c / groups; ch++) {
                             for (int i = 0; i < fh; i++) {
                                 for (int j = 0; j < fw; j++) {
                                     int xi = inputIndex(img, ch, r, q, i, j);

@@ -34,8 +34,18 @@ class ConvAlgorithmFinderTest {
     private final Map<String, Double> millis = new HashMap<>();
     private int timings;
 
-    /** A fake algorithm: applies to 3x3 filters only unless general, a fixed workspace. */
-    private record Fake(String name, boolean deterministic, boolean general, long workspace) implements ConvAlgorithm {
+    /** A fake algorithm: applies to 3x3 filters only unless general, a fixed workspace, grouped layers if grouped. */
+    private record Fake(String name, boolean deterministic, boolean general, long workspace, boolean grouped)
+            implements ConvAlgorithm {
+        Fake(String name, boolean deterministic, boolean general, long workspace) {
+            this(name, deterministic, general, workspace, false);
+        }
+
+        @Override
+        public boolean supportsGroups() {
+            return grouped;
+        }
+
         @Override
         public String whyNot(ConvGeometry g, ConvPass pass) {
             return general || g.fh() == 3 ? null : "filter " + g.fh() + "x" + g.fw() + ", needs 3x3";
@@ -110,6 +120,24 @@ class ConvAlgorithmFinderTest {
                 "another device is found anew");
         assertEquals(9, timings);
         assertEquals(3, cache.size());
+    }
+
+    @Test
+    void anAlgorithmThatDoesNotDeclareGroupsIsDeclinedForGroupedLayers() {
+        ConvGeometry grouped = ConvGeometry.of("conv", Shape.of(2, 4, 9, 9), Shape.of(4, 2, 3, 3),
+                ConvSpec.of(1, 1).withGroups(2));
+        List<ConvAlgorithm> two = List.of(new Fake("im2col", true, true, 0, true), new Fake("three", true, false, 200));
+        ConvAlgorithmFinder.Choice auto = finder.choose(new ConvAlgorithmFinder.Key(grouped, ConvPass.FORWARD, "gpu0"),
+                two, ConvAlgorithms.AUTO, a -> runs.add(a.name()));
+        assertEquals("im2col", auto.algorithm(), "three applies to 3x3 but says nothing about groups");
+        assertTrue(auto.why().contains("three: groups 2: three runs one group only"), auto.why());
+        ConvAlgorithmFinder.Choice forced = finder.choose(new ConvAlgorithmFinder.Key(grouped, ConvPass.FORWARD,
+                "gpu0"), two, "three", a -> runs.add(a.name()));
+        assertEquals("im2col", forced.algorithm());
+        assertEquals("forced three does not apply (groups 2: three runs one group only)", forced.why());
+        assertEquals(0, timings);
+        assertEquals("three", finder.choose(new ConvAlgorithmFinder.Key(G3, ConvPass.FORWARD, "gpu0"), two, "three",
+                a -> runs.add(a.name())).algorithm(), "one group: three applies");
     }
 
     @Test

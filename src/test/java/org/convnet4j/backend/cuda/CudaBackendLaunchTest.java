@@ -144,14 +144,14 @@ class CudaBackendLaunchTest {
 
     @Test
     void aLongKIsCutIntoSlicesWhenTheOutputHasFewerTilesThanTheDeviceHasSMs() {
-        assertEquals(1, Im2colGemm.kSlices(4096, 4096, 1 << 20, 132), "1024 tiles fill the GPU already");
-        assertEquals(1, Im2colGemm.kSlices(6, 25, 1000, 132), "too short to cut");
-        assertEquals(5, Im2colGemm.kSlices(256, 3456, 128 * 169, 132), "54 tiles: 5 slices make 270 blocks");
-        assertEquals(49, Im2colGemm.kSlices(6, 25, 64 * 784, 132), "one tile: as many 1024-long slices as K holds");
-        assertEquals(1, Im2colGemm.kSlices(256, 3456, 128 * 169, 54), "54 tiles on a 54-SM card: no split");
-        assertEquals(3, Im2colGemm.kSlices(256, 3456, 128 * 169, 80), "54 tiles, 80 SMs: 3 slices, 162 blocks");
+        assertEquals(1, Im2colGemm.kSlices(4096, 4096, 1 << 20, 1, 132), "1024 tiles fill the GPU already");
+        assertEquals(1, Im2colGemm.kSlices(6, 25, 1000, 1, 132), "too short to cut");
+        assertEquals(5, Im2colGemm.kSlices(256, 3456, 128 * 169, 1, 132), "54 tiles: 5 slices make 270 blocks");
+        assertEquals(49, Im2colGemm.kSlices(6, 25, 64 * 784, 1, 132), "one tile: as many 1024-long slices as K holds");
+        assertEquals(1, Im2colGemm.kSlices(256, 3456, 128 * 169, 1, 54), "54 tiles on a 54-SM card: no split");
+        assertEquals(3, Im2colGemm.kSlices(256, 3456, 128 * 169, 1, 80), "54 tiles, 80 SMs: 3 slices, 162 blocks");
         // AlexNet conv1's filter gradient at batch 128 (3 chunks of 43 images): dW [64, 363] is 3 tiles
-        assertEquals(88, Im2colGemm.kSlices(64, 363, 43 * 55 * 55, 132));
+        assertEquals(88, Im2colGemm.kSlices(64, 363, 43 * 55 * 55, 1, 132));
 
         // LeNet conv2's filter gradient at batch 64: dW [16, 150], K = 64 * 10 * 10 = 6400 -> 6 slices; the
         // provider is our kernel here, but the split is the same for cuBLAS
@@ -183,8 +183,8 @@ class CudaBackendLaunchTest {
                 .orElseThrow();
         assertEquals(8, gemm.gridZ());
         assertEquals(8000, gemm.args()[4]);
-        assertEquals(62, Im2colGemm.kSlices(16, 150, 64000, 132));
-        assertEquals(1, Im2colGemm.kSlices(16, 150, 64000, 2), "2 tiles fill a 2-SM card");
+        assertEquals(62, Im2colGemm.kSlices(16, 150, 64000, 1, 132));
+        assertEquals(1, Im2colGemm.kSlices(16, 150, 64000, 1, 2), "2 tiles fill a 2-SM card");
         small.close();
     }
 
@@ -213,6 +213,103 @@ class CudaBackendLaunchTest {
         b.conv2dBackward(x, dy, w, ConvSpec.of(1, 1), null, t(5, 4, 3, 3), null);
         assertEquals(List.of("nchw_to_cnhw_f32", "im2col_f32", "sgemm_tiled"), rig.runner().kernelNames().subList(before,
                 rig.runner().launches.size()), "no dx, no bias: the filter gradient only");
+    }
+
+    /** The launches of one grouped layer's three passes, after the first launch index before. */
+    private List<HostFakes.Launch> since(int before) {
+        return rig.runner().launches.subList(before, rig.runner().launches.size());
+    }
+
+    @Test
+    void groupedPassesAreOneGemmBatchedOverTheGroupsInsideTheirMatrices() {
+        // x [2, 4, 7, 7], w [6, 2, 3, 3], 2 groups: per group 3 filters of K = 2*9 = 18 over 2*49 = 98 columns (ld 128)
+        Tensor x = t(2, 4, 7, 7);
+        Tensor w = t(6, 2, 3, 3);
+        ConvSpec spec = ConvSpec.of(1, 1).withGroups(2);
+        Tensor y = t(2, 6, 7, 7);
+        b.requestConvAlgorithm("im2col"); // 3x3 stride 1: auto would time Winograd too
+        int before = rig.runner().launches.size();
+        b.conv2dForward(x, w, t(6), spec, y);
+        List<HostFakes.Launch> forward = since(before);
+        assertEquals(List.of("im2col_f32", "sgemm_tiled", "cnhw_to_nchw_f32"),
+                forward.stream().map(HostFakes.Launch::kernel).toList(), "im2col of all channels, one batched GEMM");
+        assertEquals(4, forward.get(0).args()[3], "im2col over the image's 4 channels");
+        HostFakes.Launch gemm = forward.get(1);
+        assertEquals(2, gemm.gridZ(), "batched over the 2 groups");
+        assertEquals(List.of(3, 98, 18), List.of(gemm.args()[2], gemm.args()[3], gemm.args()[4]), "m, n, k per group");
+        assertEquals(List.of(54L, 18L * 128, 3L * 128), List.of(gemm.args()[8], gemm.args()[11], gemm.args()[15]),
+                "strides: W 3*18, col 18 rows of ld 128, yT 3 rows of ld 128");
+
+        before = rig.runner().launches.size();
+        b.conv2dBackward(x, y, w, spec, t(2, 4, 7, 7), t(6, 2, 3, 3), t(6));
+        List<HostFakes.Launch> backward = since(before);
+        assertEquals(List.of("nchw_to_cnhw_f32", "im2col_f32", "sgemm_tiled", "row_sum_slices_f32",
+                "sum_batches_accumulate_f32", "sgemm_tiled", "col2im_f32"),
+                backward.stream().map(HostFakes.Launch::kernel).toList());
+        HostFakes.Launch filter = backward.get(2);
+        assertEquals(2, filter.gridZ());
+        assertEquals(List.of(3, 18, 98, 54L), List.of(filter.args()[2], filter.args()[3], filter.args()[4],
+                filter.args()[15]), "dW_g [3, 18] += dyT_g * col_g^T, dW's groups 54 floats apart");
+        HostFakes.Launch data = backward.get(5);
+        assertEquals(2, data.gridZ());
+        assertEquals(List.of(18, 98, 3), List.of(data.args()[2], data.args()[3], data.args()[4]), "col_g = W_g^T dyT_g");
+        assertEquals(List.of("im2col (forced)"), b.convAlgorithmsUsed().stream()
+                .filter(l -> l.contains("groups 2") && l.contains("forward")).map(l -> l.substring(l.indexOf(": ") + 2))
+                .toList());
+    }
+
+    @Test
+    void groupedWinogradIsOneBatchOfPointsTimesGroupsProducts() {
+        // x [2, 4, 7, 7], w [6, 2, 3, 3], 2 groups, F(4x4,3x3): 36 points x 2 groups, each [3, 2] x [2, Q = 2*2*2]
+        Tensor x = t(2, 4, 7, 7);
+        Tensor w = t(6, 2, 3, 3);
+        ConvSpec spec = ConvSpec.of(1, 1).withGroups(2);
+        b.requestConvAlgorithm("winograd4x4");
+        int before = rig.runner().launches.size();
+        b.conv2dForward(x, w, t(6), spec, t(2, 6, 7, 7));
+        b.conv2dBackward(x, t(2, 6, 7, 7), w, spec, t(2, 4, 7, 7), t(6, 2, 3, 3), t(6));
+        List<HostFakes.Launch> launches = since(before);
+        List<HostFakes.Launch> gemms = launches.stream().filter(l -> l.kernel().equals("sgemm_tiled")).toList();
+        assertEquals(3, gemms.size(), "forward, backward filter, backward data: one batched GEMM each");
+        assertTrue(gemms.stream().allMatch(l -> l.gridZ() == 72), "36 points times 2 groups");
+        HostFakes.Launch forward = gemms.get(0);
+        assertEquals(List.of(3, 8, 2, 2, 6L), List.of(forward.args()[2], forward.args()[3], forward.args()[4],
+                forward.args()[7], forward.args()[8]), "m = K/groups, n = Q, k = C/groups; U_tj [3, 2], 6 floats apart");
+        HostFakes.Launch filter = gemms.get(1);
+        assertEquals(List.of(3, 2, 8, 6L), List.of(filter.args()[2], filter.args()[3], filter.args()[4],
+                filter.args()[15]), "S_tj [K/groups, C/groups] += Z_tj V_tj^T");
+        HostFakes.Launch data = gemms.get(2);
+        assertEquals(List.of(2, 3), List.of(data.args()[2], data.args()[4]), "dx: m = C/groups, k = K/groups");
+        HostFakes.Launch transform = launches.stream().filter(l -> l.kernel().equals("winograd4_filter_transform_f32"))
+                .findFirst().orElseThrow();
+        assertEquals(List.of(6, 2), List.of(transform.args()[2], transform.args()[3]), "U of w [6, 2, 3, 3]");
+        assertTrue(b.convAlgorithmsUsed().stream().filter(l -> l.contains("groups 2")).allMatch(
+                l -> l.endsWith("winograd4x4 (forced)")), String.join("\n", b.convAlgorithmsUsed()));
+        b.requestConvAlgorithm("auto");
+    }
+
+    @Test
+    void depthwiseFilterGradientSlicesKGroupByGroup() {
+        // 6 groups of one 5x5 filter: 6 one-tile products over K = 64*100 = 6400 columns: 6 slices (1067 * 5 + 1065),
+        // batched over the slices, one group after another, each summed into its own 25 floats of dW
+        int before = rig.runner().launches.size();
+        b.conv2dBackwardFilter(t(64, 6, 14, 14), t(64, 6, 10, 10), ConvSpec.of(1, 0).withGroups(6), t(6, 1, 5, 5),
+                null);
+        List<HostFakes.Launch> launches = since(before);
+        assertEquals(2 + 6 * 3, launches.size());
+        for (int group = 0; group < 6; group++) {
+            List<HostFakes.Launch> mine = launches.subList(2 + 3 * group, 5 + 3 * group);
+            assertEquals(List.of("sgemm_tiled", "sgemm_tiled", "sum_batches_accumulate_f32"),
+                    mine.stream().map(HostFakes.Launch::kernel).toList());
+            assertEquals(5, mine.get(0).gridZ());
+            assertEquals(List.of(1, 25, 1067), List.of(mine.get(0).args()[2], mine.get(0).args()[3],
+                    mine.get(0).args()[4]));
+            assertEquals(1065, mine.get(1).args()[4]);
+            assertEquals(6, mine.get(2).args()[2], "six partial products of group " + group);
+        }
+        long dw0 = (Long) launches.get(4).args()[1];
+        assertEquals(List.of(dw0 + 100, dw0 + 200), List.of(launches.get(7).args()[1], launches.get(10).args()[1]),
+                "each group's dW 25 floats after the last");
     }
 
     @Test
