@@ -6,7 +6,7 @@
 #   1. bin/convnet4j info                                   ~5 s
 #   2. bin/convnet4j bench for lenet5, alexnet-owt, alexnet ~10 s each      -> OUTDIR/ours-*.json
 #   3. JMH MemoryBenchmark: device-to-device copy, 1 trial  ~5 s            -> OUTDIR/jmh-memory.json
-#   4. JMH ConvolutionBenchmark, ours vs cuDNN, 72 trials    ~90 s           -> OUTDIR/jmh-conv.json
+#   4. JMH ConvolutionBenchmark, ours (per algorithm) vs cuDNN, every layer and pass ~100 s -> OUTDIR/jmh-conv.json
 #   5. bench_torch.py (fp32, then TF32)                      ~60-120 s       -> OUTDIR/torch.json
 #   6. JMH the other families: pooling, activation, softmax  ~70 s           -> OUTDIR/jmh-kernels.json
 #      loss, dense (SGEMM), dropout, normalization, optimizers, 70 trials
