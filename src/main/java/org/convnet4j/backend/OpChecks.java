@@ -84,6 +84,11 @@ public final class OpChecks {
         host("download", "src", src, DataType.INT32, dst == null ? -1 : dst.length);
     }
 
+    public void downloadLater(Tensor src) {
+        open("downloadLater");
+        floats("downloadLater", "src", src);
+    }
+
     /** A tensor and a host array (length -1: null) of as many elements. */
     private void host(String op, String name, Tensor t, DataType type, int length) {
         open(op);
