@@ -15,7 +15,7 @@ import org.convnet4j.tensor.Tensor;
  * batch is two {@link Backend#gatherRows} launches and no host copy. On the CPU backend the "device" is the
  * Java heap, so the same code runs in the tests.
  *
- * <p>The upload reads the set into one host array first: its float32 bytes (246 MB for MNIST at 32x32) are
+ * <p>The upload reads the set into one host array first: its float32 bytes (180 MiB for MNIST) are
  * held on the heap while it is copied.
  */
 final class DeviceBatches implements BatchSource {
