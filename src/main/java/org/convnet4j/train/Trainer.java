@@ -219,11 +219,21 @@ public final class Trainer {
                        StepRunner runner, Evaluator evaluator) {
     }
 
-    /** The batches of data: held by the backend or read from the host ({@link DataPlacement}). */
+    /**
+     * The batches of data: held by the backend or read from the host ({@link DataPlacement}); with AUTO, a set
+     * the device has no room for is read from the host.
+     */
     private BatchSource batchSource(Dataset data, int batch) {
         String hostReason = dataOnDevice.hostReason(backend, data);
         if (hostReason == null) {
-            return new DeviceBatches(backend, data, batch);
+            try {
+                return new DeviceBatches(backend, data, batch);
+            } catch (DeviceOutOfMemoryException e) {
+                if (dataOnDevice == DataPlacement.ON) {
+                    throw e;
+                }
+                hostReason = "it did not fit on the device (" + e.getMessage() + ")";
+            }
         }
         sourceNotes.add(data.name() + ": " + hostReason);
         return new BatchLoader(backend, data, batch);
