@@ -24,6 +24,51 @@ import org.junit.jupiter.api.Test;
 class MemoryOpsTest extends NativeOpTest {
     private static final long FOUR_GIB = 1L << 32;
 
+    /** An upload of 9 M floats (36 MB: three parts of the staging ring) and of 5 M ints arrives whole. */
+    @Test
+    void anUploadInPartsArrivesWhole() {
+        assumeFalse(NativeBackends.fakeDevice(), "needs the GPU computing");
+        java.util.SplittableRandom r = new java.util.SplittableRandom(17);
+        float[] floats = new float[9 << 20];
+        int[] ints = new int[5 << 20];
+        for (int i = 0; i < floats.length; i++) {
+            floats[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < ints.length; i++) {
+            ints[i] = r.nextInt();
+        }
+        try (Tensor f = both.gpu.tensor(Shape.of(floats.length), floats);
+             Tensor n = both.gpu.intTensor(Shape.of(ints.length), ints)) {
+            assertArrayEquals(floats, both.gpu.toFloatArray(f));
+            assertArrayEquals(ints, both.gpu.toIntArray(n));
+        }
+    }
+
+    /**
+     * downloadLater: each pending read gives the values as they were when it was started (the GPU's copy waits
+     * for the ops before it, not the ops after), like a plain download; reading one after its buffer went to
+     * a later read is refused (a ring of two).
+     */
+    @Test
+    void downloadLaterGivesTheValuesOfItsTime() {
+        assumeFalse(NativeBackends.fakeDevice(), "needs the GPU computing");
+        Twin t = both.uniform(Shape.of(300, 2));
+        float[] first = both.gpuValues(t);
+        var a = both.gpu.downloadLater(t.gpu());
+        both.gpu.fill(t.gpu(), 2.5f); // after the read: not in it
+        var b = both.gpu.downloadLater(t.gpu());
+        assertArrayEquals(first, a.get(), "the values before the fill");
+        float[] filled = new float[600];
+        java.util.Arrays.fill(filled, 2.5f);
+        assertArrayEquals(filled, b.get(), "the values after it");
+        var c = both.gpu.downloadLater(t.gpu());
+        both.gpu.downloadLater(t.gpu());
+        both.gpu.downloadLater(t.gpu()); // takes c's buffer
+        if (both.gpu instanceof CudaBackend) {
+            assertThrows(IllegalStateException.class, c::get, "its buffer went to the read after the next");
+        }
+    }
+
     @Test
     void copyFillUploadDownload() {
         Twin src = both.uniform(Shape.of(3, 5, 7));

@@ -119,6 +119,15 @@ public abstract class AbstractBackend implements Backend {
     }
 
     @Override
+    public final PendingDownload downloadLater(Tensor src) {
+        try (var call = guard.enter("downloadLater")) {
+            checks.downloadLater(src);
+            beforeCompute();
+            return memory().downloadLater(src);
+        }
+    }
+
+    @Override
     public final void fill(Tensor t, float value) {
         try (var call = guard.enter("fill")) {
             checks.fill(t, value);
@@ -133,6 +142,15 @@ public abstract class AbstractBackend implements Backend {
             checks.copy(src, dst);
             beforeCompute();
             memory().copy(src, dst);
+        }
+    }
+
+    @Override
+    public final void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
+        try (var call = guard.enter("gatherRows")) {
+            checks.gatherRows(src, order, first, dst);
+            beforeCompute();
+            memory().gatherRows(src, order, first, dst);
         }
     }
 
@@ -348,6 +366,16 @@ public abstract class AbstractBackend implements Backend {
             RowGeometry g = checks.argmax(x, out);
             beforeCompute();
             softmaxLoss().argmax(g, x, out);
+        }
+    }
+
+    @Override
+    public final void tallyBatch(Tensor predictions, Tensor labels, int count, Tensor loss, Tensor tallies,
+                                 int slot) {
+        try (var call = guard.enter("tallyBatch")) {
+            checks.tallyBatch(predictions, labels, count, loss, tallies, slot);
+            beforeCompute();
+            softmaxLoss().tallyBatch(predictions, labels, count, loss, tallies, slot);
         }
     }
 

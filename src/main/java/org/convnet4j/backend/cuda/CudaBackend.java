@@ -42,7 +42,7 @@ import org.convnet4j.tensor.Tensor;
  * computes without checking again: it launches the kernels of the one .cu file of its name through a
  * {@link CudaOpContext} and never sees the backend.
  */
-@SuppressWarnings("try") // gatherRows, conv2dBackward and releaseBlock claim the backend with try (var call = ...)
+@SuppressWarnings("try") // conv2dBackward and releaseBlock claim the backend with try (var call = ...)
 public final class CudaBackend extends AbstractBackend {
     private final DeviceOps device;
     private final DevicePool pool;
@@ -251,21 +251,6 @@ public final class CudaBackend extends AbstractBackend {
     void releaseBlock(DevicePool.Block block) {
         try (var call = guard().enter("Tensor.close")) { // the pool is not thread-safe either
             pool.release(block);
-        }
-    }
-
-    /**
-     * Builds a batch on the device from a data set held there: dst[i, ...] = src[order[first + i], ...] for
-     * i &lt; B, where src is [N, ...] and dst [B, ...] with the same per-row shape and type (FLOAT32 images or
-     * INT32 labels), and order INT32 [M] holds row numbers in [0, N) (an epoch's permutation, uploaded once;
-     * its values are not checked). One kernel, no host copy; it can be captured into a CUDA graph.
-     *
-     * @throws IllegalArgumentException naming the shapes when they do not fit, or first + B &gt; M
-     */
-    public void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
-        try (var call = guard().enter("gatherRows")) {
-            CudaMemory.checkGather(this, src, order, first, dst);
-            bound(memory).gatherRows(src, order, first, dst);
         }
     }
 

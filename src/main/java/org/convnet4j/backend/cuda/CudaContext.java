@@ -15,6 +15,7 @@ import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.JCudaDriver;
 
 import org.convnet4j.backend.BackendUnavailableException;
+import org.convnet4j.backend.PendingDownload;
 
 /**
  * One device's primary context (cuDevicePrimaryCtxRetain), so that cuBLAS and cuDNN, which use the runtime
@@ -23,8 +24,9 @@ import org.convnet4j.backend.BackendUnavailableException;
  * it at the start of every op, so any thread may use the backend.
  *
  * <p>Host transfers go through pinned staging buffers ({@link PinnedStaging}): an upload copies the array
- * into one of two pinned buffers and issues an asynchronous copy to the stream, so it returns at once and
- * overlaps the work before it; a download issues its copy to the stream and waits for the stream only.
+ * into one of two pinned buffers (in parts of at most 16 MiB) and issues an asynchronous copy to the stream,
+ * so it returns at once and overlaps the work before it; a download issues its copy to the stream and
+ * waits for the stream only; a later download (a ring of two more) records an event and waits for nothing.
  */
 final class CudaContext implements DeviceOps, AutoCloseable {
     private final int ordinal;
@@ -36,8 +38,11 @@ final class CudaContext implements DeviceOps, AutoCloseable {
     private final long totalBytes;
     private final int multiprocessors;
     private final CudaStream stream;
+    /** The largest part of an upload staged at once: 16 MiB. */
+    static final int UPLOAD_PART_WORDS = 4 << 20;
     private final PinnedStaging uploads;
     private final PinnedStaging downloads;
+    private final PinnedStaging laterDownloads;
     private boolean closed;
 
     private CudaContext(int ordinal) {
@@ -61,6 +66,7 @@ final class CudaContext implements DeviceOps, AutoCloseable {
         this.stream = CudaStream.createNonBlocking();
         this.uploads = new PinnedStaging(2);
         this.downloads = new PinnedStaging(1);
+        this.laterDownloads = new PinnedStaging(2);
     }
 
     /** Retains device ordinal's primary context and makes it current, or says why it cannot. */
@@ -122,16 +128,32 @@ final class CudaContext implements DeviceOps, AutoCloseable {
 
     @Override
     public void upload(float[] src, long address) {
-        PinnedStaging.Buffer b = uploads.next(4L * src.length);
-        b.bytes().asFloatBuffer().put(src);
-        uploadFrom(b, address, 4L * src.length);
+        uploadInParts(src.length, address, (bytes, from, n) -> bytes.asFloatBuffer().put(src, from, n));
     }
 
     @Override
     public void upload(int[] src, long address) {
-        PinnedStaging.Buffer b = uploads.next(4L * src.length);
-        b.bytes().asIntBuffer().put(src);
-        uploadFrom(b, address, 4L * src.length);
+        uploadInParts(src.length, address, (bytes, from, n) -> bytes.asIntBuffer().put(src, from, n));
+    }
+
+    /** Copies words from, from + 1, ..., from + n - 1 of a Java array into a staging buffer. */
+    @FunctionalInterface
+    private interface Stage {
+        void put(java.nio.ByteBuffer bytes, int from, int n);
+    }
+
+    /**
+     * Uploads words 32-bit words in parts of at most {@link #UPLOAD_PART_WORDS} (a data set held on the
+     * device is one upload of hundreds of MB): the staging ring then never holds more than two parts, and the
+     * host fills one part while the device copies the one before.
+     */
+    private void uploadInParts(int words, long address, Stage stage) {
+        for (int from = 0; from < words; from += UPLOAD_PART_WORDS) {
+            int n = Math.min(UPLOAD_PART_WORDS, words - from);
+            PinnedStaging.Buffer b = uploads.next(4L * n);
+            stage.put(b.bytes(), from, n);
+            uploadFrom(b, address + 4L * from, 4L * n);
+        }
     }
 
     private void uploadFrom(PinnedStaging.Buffer b, long address, long bytes) {
@@ -154,6 +176,23 @@ final class CudaContext implements DeviceOps, AutoCloseable {
         JCudaDriver.cuMemcpyDtoHAsync(b.host(), DevicePtr.at(address), bytes, stream.cuStream());
         JCudaDriver.cuStreamSynchronize(stream.cuStream());
         return b.bytes();
+    }
+
+    @Override
+    public PendingDownload downloadLater(long address, int floats) {
+        PinnedStaging.Buffer b = laterDownloads.next(4L * floats);
+        long use = b.uses();
+        JCudaDriver.cuMemcpyDtoHAsync(b.host(), DevicePtr.at(address), 4L * floats, stream.cuStream());
+        b.issued(stream);
+        return () -> {
+            if (b.uses() != use) {
+                throw new IllegalStateException("a pending download was read after its buffer went to a later one");
+            }
+            b.await();
+            float[] values = new float[floats];
+            b.bytes().asFloatBuffer().get(values);
+            return values;
+        };
     }
 
     @Override
@@ -244,6 +283,7 @@ final class CudaContext implements DeviceOps, AutoCloseable {
             closed = true;
             uploads.close();
             downloads.close();
+            laterDownloads.close();
             stream.destroy();
             JCudaDriver.cuDevicePrimaryCtxRelease(device);
         }
