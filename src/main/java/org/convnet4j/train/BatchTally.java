@@ -15,7 +15,7 @@ import org.convnet4j.tensor.Tensor;
  * nothing but a copy that finished long ago. The host then sums the losses in batch order in double, as
  * the trainer always has, so the metrics keep their bits.
  */
-final class BatchTally implements AutoCloseable {
+final class BatchTally implements StepTally, AutoCloseable {
     private final Backend backend;
     private final Tensor predictions;
     private final Tensor table;
@@ -49,7 +49,8 @@ final class BatchTally implements AutoCloseable {
      * of them; with wait, waits for that read and returns recorded. Otherwise it returns how many batches the
      * previous read (if any) covered, now readable through {@link #loss} and {@link #correct}.
      */
-    int read(int recorded, boolean wait) {
+    @Override
+    public int read(int recorded, boolean wait) {
         if (pending != null) {
             known = pending.get();
             knownBatches = pendingBatches;
@@ -65,18 +66,21 @@ final class BatchTally implements AutoCloseable {
     }
 
     /** Forgets what was read, for the next epoch (a read still pending is dropped). */
-    void reset() {
+    @Override
+    public void reset() {
         pending = null;
         knownBatches = 0;
     }
 
     /** Batch slot's loss, once read. */
-    float loss(int slot) {
+    @Override
+    public float loss(int slot) {
         return known[checkKnown(slot)];
     }
 
     /** Batch slot's correct predictions, once read. */
-    int correct(int slot) {
+    @Override
+    public int correct(int slot) {
         return (int) known[checkKnown(slot) + 1];
     }
 

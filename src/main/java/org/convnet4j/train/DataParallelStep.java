@@ -13,58 +13,61 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
-import org.convnet4j.data.Dataset;
 import org.convnet4j.distributed.AllReduce;
+import org.convnet4j.models.Models;
 import org.convnet4j.nn.Layer;
 import org.convnet4j.nn.Network;
 import org.convnet4j.nn.NodeProbe;
 import org.convnet4j.nn.Parameter;
 import org.convnet4j.nn.SoftmaxCrossEntropyLoss;
 import org.convnet4j.nn.optim.Optimizer;
+import org.convnet4j.nn.optim.Optimizers;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 
 /**
- * One data-parallel training step over N replicas of a network, each on its own backend, driven by one
- * thread per replica (so CPU replicas compute in parallel):
+ * The training step of N replicas of a network, each on its own backend, driven by one thread per replica
+ * (so CPU replicas compute in parallel):
  * <ol>
- *   <li>the global batch of B items order[from .. from+B) is split into N consecutive shards; shard i has
+ *   <li>the global batch of B items order[first .. first+B) is split into N consecutive shards; shard i has
  *       n_i = B / N items, plus one for the first B % N shards ({@link #shardSizes});</li>
- *   <li>each replica runs forward and the mean loss loss_i over its shard; the step's loss is
- *       sum_i n_i * loss_i / B (in double), its correct count the sum of the replicas'. A non-finite step
- *       loss stops the step here on every replica, before any gradient or update;</li>
+ *   <li>each replica runs forward and its mean loss loss_i over its shard, recorded with its correct count in
+ *       its own {@link BatchTally} (nothing is read back during a step). Read together ({@link StepTally}),
+ *       a step's loss is sum_i n_i * loss_i / B, its correct count the sum of the replicas';</li>
  *   <li>each replica scales its loss gradient dlogits = (p - onehot) / n_i by n_i / B (a GEMM with the
- *       identity, one rounding), so its backward gives the gradient of sum over its shard of the item
- *       losses / B, which is linear in dlogits; the sum over replicas is then the gradient of the mean loss
- *       over the global batch. N = 1 skips the scaling;</li>
+ *       identity, one rounding), so its backward gives the gradient of (sum of its shard's item losses) / B,
+ *       being linear in dlogits; the sum over the replicas is then the gradient of the mean loss over the
+ *       global batch. N = 1 skips the scaling;</li>
  *   <li>backward runs with a probe that marks each top-level node done; the trainable parameters, walked from
  *       the last to the first, form buckets of about bucketBytes each, and a bucket is all-reduced
- *       ({@link AllReduce#allReduceSum}) as soon as every replica has finished the backward of every node
- *       owning one of its parameters, while earlier layers are still ahead. The replicas meet at a barrier
- *       per bucket and the last to arrive issues the call, so no backend is used by two threads at once; on
- *       CUDA the call only enqueues and the backward of the earlier layers overlaps it, on the CPU the
- *       reduction runs at the barrier. Buckets whose nodes the probe never names are reduced after backward;</li>
+ *       ({@link AllReduce#allReduceSum}, one call per parameter) as soon as every replica has finished the
+ *       backward of every node owning one of its parameters, while the earlier layers are still ahead. The
+ *       replicas meet at a barrier per bucket and the last to arrive issues the calls, so no backend is used
+ *       by two threads at once: on CUDA the calls only enqueue and the backward of the earlier layers
+ *       overlaps them; on the CPU the reduction runs at the barrier. Buckets whose nodes the probe never
+ *       names are reduced after backward;</li>
  *   <li>after {@link AllReduce#await}, every replica runs the same optimizer step on the same summed
  *       gradients, so the replicas' parameters stay bit-identical.</li>
  * </ol>
- * A replica that throws stops the others (they are interrupted, and every wait on the barrier is
+ * A replica that throws stops the others (they are interrupted, and every wait at the barrier is
  * interruptible), and the step throws {@link DataParallelException} naming the replica (out-of-memory errors
- * pass unwrapped). The step owns the replicas' networks, losses, optimizers and loaders and closes them; the
- * backends and the all-reduce are the caller's.
+ * pass unwrapped). The step owns the replicas' networks, losses, optimizers, batch sources and tallies and
+ * closes them; the backends and the all-reduce are the caller's.
  */
-public final class DataParallelStep implements AutoCloseable {
+final class DataParallelStep implements StepTally, AutoCloseable {
     /** The default bucket size: 25 MiB, as DDP's bucket_cap_mb. */
     public static final long DEFAULT_BUCKET_BYTES = 25L << 20;
 
-    /** One replica: its network (initialized on its backend), loss, optimizer and loader of n_i items. */
-    public record Replica(Network net, SoftmaxCrossEntropyLoss loss, Optimizer optimizer, BatchLoader loader) {
-    }
-
-    /** A step's loss (sum_i n_i * loss_i / B) and the number of its B items classified correctly. */
-    public record Outcome(double loss, long correct) {
+    /**
+     * One replica: its network (initialized on its backend), loss, optimizer, the source of its shards
+     * (batches of n_i items) and the tally of its per-step losses and correct counts, all on its backend.
+     */
+    record Replica(Network net, SoftmaxCrossEntropyLoss loss, Optimizer optimizer, BatchSource batches,
+                   BatchTally tally) {
     }
 
     private final List<Replica> replicas;
@@ -79,13 +82,11 @@ public final class DataParallelStep implements AutoCloseable {
     private final ExecutorService pool;
     private final Tensor[] identity;
     private final Tensor[] scaled;
-    private final float[] losses;
-    private final long[] corrects;
     private final CyclicBarrier barrier;
     private final Thread[] running;
-    /** Barrier phase of the running step: 0 checks the loss, k >= 1 reduces bucket k - 1. */
-    private int phase;
-    private double stepLoss;
+    /** The bucket the barrier reduces next in the running step. */
+    private int nextBucket;
+    private int slot;
     /** The failures of the running step, in the order they were caught; the first stops every replica. */
     private final List<Failure> failures = Collections.synchronizedList(new ArrayList<>());
 
@@ -104,7 +105,7 @@ public final class DataParallelStep implements AutoCloseable {
      * A step over replicas (replica i's loader holds shardSizes(batch, N)[i] items) reducing through
      * allReduce, whose localReplicas() must be N.
      */
-    public DataParallelStep(List<Replica> replicas, AllReduce allReduce, int batch, long bucketBytes) {
+    DataParallelStep(List<Replica> replicas, AllReduce allReduce, int batch, long bucketBytes) {
         int n = replicas.size();
         if (allReduce.localReplicas() != n || allReduce.worldSize() != n) {
             throw new IllegalArgumentException("data parallel: " + n + " replicas but the all-reduce has "
@@ -113,9 +114,10 @@ public final class DataParallelStep implements AutoCloseable {
         }
         this.shards = shardSizes(batch, n);
         for (int r = 0; r < n; r++) {
-            if (replicas.get(r).loader().batch() != shards[r]) {
-                throw new IllegalArgumentException("data parallel: replica " + r + "'s loader holds "
-                        + replicas.get(r).loader().batch() + " items, its shard of " + batch + " has " + shards[r]);
+            int items = replicas.get(r).batches().images().shape().n();
+            if (items != shards[r]) {
+                throw new IllegalArgumentException("data parallel: replica " + r + "'s batches hold " + items
+                        + " items, its shard of " + batch + " has " + shards[r]);
             }
         }
         if (bucketBytes < 1) {
@@ -130,16 +132,54 @@ public final class DataParallelStep implements AutoCloseable {
         planBuckets(replicas.get(0).net(), bucketBytes);
         this.identity = new Tensor[n];
         this.scaled = new Tensor[n];
-        this.losses = new float[n];
-        this.corrects = new long[n];
         this.running = new Thread[n];
-        this.barrier = new CyclicBarrier(n, this::phaseAction);
+        this.barrier = new CyclicBarrier(n, this::reduceBucket);
         AtomicInteger count = new AtomicInteger();
         this.pool = Executors.newFixedThreadPool(n, r -> {
             Thread t = new Thread(r, "convnet4j-replica-" + count.getAndIncrement());
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /**
+     * A step over config.dataParallel() replicas of config.model(), replica r on backends.get(r) (initialized
+     * from config.seed() + r, so dropout layers draw their own seeds; {@link #broadcastFromReplica0} then
+     * makes the parameters equal), with the optimizer of config, batches from sources (a backend and a shard
+     * size) and tallies of steps steps.
+     */
+    static DataParallelStep create(TrainConfig config, int classes, List<Backend> backends, AllReduce allReduce,
+                                   BiFunction<Backend, Integer, BatchSource> sources, int steps) {
+        int[] shards = shardSizes(config.batch(), backends.size());
+        List<Replica> replicas = new ArrayList<>();
+        List<AutoCloseable> made = new ArrayList<>();
+        try {
+            for (int r = 0; r < backends.size(); r++) {
+                Backend b = backends.get(r);
+                Network net = Models.create(config.model(), classes);
+                made.add(net);
+                net.initialize(b, Models.batchInputShape(config.model(), shards[r]), config.seed() + r);
+                SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(b);
+                made.add(loss);
+                Optimizer optimizer = Optimizers.create(config.optimizer(), b, config.lr(), config.weightDecay());
+                made.add(optimizer);
+                BatchSource batches = sources.apply(b, shards[r]);
+                made.add(batches);
+                BatchTally tally = new BatchTally(b, steps, shards[r]);
+                made.add(tally);
+                replicas.add(new Replica(net, loss, optimizer, batches, tally));
+            }
+            return new DataParallelStep(replicas, allReduce, config.batch(), DEFAULT_BUCKET_BYTES);
+        } catch (RuntimeException | Error e) {
+            for (int i = made.size() - 1; i >= 0; i--) {
+                try {
+                    made.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
     }
 
     /** Shard sizes of a batch of b items over n replicas: b / n each, the first b % n one more. */
@@ -267,20 +307,28 @@ public final class DataParallelStep implements AutoCloseable {
         }
     }
 
+    /** Sets every replica's order of items (see {@link BatchSource#order}). */
+    void order(int epoch, int[] order) {
+        for (Replica p : replicas) {
+            p.batches().order(epoch, order);
+        }
+    }
+
     /**
-     * One step on the global batch order[from .. from+B) of data: each replica loads its shard (on this
-     * thread, one after the other), then the replicas compute in parallel as the class comment says. A
-     * non-finite loss is returned without any update.
+     * One step on the global batch order[first .. first+B): each replica loads its shard (on this thread,
+     * one after the other), then the replicas compute in parallel as the class comment says, each recording
+     * its loss and correct count in its tally at slot. Nothing is read back: {@link #read} does.
      *
      * @throws DataParallelException a replica threw (its index and error inside)
      */
-    public Outcome run(Dataset data, int[] order, int from) {
-        int offset = from;
+    void run(int first, int slot) {
+        int offset = first;
         for (int r = 0; r < replicas.size(); r++) {
-            replicas.get(r).loader().load(data, order, offset);
+            replicas.get(r).batches().load(offset);
             offset += shards[r];
         }
-        phase = 0;
+        this.slot = slot;
+        nextBucket = 0;
         failures.clear();
         barrier.reset();
         CountDownLatch done = new CountDownLatch(replicas.size());
@@ -311,32 +359,60 @@ public final class DataParallelStep implements AutoCloseable {
         if (!failures.isEmpty()) {
             throw rethrow(failures.stream().filter(f -> !f.secondary()).findFirst().orElse(failures.get(0)));
         }
-        long correct = 0;
-        for (long c : corrects) {
-            correct += c;
-        }
-        return new Outcome(stepLoss, correct);
     }
 
     private void replicaStep(int r) {
         Replica p = replicas.get(r);
-        Tensor logits = p.net().forward(p.loader().images(), true);
-        losses[r] = p.loss().forward(logits, p.loader().labels());
-        corrects[r] = p.loader().countCorrect(logits, shards[r]);
-        try {
-            barrier.await(); // phase 0: the step's loss
-        } catch (InterruptedException | BrokenBarrierException e) {
-            throw new Stopped("stopped before backward (" + e + ")", e);
-        }
-        if (!Double.isFinite(stepLoss)) {
-            return;
-        }
+        Tensor logits = p.net().forward(p.batches().images(), true);
+        Tensor loss = p.loss().forwardOnDevice(logits, p.batches().labels());
+        p.tally().predict(logits);
+        p.tally().record(p.batches().labels(), shards[r], loss, slot);
         p.net().zeroGrad();
         Tensor dy = scaleToGlobalBatch(r, p.loss().backward());
         BucketProbe probe = new BucketProbe();
         p.net().backward(dy, false, probe);
         probe.reduceReady(true);
         p.optimizer().step(params.get(r));
+    }
+
+    /**
+     * {@link BatchTally#read} on every replica's tally; the steps every one of them covers. Step slot's loss
+     * is then {@link #loss}, its correct count {@link #correct}.
+     */
+    @Override
+    public int read(int recorded, boolean wait) {
+        int known = Integer.MAX_VALUE;
+        for (Replica p : replicas) {
+            known = Math.min(known, p.tally().read(recorded, wait));
+        }
+        return known;
+    }
+
+    /** Step slot's loss: sum_i n_i * loss_i / B in double, rounded to float as a single network's is. */
+    @Override
+    public float loss(int slot) {
+        double sum = 0;
+        for (int r = 0; r < replicas.size(); r++) {
+            sum += shards[r] * (double) replicas.get(r).tally().loss(slot);
+        }
+        return (float) (sum / batch);
+    }
+
+    /** Step slot's correct count over the global batch. */
+    @Override
+    public int correct(int slot) {
+        int sum = 0;
+        for (Replica p : replicas) {
+            sum += p.tally().correct(slot);
+        }
+        return sum;
+    }
+
+    @Override
+    public void reset() {
+        for (Replica p : replicas) {
+            p.tally().reset();
+        }
     }
 
     /** dlogits * n_r / B through a GEMM with the identity [K, K] (exact product, one rounding by alpha). */
@@ -360,24 +436,15 @@ public final class DataParallelStep implements AutoCloseable {
         return scaled[r].reshape(shape);
     }
 
-    /** Runs in the last thread to reach the barrier, while the others wait there. */
-    private void phaseAction() {
-        if (phase == 0) {
-            double sum = 0;
-            for (int r = 0; r < replicas.size(); r++) {
-                sum += shards[r] * (double) losses[r];
-            }
-            stepLoss = sum / batch;
-        } else {
-            int[] bucket = buckets.get(phase - 1);
-            for (int i : bucket) {
-                allReduce.allReduceSum(each(r -> params.get(r).get(i).grad()));
-            }
-            if (phase == buckets.size()) {
-                allReduce.await();
-            }
+    /** Reduces the next bucket: runs in the last thread to reach the barrier, while the others wait there. */
+    private void reduceBucket() {
+        for (int i : buckets.get(nextBucket)) {
+            allReduce.allReduceSum(each(r -> params.get(r).get(i).grad()));
         }
-        phase++;
+        nextBucket++;
+        if (nextBucket == buckets.size()) {
+            allReduce.await();
+        }
     }
 
     /** Marks top-level nodes done during backward; meets the other replicas at each bucket that is ready. */
@@ -446,7 +513,7 @@ public final class DataParallelStep implements AutoCloseable {
         List<AutoCloseable> owned = new ArrayList<>();
         for (int r = 0; r < replicas.size(); r++) {
             Replica p = replicas.get(r);
-            Collections.addAll(owned, p.optimizer(), p.loss(), p.loader(), p.net());
+            Collections.addAll(owned, p.optimizer(), p.loss(), p.tally(), p.batches(), p.net());
             if (identity[r] != null) {
                 Collections.addAll(owned, identity[r], scaled[r]);
                 identity[r] = null;
