@@ -295,11 +295,21 @@ public final class Trainer {
         }
     }
 
-    /** The batches of data on backend: held by it or read from the host ({@link DataPlacement}). */
+    /**
+     * The batches of data on backend on: held by it or read from the host ({@link DataPlacement}); with AUTO, a
+     * set the device has no room for is read from the host.
+     */
     private BatchSource batchSource(Backend on, Dataset data, int batch) {
         String hostReason = dataOnDevice.hostReason(on, data);
         if (hostReason == null) {
-            return new DeviceBatches(on, data, batch);
+            try {
+                return new DeviceBatches(on, data, batch);
+            } catch (DeviceOutOfMemoryException e) {
+                if (dataOnDevice == DataPlacement.ON) {
+                    throw e;
+                }
+                hostReason = "it did not fit on the device (" + e.getMessage() + ")";
+            }
         }
         String note = data.name() + ": " + hostReason;
         if (!sourceNotes.contains(note)) {
