@@ -15,7 +15,7 @@ import org.convnet4j.tensor.Tensor;
  * nothing but a copy that finished long ago. The host then sums the losses in batch order in double, as
  * the trainer always has, so the metrics keep their bits.
  */
-final class BatchTally implements AutoCloseable {
+final class BatchTally implements StepTally, AutoCloseable {
     private final Backend backend;
     private final Tensor predictions;
     private final Tensor table;
@@ -49,7 +49,8 @@ final class BatchTally implements AutoCloseable {
      * batches {@link #loss} and {@link #correct} can give now: those of the read started the time before (0
      * when there was none), whose copy is done or nearly; with wait, recorded, after waiting for this read.
      */
-    int read(int recorded, boolean wait) {
+    @Override
+    public int read(int recorded, boolean wait) {
         if (pending != null) {
             known = pending.get();
             knownBatches = pendingBatches;
@@ -65,18 +66,21 @@ final class BatchTally implements AutoCloseable {
     }
 
     /** Forgets what was read, for the next epoch (a read still pending is dropped). */
-    void reset() {
+    @Override
+    public void reset() {
         pending = null;
         knownBatches = 0;
     }
 
     /** Batch slot's loss, once read. */
-    float loss(int slot) {
+    @Override
+    public float loss(int slot) {
         return known[checkKnown(slot)];
     }
 
     /** Batch slot's correct predictions, once read. */
-    int correct(int slot) {
+    @Override
+    public int correct(int slot) {
         return (int) known[checkKnown(slot) + 1];
     }
 

@@ -3,15 +3,19 @@ package org.convnet4j.train;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
 import org.convnet4j.data.Dataset;
+import org.convnet4j.distributed.AllReduce;
+import org.convnet4j.distributed.AllReduces;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.Dropout;
 import org.convnet4j.nn.Layer;
@@ -45,7 +49,8 @@ import org.convnet4j.tensor.Shape;
  * model is initialized from the seed; a resumed run loads the parameters, the optimizer state and step
  * count, and the dropout counters from the checkpoint, so it continues exactly as an uninterrupted run
  * would. A new run refuses a directory that already holds one, a resumed run one that holds another run,
- * both before anything there changes.
+ * both before anything there changes. With config.dataParallel() &gt; 1 each batch is split over replicas
+ * on several backends ({@link #dataParallel}, {@link DataParallelStep}); replica 0 stands for the network.
  *
  * <p>A loss that is NaN or infinite stops training with {@link TrainingDivergedException}, naming the step,
  * the read it was found at (up to 2 x readEvery - 1 steps later), and the first layer whose output (or the
@@ -77,6 +82,10 @@ public final class Trainer {
     /** Why a data set is read from the host, for the start message. */
     private final List<String> sourceNotes = new ArrayList<>();
     private LossWatch losses;
+    /** The replicas' backends of a data-parallel run (the first is backend); null for one network. */
+    private List<Backend> replicaBackends;
+    /** The all-reduce of a data-parallel run, for the start message and summary.json. */
+    private String allReduceDescription;
     /** Pictures this runtime cannot draw (see {@link #writePicture}). */
     private final Set<String> undrawable = new HashSet<>();
 
@@ -148,6 +157,25 @@ public final class Trainer {
     }
 
     /**
+     * The backends of config.dataParallel() replicas, one each, the first this trainer's backend: each step
+     * splits the batch over them ({@link DataParallelStep}: the gradients summed by
+     * {@link AllReduces#forBackends}, the same update on every replica). Replica 0 is evaluated, checkpointed
+     * and searched when the loss diverges; the others start from its parameters (and, on resume, its
+     * optimizer state). Training steps run eagerly (no CUDA graph). Unused when config.dataParallel() is 1.
+     *
+     * @throws IllegalArgumentException backends does not hold config.dataParallel() backends led by this
+     *                                  trainer's
+     */
+    public Trainer dataParallel(List<Backend> backends) {
+        if (backends.size() != config.dataParallel() || backends.get(0) != backend) {
+            throw new IllegalArgumentException("data parallel: " + config.dataParallel() + " replicas need as many"
+                    + " backends, the first the trainer's own; got " + backends.size());
+        }
+        this.replicaBackends = List.copyOf(backends);
+        return this;
+    }
+
+    /**
      * Trains from scratch (resumeFrom null) or from a checkpoint file, up to config.epochs() epochs.
      *
      * @throws IllegalArgumentException     runDir is a file, or holds a run (a new one) or another run (a resume)
@@ -198,36 +226,85 @@ public final class Trainer {
         sourceNotes.clear();
         int batch = config.batch();
         int steps = train.size() / batch;
+        if (config.dataParallel() > 1) {
+            return trainReplicas(ckpt, resumeFrom, steps);
+        }
         try (Network net = Models.create(config.model(), train.numClasses());
              SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
              Optimizer optimizer = Optimizers.create(config.optimizer(), backend, config.lr(), config.weightDecay());
-             BatchSource batches = batchSource(train, batch);
+             BatchSource batches = batchSource(backend, train, batch);
              BatchTally tally = new BatchTally(backend, steps, batch);
-             Evaluator evaluator = new Evaluator(backend, net, test.size(), batchSource(test, batch), batch, cudaGraph,
-                     progress::info)) {
+             Evaluator evaluator = new Evaluator(backend, net, test.size(), batchSource(backend, test, batch), batch,
+                     cudaGraph, progress::info)) {
             TrainingStep step = new TrainingStep(net, loss, optimizer, batches.images(), batches.labels());
             try (StepRunner runner = StepRunner.create(cudaGraph, backend, step, step::savepoint, "the training step",
                     progress::info)) {
                 net.initialize(backend, Models.batchInputShape(config.model(), batch), config.seed());
-                return epochs(ckpt, resumeFrom, new Run(net, optimizer, batches, tally, step, runner, evaluator));
+                return epochs(ckpt, resumeFrom, new Run(net, optimizer, batches, tally, s -> {
+                    batches.load(s * batch);
+                    runner.run(); // forward, loss, backward and update
+                    tally.predict(step.logits());
+                    tally.record(batches.labels(), batch, step.loss(), s);
+                }, evaluator, null));
             }
         }
     }
 
-    /** What the epochs of a run work with. */
-    private record Run(Network net, Optimizer optimizer, BatchSource batches, BatchTally tally, TrainingStep step,
-                       StepRunner runner, Evaluator evaluator) {
+    /** {@link #train} over config.dataParallel() replicas ({@link #dataParallel}); replica 0 plays the network. */
+    private Result trainReplicas(Checkpoint ckpt, Path resumeFrom, int steps) {
+        if (replicaBackends == null) {
+            throw new IllegalStateException("data parallel: " + config.dataParallel() + " replicas but no backends;"
+                    + " call dataParallel(backends) first");
+        }
+        if (cudaGraph == CudaGraphMode.ON) {
+            throw new IllegalArgumentException("--cuda-graph on does not apply to --data-parallel: the replicas' steps"
+                    + " run eagerly (use auto or off)");
+        }
+        int batch = config.batch();
+        try (AllReduce allReduce = AllReduces.forBackends(replicaBackends);
+             DataParallelStep parallel = DataParallelStep.create(config, train.numClasses(), replicaBackends, allReduce,
+                     (b, items) -> batchSource(b, train, items), steps);
+             Evaluator evaluator = new Evaluator(backend, parallel.replica(0).net(), test.size(),
+                     batchSource(backend, test, batch), batch, cudaGraph, progress::info)) {
+            allReduceDescription = allReduce.description();
+            DataParallelStep.Replica first = parallel.replica(0);
+            return epochs(ckpt, resumeFrom, new Run(first.net(), first.optimizer(), first.batches(), parallel,
+                    s -> parallel.run(s * batch, s), evaluator, parallel));
+        }
     }
 
     /**
-     * The batches of data: held by the backend or read from the host ({@link DataPlacement}); with AUTO, a set
-     * the device has no room for is read from the host.
+     * What the epochs of a run work with: one network, or replica 0 of a data-parallel run (parallel). step
+     * trains on batch s of the epoch and records its loss and correct count in tally.
      */
-    private BatchSource batchSource(Dataset data, int batch) {
-        String hostReason = dataOnDevice.hostReason(backend, data);
+    private record Run(Network net, Optimizer optimizer, BatchSource batches, StepTally tally, IntConsumer step,
+                       Evaluator evaluator, DataParallelStep parallel) {
+        void setLearningRate(float lr) {
+            if (parallel != null) {
+                parallel.setLearningRate(lr);
+            } else {
+                optimizer.setLearningRate(lr);
+            }
+        }
+
+        void order(int epoch, int[] order) {
+            if (parallel != null) {
+                parallel.order(epoch, order);
+            } else {
+                batches.order(epoch, order);
+            }
+        }
+    }
+
+    /**
+     * The batches of data on backend on: held by it or read from the host ({@link DataPlacement}); with AUTO, a
+     * set the device has no room for is read from the host.
+     */
+    private BatchSource batchSource(Backend on, Dataset data, int batch) {
+        String hostReason = dataOnDevice.hostReason(on, data);
         if (hostReason == null) {
             try {
-                return new DeviceBatches(backend, data, batch);
+                return new DeviceBatches(on, data, batch);
             } catch (DeviceOutOfMemoryException e) {
                 if (dataOnDevice == DataPlacement.ON) {
                     throw e;
@@ -235,8 +312,11 @@ public final class Trainer {
                 hostReason = "it did not fit on the device (" + e.getMessage() + ")";
             }
         }
-        sourceNotes.add(data.name() + ": " + hostReason);
-        return new BatchLoader(backend, data, batch);
+        String note = data.name() + ": " + hostReason;
+        if (!sourceNotes.contains(note)) {
+            sourceNotes.add(note);
+        }
+        return new BatchLoader(on, data, batch);
     }
 
     private Result epochs(Checkpoint ckpt, Path resumeFrom, Run run) {
@@ -260,11 +340,20 @@ public final class Trainer {
                 writeReports(history, lastCheckpoint, params);
             }
         }
+        if (run.parallel() != null) {
+            for (int r = 1; r < config.dataParallel(); r++) {
+                setDropoutCounters(run.parallel().replica(r).net(), run.optimizer().steps());
+            }
+            run.parallel().broadcastFromReplica0();
+        }
         int batch = config.batch();
         progress.info(String.format(Locale.ROOT, "Training %s (%,d parameters) on %s (%,d items), testing on %s"
                         + " (%,d items); %s lr %s (x %s per epoch), batch %d, seed %d; %s", config.model(),
                 run.net().parameterCount(), train.name(), train.size(), test.name(), test.size(), config.optimizer(),
-                config.lr(), config.lrDecay(), batch, config.seed(), backend.description()));
+                config.lr(), config.lrDecay(), batch, config.seed(), backend.description())
+                + (run.parallel() == null ? "" : String.format(Locale.ROOT, "; data parallel: %d replicas (shards of %s"
+                        + " items), all-reduce %s", config.dataParallel(),
+                        Arrays.toString(run.parallel().shards()), allReduceDescription)));
         progress.info("Data: " + run.batches().describe() + "; " + run.evaluator().describe()
                 + (sourceNotes.isEmpty() ? "" : " (host: " + String.join("; ", sourceNotes) + ")")
                 + "; losses and accuracy read every " + readEvery + " steps.");
@@ -291,18 +380,15 @@ public final class Trainer {
         int batch = config.batch();
         int steps = train.size() / batch;
         long start = System.nanoTime();
-        run.optimizer().setLearningRate(config.learningRate(epoch));
+        run.setLearningRate(config.learningRate(epoch));
         progress.epochStarted(epoch, config.epochs(), steps);
-        run.batches().order(epoch, EpochOrder.permutation(config.seed(), epoch, train.size()));
+        run.order(epoch, EpochOrder.permutation(config.seed(), epoch, train.size()));
         run.tally().reset();
         double lossSum = 0;
         long correct = 0;
         int checked = 0;
         for (int s = 0; s < steps; s++) {
-            run.batches().load(s * batch);
-            run.runner().run(); // forward, loss, backward and update
-            run.tally().predict(run.step().logits());
-            run.tally().record(run.batches().labels(), batch, run.step().loss(), s);
+            run.step().accept(s);
             if ((s + 1) % readEvery != 0 && s + 1 < steps) {
                 continue;
             }
@@ -391,9 +477,9 @@ public final class Trainer {
      * message, found at the read after ran steps: its batch and dropout masks again, through the weights as
      * they are now (ran - failed updates later; the same ones when the read follows the failed step).
      */
-    private static String locateNonFinite(Run run, int failed, int ran) {
+    private String locateNonFinite(Run run, int failed, int ran) {
         setDropoutCounters(run.net(), run.optimizer().steps() - (ran - failed));
-        run.batches().load(failed * run.batches().images().shape().dim(0));
+        run.batches().load(failed * config.batch()); // replica 0's shard of a data-parallel step
         String output = run.net().firstNonFiniteStep(run.batches().images(), true)
                 .map(s -> "The first layer whose output held a NaN or an infinity is '" + s.name() + "' ("
                         + s.type() + ")")
@@ -435,6 +521,10 @@ public final class Trainer {
         var summary = RunSummary.toMap(config, backend.name(), backend.description(), history, lastCheckpoint);
         if (!train.describe().isEmpty()) {
             summary.put("data", train.describe());
+        }
+        if (config.dataParallel() > 1) {
+            summary.put("data_parallel", config.dataParallel());
+            summary.put("all_reduce", allReduceDescription);
         }
         RunSummary.write(runDir.resolve(SUMMARY), summary);
         if (!history.isEmpty()) {
