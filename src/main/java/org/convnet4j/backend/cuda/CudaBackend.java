@@ -69,10 +69,11 @@ public final class CudaBackend extends AbstractBackend {
     /**
      * A backend on the given device pieces (tests pass host fakes of them).
      *
+     * @param cufft         cuFFT for the fft convolution, or why it did not load
      * @param releaseDevice called last by close(): unloads the kernel image and releases the context
      */
     CudaBackend(DeviceOps device, DevicePool pool, KernelLauncher launcher, GemmProviders.Selection selection,
-                String kernelTargets, Runnable releaseDevice) {
+                Cufft.Binding cufft, String kernelTargets, Runnable releaseDevice) {
         this.device = device;
         this.pool = pool;
         this.launcher = launcher;
@@ -86,7 +87,8 @@ public final class CudaBackend extends AbstractBackend {
         this.context = new CudaOpContext(launcher, new PhasedGemm(gemm, phase), device, workspace);
         this.memory = new CudaMemory(context);
         this.dense = new CudaDense(context);
-        this.convolution = new CudaConvolution(context, CudaConvolution.processFinder(device), ConvAlgorithms.requested());
+        this.convolution = new CudaConvolution(context, CudaConvolution.processFinder(device), ConvAlgorithms.requested(),
+                cufft);
         this.pooling = new CudaPooling(context);
         this.merge = new CudaMerge(context);
         this.activation = new CudaActivation(context);
@@ -377,6 +379,7 @@ public final class CudaBackend extends AbstractBackend {
             workspace.forget();
             scalars.forget();
             try {
+                convolution.close();
                 gemm.close();
                 pool.close();
             } finally {
