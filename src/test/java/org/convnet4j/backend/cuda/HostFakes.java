@@ -338,8 +338,11 @@ final class HostFakes {
         }
     }
 
-    /** One recorded cuFFT call: "plan", "execute" or "destroy", the plan, and for execute its buffers. */
-    record FftCall(String call, Cufft.Plan plan, long in, long out, long workArea, boolean captured) {
+    /**
+     * One recorded cuFFT call: "plan", "execute" or "destroy", the plan, for execute its buffers, and how many
+     * kernels had been launched before it (its place among them).
+     */
+    record FftCall(String call, Cufft.Plan plan, long in, long out, long workArea, boolean captured, int afterLaunches) {
     }
 
     /**
@@ -350,11 +353,13 @@ final class HostFakes {
      */
     static final class Fft implements Cufft {
         final Allocator memory;
+        final CheckingRunner runner;
         final List<FftCall> calls = new ArrayList<>();
         int nextHandle = 1;
 
-        Fft(Allocator memory) {
+        Fft(Allocator memory, CheckingRunner runner) {
             this.memory = memory;
+            this.runner = runner;
         }
 
         @Override
@@ -363,7 +368,7 @@ final class HostFakes {
                 throw new AssertionError("cufftMakePlanMany during a stream capture");
             }
             Plan p = new Plan(nextHandle++, toFrequency, rows, cols, batch, 8L * batch * rows * (cols / 2 + 1));
-            calls.add(new FftCall("plan", p, 0, 0, 0, false));
+            calls.add(new FftCall("plan", p, 0, 0, 0, false, runner.launches.size()));
             return p;
         }
 
@@ -379,7 +384,7 @@ final class HostFakes {
                 throw new AssertionError(what + ": input and output overlap");
             }
             calls.add(new FftCall("execute", plan, in, out, workArea, memory.device != null
-                    && memory.device.capturing));
+                    && memory.device.capturing, runner.launches.size()));
         }
 
         private void need(long address, long bytes, String what) {
@@ -395,7 +400,7 @@ final class HostFakes {
 
         @Override
         public void destroy(Plan plan) {
-            calls.add(new FftCall("destroy", plan, 0, 0, 0, false));
+            calls.add(new FftCall("destroy", plan, 0, 0, 0, false, runner.launches.size()));
         }
 
         /** The executions since call number from, as "R2C 32x32 x12" / "C2R ...". */
@@ -421,7 +426,7 @@ final class HostFakes {
             DevicePool pool = new DevicePool(memory);
             GemmProviders.Selection selection = new GemmProviders.Selection(new KernelGemmProvider(launcher),
                     List.of("kernel: loaded"));
-            Fft fft = new Fft(memory);
+            Fft fft = new Fft(memory, runner);
             CudaBackend backend = new CudaBackend(device, pool, launcher, selection, Cufft.Binding.of(fft),
                     "host fake", () -> { });
             return new Rig(backend, memory, runner, pool, device, fft);
