@@ -65,6 +65,7 @@ public final class CudaBackend extends AbstractBackend {
     private final CudaOptimizers optimizers;
     private final GraphPhase phase;
     private final StepScalars scalars;
+    private final Cufft.Binding cufft;
 
     /**
      * A backend on the given device pieces (tests pass host fakes of them).
@@ -81,6 +82,7 @@ public final class CudaBackend extends AbstractBackend {
         this.gemmAttempts = selection.attempts();
         this.kernelTargets = kernelTargets;
         this.releaseDevice = releaseDevice;
+        this.cufft = cufft;
         this.workspace = new Workspace(pool);
         this.phase = launcher.phase();
         this.scalars = new StepScalars(pool, device, phase);
@@ -116,6 +118,11 @@ public final class CudaBackend extends AbstractBackend {
     /** The launcher of every kernel (the native tests build extra GEMM providers on it). */
     KernelLauncher launcher() {
         return launcher;
+    }
+
+    /** cuFFT as the convolution family got it, or why it did not load (the native tests run the FFT directly). */
+    Cufft.Binding cufft() {
+        return cufft;
     }
 
     /** What the family classes get (the native tests run a convolution algorithm on it directly). */
