@@ -12,10 +12,11 @@
 //   backward filter  dw = IDFT(sum_n conj(DY[n,k]) X[n,c]) / PQ  read at shift 0, added to dw
 // Complex numbers are interleaved (re, im) float pairs, as cuFFT's cufftComplex. Spectra are [planes, F], plane
 // = (n, c), (k, c) or (n, k) as in NCHW / KCHW.
-// Launch geometry: grid-stride, 256-thread blocks (common.cuh); consecutive threads take consecutive columns of a
-// tile (pad, crop) or consecutive frequencies f (product), so loads and stores are coalesced.
+// Launch geometry: pad and crop grid-stride, 256-thread blocks (common.cuh), consecutive threads on consecutive
+// columns of a tile; the product on a 3-D grid of 256-thread blocks (below), a warp's lanes on consecutive
+// frequencies f; so loads and stores are coalesced.
 //   fft_pad_f32      per tile element (plane, u, v): tiles = the plane's element at (u, v), or 0.
-//   fft_product_f32  per (4x4 block of outputs (i, j), f): out(i, j, f) (+)= sum_l a(i, l, f) b(j, l, f).
+//   fft_product_f32  per (f, 4x8 outputs (i, j)): out(i, j, f) (+)= sum_l a(i, l, f) b(j, l, f).
 //   fft_crop_f32     per output element (plane, r, c): out (+)= tile at (r, c) / PQ, plus bias[plane % channels].
 #include "common.cuh"
 
@@ -40,54 +41,84 @@ extern "C" __global__ void fft_pad_f32(const float* src, float* tiles, long long
     }
 }
 
-#define CN4J_FFT_BLOCK 4
+// The product's tiles: a block of 256 threads takes 32 consecutive frequencies (a warp's lanes) of an 8 x 32
+// block of outputs (i, j), staging 4 steps of l of both operands in shared memory (8 + 32 complex values per
+// frequency and step, each used 32 or 8 times); its 8 warps take 4 x 8 outputs each.
+#define CN4J_FFT_F 32
+#define CN4J_FFT_I 8
+#define CN4J_FFT_J 32
+#define CN4J_FFT_L 4
 
-// One thread per (4 x 4 block of (i, j), frequency f): for i < I, j < J in the block,
+// One thread per (frequency f, 4 x 8 outputs (i, j)), on a grid of (ceil(F/32), ceil(J/32), ceil(I/8)) blocks of
+// 256 threads: for i < I, j < J,
 //   out[(i*oI + j*oJ) F + f] = (accumulate ? out : 0) + sum_{l < L} opA(a[(i*aI + l*aL) F + f]) opB(b[(j*bJ + l*bL) F + f])
 // op = complex conjugate where conjA / conjB, else identity; l runs in order (deterministic). Strides are in
-// complex elements. Consecutive threads take consecutive f.
+// complex elements.
 extern "C" __global__ void fft_product_f32(const float* a, const float* b, float* out, int I, int J, int L, int F,
                                            int aI, int aL, int bJ, int bL, int oI, int oJ, int conjA, int conjB,
                                            int accumulate) {
+    __shared__ cn4j_complex sa[CN4J_FFT_L][CN4J_FFT_I][CN4J_FFT_F];
+    __shared__ cn4j_complex sb[CN4J_FFT_L][CN4J_FFT_J][CN4J_FFT_F];
     const cn4j_complex* A = reinterpret_cast<const cn4j_complex*>(a);
     const cn4j_complex* B = reinterpret_cast<const cn4j_complex*>(b);
     cn4j_complex* O = reinterpret_cast<cn4j_complex*>(out);
-    const int blocksJ = (J + CN4J_FFT_BLOCK - 1) / CN4J_FFT_BLOCK;
-    const long long blocks = (long long)((I + CN4J_FFT_BLOCK - 1) / CN4J_FFT_BLOCK) * blocksJ;
-    const float sa = conjA ? -1.0f : 1.0f;
-    const float sb = conjB ? -1.0f : 1.0f;
-    GRID_STRIDE_LOOP(t, blocks * F) {
-        long long blk = t / F;
-        int f = (int)(t - blk * F);
-        int i0 = (int)(blk / blocksJ) * CN4J_FFT_BLOCK;
-        int j0 = (int)(blk % blocksJ) * CN4J_FFT_BLOCK;
-        float re[CN4J_FFT_BLOCK][CN4J_FFT_BLOCK] = {};
-        float im[CN4J_FFT_BLOCK][CN4J_FFT_BLOCK] = {};
-        for (int l = 0; l < L; ++l) {
-            cn4j_complex x[CN4J_FFT_BLOCK], y[CN4J_FFT_BLOCK];
+    const int lane = threadIdx.x % CN4J_FFT_F;
+    const int warp = threadIdx.x / CN4J_FFT_F;
+    const int f0 = blockIdx.x * CN4J_FFT_F;
+    const int j0 = blockIdx.y * CN4J_FFT_J;
+    const int i0 = blockIdx.z * CN4J_FFT_I;
+    const int ti = (warp / 4) * 4; // this warp's first row of the block: 0 or 4
+    const int tj = (warp % 4) * 8; // its first column: 0, 8, 16 or 24
+    const float sA = conjA ? -1.0f : 1.0f;
+    const float sB = conjB ? -1.0f : 1.0f;
+    const cn4j_complex zero = {0.0f, 0.0f};
+    float re[4][8] = {};
+    float im[4][8] = {};
+    for (int l0 = 0; l0 < L; l0 += CN4J_FFT_L) {
+        for (int e = threadIdx.x; e < CN4J_FFT_L * CN4J_FFT_I * CN4J_FFT_F; e += blockDim.x) {
+            int f = e % CN4J_FFT_F, i = e / CN4J_FFT_F % CN4J_FFT_I, l = e / (CN4J_FFT_F * CN4J_FFT_I);
+            cn4j_complex v = f0 + f < F && i0 + i < I && l0 + l < L
+                                 ? A[((long long)(i0 + i) * aI + (long long)(l0 + l) * aL) * F + f0 + f]
+                                 : zero;
+            v.im *= sA;
+            sa[l][i][f] = v;
+        }
+        for (int e = threadIdx.x; e < CN4J_FFT_L * CN4J_FFT_J * CN4J_FFT_F; e += blockDim.x) {
+            int f = e % CN4J_FFT_F, j = e / CN4J_FFT_F % CN4J_FFT_J, l = e / (CN4J_FFT_F * CN4J_FFT_J);
+            cn4j_complex v = f0 + f < F && j0 + j < J && l0 + l < L
+                                 ? B[((long long)(j0 + j) * bJ + (long long)(l0 + l) * bL) * F + f0 + f]
+                                 : zero;
+            v.im *= sB;
+            sb[l][j][f] = v;
+        }
+        __syncthreads();
 #pragma unroll
-            for (int u = 0; u < CN4J_FFT_BLOCK; ++u) {
-                cn4j_complex zero = {0.0f, 0.0f};
-                x[u] = i0 + u < I ? A[((long long)(i0 + u) * aI + (long long)l * aL) * F + f] : zero;
-                y[u] = j0 + u < J ? B[((long long)(j0 + u) * bJ + (long long)l * bL) * F + f] : zero;
-                x[u].im *= sa;
-                y[u].im *= sb;
-            }
+        for (int l = 0; l < CN4J_FFT_L; ++l) {
+            cn4j_complex x[4], y[8];
 #pragma unroll
-            for (int u = 0; u < CN4J_FFT_BLOCK; ++u) {
+            for (int u = 0; u < 4; ++u) x[u] = sa[l][ti + u][lane];
 #pragma unroll
-                for (int v = 0; v < CN4J_FFT_BLOCK; ++v) {
+            for (int v = 0; v < 8; ++v) y[v] = sb[l][tj + v][lane];
+#pragma unroll
+            for (int u = 0; u < 4; ++u) {
+#pragma unroll
+                for (int v = 0; v < 8; ++v) {
                     re[u][v] += x[u].re * y[v].re - x[u].im * y[v].im;
                     im[u][v] += x[u].re * y[v].im + x[u].im * y[v].re;
                 }
             }
         }
+        __syncthreads();
+    }
+    const int f = f0 + lane;
+    if (f < F) {
 #pragma unroll
-        for (int u = 0; u < CN4J_FFT_BLOCK; ++u) {
+        for (int u = 0; u < 4; ++u) {
 #pragma unroll
-            for (int v = 0; v < CN4J_FFT_BLOCK; ++v) {
-                if (i0 + u < I && j0 + v < J) {
-                    cn4j_complex* o = O + ((long long)(i0 + u) * oI + (long long)(j0 + v) * oJ) * F + f;
+            for (int v = 0; v < 8; ++v) {
+                int i = i0 + ti + u, j = j0 + tj + v;
+                if (i < I && j < J) {
+                    cn4j_complex* o = O + ((long long)i * oI + (long long)j * oJ) * F + f;
                     cn4j_complex s = {re[u][v], im[u][v]};
                     if (accumulate) {
                         s.re += o->re;

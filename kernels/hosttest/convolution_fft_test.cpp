@@ -116,8 +116,8 @@ void pad(const Tiles& t, const float* src, float* dst, long long planes, int row
 
 void product(const Tiles& t, const float* a, const float* b, float* out, int I, int J, int L, int aI, int aL, int bJ,
              int bL, int oI, int oJ, int conjA, int conjB, int acc) {
-    long long blocks = (long long)((I + 3) / 4) * ((J + 3) / 4);
-    launch_n(blocks * t.F(), [&] {
+    dim3 grid{(unsigned)((t.F() + 31) / 32), (unsigned)((J + 31) / 32), (unsigned)((I + 7) / 8)};
+    host_launch(grid, CN4J_BLOCK, [&] {
         fft_product_f32(a, b, out, I, J, L, t.F(), aI, aL, bJ, bL, oI, oJ, conjA, conjB, acc);
     });
 }
@@ -150,11 +150,12 @@ void test_pad() {
     }
 }
 
-// fft_product_f32 with the three passes' strides and conjugations (I, J not multiples of its 4x4 blocks), and
-// accumulation, against a double complex reference.
+// fft_product_f32 with the three passes' strides and conjugations, and accumulation, against a double complex
+// reference: F, I, J and L not multiples of its 32 frequencies, 8 x 32 outputs and 4 steps, and larger than one
+// block of each.
 void test_product() {
-    const Tiles t{3, 4}; // F = 9
-    const int F = t.F(), N = 5, C = 6, K = 7;
+    const Tiles t{7, 16}; // F = 63
+    const int F = t.F(), N = 11, C = 37, K = 6;
     auto spectrum = [&](int planes) { return random_vector((size_t)planes * F * 2); };
     auto at = [&](const std::vector<float>& v, int plane, int f) {
         return cd(v[2 * ((size_t)plane * F + f)], v[2 * ((size_t)plane * F + f) + 1]);

@@ -27,9 +27,10 @@ import org.convnet4j.tensor.Tensor;
  *   backward data    DX[n,c] = sum_k DY[n,k] W[k,c]         dx = C2R(DX) / PQ read at the origin
  *   backward filter  S[k,c] += sum_n conj(DY[n,k]) X[n,c]   dw += C2R(S) / PQ read at the origin (after all chunks)
  * </pre>
- * The product is our kernel (fft_product_f32), not cuBLAS's cgemm: the spectra stay in cuFFT's plane-major layout
- * [planes, F] (a frequency's matrix has stride F in both of its dimensions, which no BLAS takes), and it runs with
- * every GEMM provider and on the CPU emulation.
+ * The product is our kernel (fft_product_f32, 32 frequencies of 8 x 32 outputs a block, operands staged in
+ * shared memory), not cuBLAS's cgemm: the spectra stay in cuFFT's plane-major layout [planes, F] (a frequency's
+ * matrix has stride F in both of its dimensions, which no BLAS takes; transposing them would cost two more passes
+ * over them), and it runs with every GEMM provider and on the CPU emulation.
  *
  * <p>Workspace for every pass: 8 F (K C + B (C + K)) bytes of spectra (the filters' or S, and both sides of the
  * product for a chunk) + 4 P Q max(K C, B max(C, K)) bytes of real tiles (shared by the padded inputs and the
@@ -263,12 +264,16 @@ final class CudaConvolutionFft implements AutoCloseable {
                 t.cols(), shiftH, shiftW, 1f / t.area(), accumulate ? 1 : 0);
     }
 
-    /** out(i, j) (+)= sum_l opA(a(i, l)) opB(b(j, l)) at every frequency; strides in planes (see the kernel). */
+    /**
+     * out(i, j) (+)= sum_l opA(a(i, l)) opB(b(j, l)) at every frequency; strides in planes (see the kernel). Blocks
+     * of 256 threads take 32 frequencies of 8 x 32 outputs: a grid of (ceil(F/32), ceil(J/32), ceil(I/8)).
+     */
     private void product(Tiles t, long a, long b, long out, int rowsI, int colsJ, int sumL, int aI, int aL, int bJ,
                          int bL, int oI, int oJ, boolean conjA, boolean conjB, boolean accumulate) {
-        long blocks = KernelLauncher.ceilDiv(rowsI, 4) * KernelLauncher.ceilDiv(colsJ, 4);
-        launcher.launch("fft_product_f32", blocks * t.frequencies(), a, b, out, rowsI, colsJ, sumL,
-                (int) t.frequencies(), aI, aL, bJ, bL, oI, oJ, conjA ? 1 : 0, conjB ? 1 : 0, accumulate ? 1 : 0);
+        launcher.launchGrid("fft_product_f32", (int) KernelLauncher.ceilDiv(t.frequencies(), 32),
+                (int) KernelLauncher.ceilDiv(colsJ, 32), (int) KernelLauncher.ceilDiv(rowsI, 8), KernelLauncher.BLOCK, 0,
+                a, b, out, rowsI, colsJ, sumL, (int) t.frequencies(), aI, aL, bJ, bL, oI, oJ, conjA ? 1 : 0,
+                conjB ? 1 : 0, accumulate ? 1 : 0);
     }
 
     /** W [K*C, F] = R2C(w at the tiles' origin) into r.filters. */

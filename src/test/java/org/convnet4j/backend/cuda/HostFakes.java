@@ -204,7 +204,7 @@ final class HostFakes {
         /** Kernels whose fixed-size shared-memory trees or tiles need exactly 256 threads per block. */
         private static final List<String> NEED_256 = List.of("bias_grad_f32", "row_sum_slices_f32",
                 "softmax_xent_rows_f32", "mean_f32", "batchnorm_forward_training_f32", "batchnorm_backward_f32",
-                "sgemm_tiled", "sgemm_naive");
+                "sgemm_tiled", "sgemm_naive", "fft_product_f32");
 
         final Map<String, List<String>> signatures = KernelSignatures.read();
         final Map<String, String> kernelFiles = KernelSignatures.files();
