@@ -1,8 +1,10 @@
 package org.convnet4j.nativetest;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import org.convnet4j.backend.ConvSpec;
@@ -87,6 +89,49 @@ class FftConvolutionOpsTest extends NativeOpTest {
         both.cpu.conv2dBackwardFilter(x.cpu(), dy.cpu(), k.spec(), dw.cpu(), null);
         fft.backwardFilter(x.gpu(), dy.gpu(), k.spec(), dw.gpu());
         both.check("fft backward filter dw (accumulated), " + k.name(), dw, FFT);
+    }
+
+    /**
+     * Deterministic, as the registry says: every pass twice on the same inputs gives the same bits (the product
+     * sums in order; cuFFT's part is what this checks on the GPU).
+     */
+    @Test
+    void everyPassTwiceGivesTheSameBits() {
+        ConvCase k = cases().get(cases().size() - 1); // AlexNet conv2, two chunks
+        Twin x = both.uniform(k.x());
+        Twin w = both.uniform(k.w());
+        Twin dy = both.uniform(k.y());
+        Twin y = both.output(k.y());
+        Twin dx = both.output(k.x());
+        Twin dw = both.output(k.w());
+        List<int[]> runs = new ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            both.gpu.fill(dw.gpu(), 0f);
+            fft.forward(x.gpu(), w.gpu(), null, k.spec(), y.gpu());
+            fft.backwardData(dy.gpu(), w.gpu(), k.spec(), dx.gpu());
+            fft.backwardFilter(x.gpu(), dy.gpu(), k.spec(), dw.gpu());
+            float[] all = concat(both.gpuValues(y), both.gpuValues(dx), both.gpuValues(dw));
+            int[] bits = new int[all.length];
+            for (int i = 0; i < all.length; i++) {
+                bits[i] = Float.floatToRawIntBits(all[i]);
+            }
+            runs.add(bits);
+        }
+        assertArrayEquals(runs.get(0), runs.get(1), "y, dx, dw of two runs");
+    }
+
+    private static float[] concat(float[]... parts) {
+        int n = 0;
+        for (float[] p : parts) {
+            n += p.length;
+        }
+        float[] out = new float[n];
+        int at = 0;
+        for (float[] p : parts) {
+            System.arraycopy(p, 0, out, at, p.length);
+            at += p.length;
+        }
+        return out;
     }
 
     /** Through the backend's registry: forced fft runs where it applies, and every pass reports it. */
