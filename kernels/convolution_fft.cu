@@ -49,6 +49,24 @@ extern "C" __global__ void fft_pad_f32(const float* src, float* tiles, long long
 #define CN4J_FFT_J 32
 #define CN4J_FFT_L 4
 
+// The block's threads copy operand m (a or b) for rows r0 .. r0+R-1 (< rows), steps l0 .. l0+3 (< L) and frequencies
+// f0 .. f0+31 (< F) into stage[l][r][f], conjugated where conj, zeros outside.
+template <int R>
+static __device__ void cn4j_fft_stage(const cn4j_complex* m, cn4j_complex (*stage)[R][CN4J_FFT_F], int r0, int rows,
+                                      int rowStride, int l0, int L, int lStride, int f0, int F, int conj) {
+    for (int e = threadIdx.x; e < CN4J_FFT_L * R * CN4J_FFT_F; e += blockDim.x) {
+        int f = e % CN4J_FFT_F, r = e / CN4J_FFT_F % R, l = e / (CN4J_FFT_F * R);
+        cn4j_complex v = {0.0f, 0.0f};
+        if (f0 + f < F && r0 + r < rows && l0 + l < L) {
+            v = m[((long long)(r0 + r) * rowStride + (long long)(l0 + l) * lStride) * F + f0 + f];
+        }
+        if (conj) {
+            v.im = -v.im;
+        }
+        stage[l][r][f] = v;
+    }
+}
+
 // One thread per (frequency f, 4 x 8 outputs (i, j)), on a grid of (ceil(F/32), ceil(J/32), ceil(I/8)) blocks of
 // 256 threads: for i < I, j < J,
 //   out[(i*oI + j*oJ) F + f] = (accumulate ? out : 0) + sum_{l < L} opA(a[(i*aI + l*aL) F + f]) opB(b[(j*bJ + l*bL) F + f])
@@ -69,28 +87,11 @@ extern "C" __global__ void fft_product_f32(const float* a, const float* b, float
     const int i0 = blockIdx.z * CN4J_FFT_I;
     const int ti = (warp / 4) * 4; // this warp's first row of the block: 0 or 4
     const int tj = (warp % 4) * 8; // its first column: 0, 8, 16 or 24
-    const float sA = conjA ? -1.0f : 1.0f;
-    const float sB = conjB ? -1.0f : 1.0f;
-    const cn4j_complex zero = {0.0f, 0.0f};
     float re[4][8] = {};
     float im[4][8] = {};
     for (int l0 = 0; l0 < L; l0 += CN4J_FFT_L) {
-        for (int e = threadIdx.x; e < CN4J_FFT_L * CN4J_FFT_I * CN4J_FFT_F; e += blockDim.x) {
-            int f = e % CN4J_FFT_F, i = e / CN4J_FFT_F % CN4J_FFT_I, l = e / (CN4J_FFT_F * CN4J_FFT_I);
-            cn4j_complex v = f0 + f < F && i0 + i < I && l0 + l < L
-                                 ? A[((long long)(i0 + i) * aI + (long long)(l0 + l) * aL) * F + f0 + f]
-                                 : zero;
-            v.im *= sA;
-            sa[l][i][f] = v;
-        }
-        for (int e = threadIdx.x; e < CN4J_FFT_L * CN4J_FFT_J * CN4J_FFT_F; e += blockDim.x) {
-            int f = e % CN4J_FFT_F, j = e / CN4J_FFT_F % CN4J_FFT_J, l = e / (CN4J_FFT_F * CN4J_FFT_J);
-            cn4j_complex v = f0 + f < F && j0 + j < J && l0 + l < L
-                                 ? B[((long long)(j0 + j) * bJ + (long long)(l0 + l) * bL) * F + f0 + f]
-                                 : zero;
-            v.im *= sB;
-            sb[l][j][f] = v;
-        }
+        cn4j_fft_stage<CN4J_FFT_I>(A, sa, i0, I, aI, l0, L, aL, f0, F, conjA);
+        cn4j_fft_stage<CN4J_FFT_J>(B, sb, j0, J, bJ, l0, L, bL, f0, F, conjB);
         __syncthreads();
 #pragma unroll
         for (int l = 0; l < CN4J_FFT_L; ++l) {
