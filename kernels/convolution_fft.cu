@@ -4,14 +4,14 @@
 // [planes, P, Q] into the Hermitian half [planes, P, Q/2+1] (F = P*(Q/2+1) frequencies a plane), and the
 // unnormalized inverse C2R back, so every inverse is scaled by 1/(P*Q) in the crop.
 //
+// Layout: x, y, dx NCHW, w and dw KCHW; real tiles [planes, P, Q]; spectra [planes, F] of complex numbers as
+// interleaved (re, im) float pairs (cuFFT's cufftComplex), plane = (n, c), (k, c) or (n, k) as in NCHW / KCHW.
 // Placement: element (r, c) of a plane lives at tile position ((r - shiftH) mod P, (c - shiftW) mod Q), zeros
 // elsewhere; with x and w at shift 0 and dy at shift p (its element o at o - p, wrapped), for a P x Q tile with
 // P >= H + max(2 pH, FH - 1) (Q likewise) no wrapped term reaches a computed element, and
 //   forward          y  = IDFT(sum_c X[n,c] conj(W[k,c])) / PQ   read at shift p   (a cross-correlation)
 //   backward data    dx = IDFT(sum_k DY[n,k] W[k,c]) / PQ        read at shift 0   (a convolution)
 //   backward filter  dw = IDFT(sum_n conj(DY[n,k]) X[n,c]) / PQ  read at shift 0, added to dw
-// Complex numbers are interleaved (re, im) float pairs, as cuFFT's cufftComplex. Spectra are [planes, F], plane
-// = (n, c), (k, c) or (n, k) as in NCHW / KCHW.
 // Launch geometry: pad and crop grid-stride, 256-thread blocks (common.cuh), consecutive threads on consecutive
 // columns of a tile; the product on a 3-D grid of 256-thread blocks (below), a warp's lanes on consecutive
 // frequencies f; so loads and stores are coalesced.
@@ -69,7 +69,8 @@ static __device__ void cn4j_fft_stage(const cn4j_complex* m, cn4j_complex (*stag
 
 // One thread per (frequency f, 4 x 8 outputs (i, j)), on a grid of (ceil(F/32), ceil(J/32), ceil(I/8)) blocks of
 // 256 threads: for i < I, j < J,
-//   out[(i*oI + j*oJ) F + f] = (accumulate ? out : 0) + sum_{l < L} opA(a[(i*aI + l*aL) F + f]) opB(b[(j*bJ + l*bL) F + f])
+//   out[(i*oI + j*oJ) F + f] = (accumulate ? out : 0)
+//                             + sum_{l < L} opA(a[(i*aI + l*aL) F + f]) opB(b[(j*bJ + l*bL) F + f])
 // op = complex conjugate where conjA / conjB, else identity; l runs in order (deterministic). Strides are in
 // complex elements.
 extern "C" __global__ void fft_product_f32(const float* a, const float* b, float* out, int I, int J, int L, int F,
@@ -133,7 +134,8 @@ extern "C" __global__ void fft_product_f32(const float* a, const float* b, float
 }
 
 // One thread per output element (plane, r, c) of out [planes, rows, cols]:
-//   out = (accumulate ? out : 0) + scale * tiles[plane, (r - shiftH) mod P, (c - shiftW) mod Q] + bias[plane % channels]
+//   out = (accumulate ? out : 0) + scale * tiles[plane, (r - shiftH) mod P, (c - shiftW) mod Q]
+//         + bias[plane % channels]
 // (bias may be null: none).
 extern "C" __global__ void fft_crop_f32(const float* tiles, const float* bias, float* out, long long planes,
                                         int channels, int rows, int cols, int P, int Q, int shiftH, int shiftW,

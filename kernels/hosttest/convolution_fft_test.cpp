@@ -66,7 +66,8 @@ template <typename T> void r2c_in(int batch, int P, int Q, const float* in, floa
         for (int ku = 0; ku < P; ++ku)
             for (int kv = 0; kv < H; ++kv) {
                 ct s = 0;
-                for (int u = 0; u < P; ++u) s += rows[(size_t)u * H + kv] * ct(std::polar(1.0, -2 * kPi * (ku * u % P) / P));
+                for (int u = 0; u < P; ++u)
+                    s += rows[(size_t)u * H + kv] * ct(std::polar(1.0, -2 * kPi * (ku * u % P) / P));
                 float* o = out + 2 * (((size_t)b * P + ku) * H + kv);
                 o[0] = (float)s.real();
                 o[1] = (float)s.imag();
@@ -176,7 +177,8 @@ void test_product() {
         for (int n = 0; n < N; ++n)
             for (int k = 0; k < K; ++k)
                 for (int f = 0; f < F; ++f)
-                    for (int c = 0; c < C; ++c) want[((size_t)n * K + k) * F + f] += at(X, n * C + c, f) * std::conj(at(W, k * C + c, f));
+                    for (int c = 0; c < C; ++c)
+                        want[((size_t)n * K + k) * F + f] += at(X, n * C + c, f) * std::conj(at(W, k * C + c, f));
         check("product Y[n,k] = sum_c X[n,c] conj(W[k,c]) (forward)", y, flatten(want), 1e-5, 1e-5);
     }
     {
@@ -186,7 +188,8 @@ void test_product() {
         for (int n = 0; n < N; ++n)
             for (int c = 0; c < C; ++c)
                 for (int f = 0; f < F; ++f)
-                    for (int k = 0; k < K; ++k) want[((size_t)n * C + c) * F + f] += at(DY, n * K + k, f) * at(W, k * C + c, f);
+                    for (int k = 0; k < K; ++k)
+                        want[((size_t)n * C + c) * F + f] += at(DY, n * K + k, f) * at(W, k * C + c, f);
         check("product DX[n,c] = sum_k DY[n,k] W[k,c] (backward data)", dx, flatten(want), 1e-5, 1e-5);
     }
     for (int acc : {0, 1}) {
@@ -377,13 +380,13 @@ void test_end_to_end(const std::string& label, const Conv& g, int chunk, double 
                 relative_error(y, want.y), relative_error(dx, want.dx), relative_error(increment, want.dw));
 }
 
-// kernel_tests --fft-error: AlexNet conv2 at full width (64 -> 192, 27x27, 5x5, padding 2), batch 2 (a minute
-// or more on the emulation, so not part of the family's checks).
+// kernel_tests --fft-error: AlexNet-OWT conv2 at full width (64 -> 192, 27x27, 5x5, padding 2), batch 2 (minutes
+// on the emulation, so not part of the family's checks).
 int print_fft_error() {
     const Conv conv2{2, 64, 27, 27, 192, 5, 5, 2, 2};
-    test_end_to_end("AlexNet conv2, transforms in double ", conv2, 2, 2e-6);
+    test_end_to_end("AlexNet-OWT conv2, transforms in double ", conv2, 2, 2e-6);
     dft_in_float = true;
-    test_end_to_end("AlexNet conv2, transforms in float ", conv2, 2, 2e-5);
+    test_end_to_end("AlexNet-OWT conv2, transforms in float ", conv2, 2, 2e-5);
     dft_in_float = false;
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
@@ -402,10 +405,11 @@ HOSTTEST_FAMILY(convolution_fft) {
                                            {Conv{2, 3, 6, 11, 2, 3, 5, 2, 0}, 2}, {Conv{2, 1, 3, 3, 4, 3, 3, 0, 0}, 1},
                                            {Conv{1, 2, 4, 5, 2, 3, 3, 3, 2}, 1}, {Conv{5, 4, 8, 7, 3, 7, 7, 3, 3}, 2}};
     for (const auto& [g, chunk] : shapes) test_end_to_end("", g, chunk, 2e-6);
-    // AlexNet conv2 scaled down in channels (64 -> 192 becomes 16 -> 24), same 27x27 images, 5x5 filters, padding 2
-    test_end_to_end("AlexNet conv2 /4, transforms in double ", Conv{3, 16, 27, 27, 24, 5, 5, 2, 2}, 2, 2e-6);
+    // AlexNet-OWT conv2 scaled down in channels (64 -> 192 becomes 16 -> 24), same 27x27 images, 5x5 filters,
+    // padding 2
+    test_end_to_end("AlexNet-OWT conv2 /4, transforms in double ", Conv{3, 16, 27, 27, 24, 5, 5, 2, 2}, 2, 2e-6);
     dft_in_float = true;
-    test_end_to_end("AlexNet conv2 /4, transforms in float ", Conv{3, 16, 27, 27, 24, 5, 5, 2, 2}, 2, 2e-5);
+    test_end_to_end("AlexNet-OWT conv2 /4, transforms in float ", Conv{3, 16, 27, 27, 24, 5, 5, 2, 2}, 2, 2e-5);
     dft_in_float = false;
 }
 

@@ -7,7 +7,7 @@
 //   kernel_tests --dropout-mask SEED P N       the N mask values of dropout_forward_f32 as float bit patterns
 //                                              (hex), for the Java test to compare with DropoutMask bit for bit
 //   kernel_tests --winograd-error              Winograd's measured error on AlexNet's conv3-5 (minutes)
-//   kernel_tests --fft-error                   the FFT convolution's measured error on AlexNet's conv2
+//   kernel_tests --fft-error                   the FFT convolution's measured error on AlexNet-OWT's conv2 (minutes)
 // Prints one line per check, "FAMILY: N passed, M failed" per family and "N passed, M failed" over all of them;
 // exits 1 when a check failed, 2 on an unknown family.
 #include "harness.h"

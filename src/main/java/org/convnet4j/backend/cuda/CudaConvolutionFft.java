@@ -153,8 +153,9 @@ final class CudaConvolutionFft implements AutoCloseable {
         int in = inChannels(g, pass);
         int out = g.c() + g.fn() - in;
         long kc = (long) g.fn() * g.c();
-        return new long[] {aligned(8 * t.frequencies() * kc), aligned(8 * t.frequencies() * b * in),
-                aligned(8 * t.frequencies() * b * out), aligned(4 * t.area() * Math.max(kc, (long) b * Math.max(in, out)))};
+        long f = t.frequencies();
+        return new long[] {aligned(8 * f * kc), aligned(8 * f * b * in), aligned(8 * f * b * out),
+                aligned(4 * t.area() * Math.max(kc, (long) b * Math.max(in, out)))};
     }
 
     private static long dataBytes(ConvGeometry g, ConvPass pass, int b) {
@@ -272,8 +273,8 @@ final class CudaConvolutionFft implements AutoCloseable {
     private void product(Tiles t, long a, long b, long out, int rowsI, int colsJ, int sumL, int aI, int aL, int bJ,
                          int bL, int oI, int oJ, boolean conjA, boolean conjB, boolean accumulate) {
         launcher.launchGrid("fft_product_f32", (int) KernelLauncher.ceilDiv(t.frequencies(), 32),
-                (int) KernelLauncher.ceilDiv(colsJ, 32), (int) KernelLauncher.ceilDiv(rowsI, 8), KernelLauncher.BLOCK, 0,
-                a, b, out, rowsI, colsJ, sumL, (int) t.frequencies(), aI, aL, bJ, bL, oI, oJ, conjA ? 1 : 0,
+                (int) KernelLauncher.ceilDiv(colsJ, 32), (int) KernelLauncher.ceilDiv(rowsI, 8), KernelLauncher.BLOCK,
+                0, a, b, out, rowsI, colsJ, sumL, (int) t.frequencies(), aI, aL, bJ, bL, oI, oJ, conjA ? 1 : 0,
                 conjB ? 1 : 0, accumulate ? 1 : 0);
     }
 

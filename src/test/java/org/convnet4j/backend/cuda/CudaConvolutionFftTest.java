@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 
 import org.convnet4j.backend.ConvAlgorithms;
@@ -77,7 +78,8 @@ class CudaConvolutionFftTest {
         // one image's spectra and tiles over a 1 MiB limit
         CudaConvolutionFft small = new CudaConvolutionFft(context, cufft, 1 << 20);
         String why = small.whyNot(conv2(1));
-        assertTrue(why.startsWith("32x32 tiles need ") && why.endsWith(" MiB for one image, over the 1 MiB limit"), why);
+        assertTrue(why.startsWith("32x32 tiles need ") && why.endsWith(" MiB for one image, over the 1 MiB limit"),
+                why);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> fft.forward(geometry(1, 3, 9, 9, 4, 1, 1, ConvSpec.of(1, 0)), t(Shape.of(1, 3, 9, 9)),
                         t(Shape.of(4, 3, 1, 1)), null, t(Shape.of(1, 4, 9, 9))));
@@ -92,8 +94,10 @@ class CudaConvolutionFftTest {
                 Cufft.Binding.missing("cuFFT (org.bytedeco cuda) needs libcufft.so.12: libcufft.so.12 not found"));
         assertEquals("cuFFT is not available: cuFFT (org.bytedeco cuda) needs libcufft.so.12: libcufft.so.12 not found",
                 missing.whyNot(conv2(128), ConvPass.FORWARD));
-        CudaConvolution convolution = new CudaConvolution(context, new ConvAlgorithmFinder(new java.util.HashMap<>(),
-                work -> 1.0, CudaConvolution.MAX_WORKSPACE_BYTES), "fft", Cufft.Binding.missing("libcufft.so.12 not found"));
+        ConvAlgorithmFinder finder = new ConvAlgorithmFinder(new HashMap<>(), work -> 1.0,
+                CudaConvolution.MAX_WORKSPACE_BYTES);
+        CudaConvolution convolution = new CudaConvolution(context, finder, "fft",
+                Cufft.Binding.missing("libcufft.so.12 not found"));
         ConvGeometry g = geometry(2, 3, 9, 9, 4, 5, 5, ConvSpec.of(1, 2));
         convolution.conv2dForward(g, t(Shape.of(2, 3, 9, 9)), t(Shape.of(4, 3, 5, 5)), null, t(g.outputShape()));
         assertEquals(List.of("x 2x3x9x9, w 4x3x5x5, stride 1x1, pad 2x2, forward: im2col (forced fft does not apply "

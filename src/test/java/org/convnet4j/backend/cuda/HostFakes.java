@@ -342,7 +342,8 @@ final class HostFakes {
      * One recorded cuFFT call: "plan", "execute" or "destroy", the plan, for execute its buffers, and how many
      * kernels had been launched before it (its place among them).
      */
-    record FftCall(String call, Cufft.Plan plan, long in, long out, long workArea, boolean captured, int afterLaunches) {
+    record FftCall(String call, Cufft.Plan plan, long in, long out, long workArea, boolean captured,
+                   int afterLaunches) {
     }
 
     /**
