@@ -277,12 +277,17 @@ if phase bench 260; then
     algo=$(jmh_param "$conv" algo)
     algo=${algo:-$(jmh_param "$conv" algorithm)}
     note "  $conv: impl {$(jmh_param "$conv" impl)}, algo {${algo:-no such parameter: one algorithm}} (every value runs)"
+    if echo "$algo" | tr , '\n' | grep -qx fft; then
+      # the FFT convolution on the layers it was made for first (issue 13), timed beside cuDNN's below
+      jmh "conv-fft" 25 "org\.convnet4j\.bench\.$conv\." -p layer=alexnet/conv2,alexnet-owt/conv2 -p impl=ours \
+        -p algo=fft
+    fi
     for net in alexnet-owt alexnet; do
       layers=$(jmh_param "$conv" layer | tr , '\n' | grep "^$net/" | paste -sd,)
       if [ -n "$layers" ] && [ -n "$algo" ]; then
         # Ours per algorithm, then cuDNN's best once (its trials ignore algo): about 60 trials of
         # jmh_args' short iterations per network.
-        ours_algos=$(echo "$algo" | tr , '\n' | grep -v '^auto$' | paste -sd,)
+        ours_algos=$(echo "$algo" | tr , '\n' | grep -v -e '^auto$' -e '^fft$' | paste -sd,)
         jmh "conv-$net" 75 "org\.convnet4j\.bench\.$conv\." -p layer="$layers" -p impl=ours \
           -p algo="$ours_algos"
         jmh "conv-$net-cudnn" 35 "org\.convnet4j\.bench\.$conv\." -p layer="$layers" -p impl=cudnn -p algo=auto

@@ -7,6 +7,7 @@
 //   kernel_tests --dropout-mask SEED P N       the N mask values of dropout_forward_f32 as float bit patterns
 //                                              (hex), for the Java test to compare with DropoutMask bit for bit
 //   kernel_tests --winograd-error              Winograd's measured error on AlexNet's conv3-5 (minutes)
+//   kernel_tests --fft-error                   the FFT convolution's measured error on AlexNet-OWT's conv2 (minutes)
 // Prints one line per check, "FAMILY: N passed, M failed" per family and "N passed, M failed" over all of them;
 // exits 1 when a check failed, 2 on an unknown family.
 #include "harness.h"
@@ -22,6 +23,9 @@ int main(int argc, char** argv) {
     }
     if (args.size() == 1 && args[0] == "--winograd-error") {
         return convolution_winograd_test::print_winograd_error();
+    }
+    if (args.size() == 1 && args[0] == "--fft-error") {
+        return convolution_fft_test::print_fft_error();
     }
     if (args.size() == 1 && args[0] == "--list") {
         for (const Family& f : families()) {
@@ -41,7 +45,7 @@ int main(int argc, char** argv) {
             for (const Family& f : families()) {
                 std::fprintf(stderr, " %s", f.name);
             }
-            std::fprintf(stderr, ", or --list, --dropout-mask SEED P N, --winograd-error\n");
+            std::fprintf(stderr, ", or --list, --dropout-mask SEED P N, --winograd-error, --fft-error\n");
             return 2;
         }
     }

@@ -18,7 +18,8 @@ import org.openjdk.jmh.annotations.Param;
  *
  * <p>impl: "ours" is the backend's op with the algorithm {@code algo} names (auto: its find step picks the
  * fastest applicable one on the first call, a warm-up call; im2col: im2col + the GEMM provider it picked,
- * col2im for backward data; winograd2x2 / winograd4x4: 3x3 stride-1 layers only, skipped elsewhere);
+ * col2im for backward data; winograd2x2 / winograd4x4: 3x3 stride-1 layers only, skipped elsewhere; fft: stride-1
+ * layers with filters of 3x3 and larger, through cuFFT, skipped elsewhere and where cuFFT does not load);
  * "ours-kernel-gemm" the same with our own SGEMM kernel as provider (a second CUDA backend opened with
  * -Dconvnet4j.gemm=kernel); "cudnn" runs the algorithm cudnnFind* chose once in setup (FMA math, no TF32),
  * with the workspace it asked for. No bias on either side. Every call ends with a device synchronization,
@@ -42,7 +43,7 @@ public class ConvolutionBenchmark extends OpBenchmark {
      * Our convolution algorithm: auto (the backend's find step) or one forced (skipped where it does not apply,
      * and on the CPU backend, which has im2col only); cuDNN runs only with auto (it picks its own best).
      */
-    @Param({"auto", "im2col", "winograd2x2", "winograd4x4"})
+    @Param({"auto", "im2col", "winograd2x2", "winograd4x4", "fft"})
     public String algo;
 
     private ConvSpec spec;

@@ -10,7 +10,8 @@ import org.convnet4j.tensor.Tensor;
 
 /**
  * What the native tests need from inside the cuda package (it lives in the native-tests source root, in
- * the same package): raw device addresses of tensors, and every GEMM provider version that loads here.
+ * the same package): raw device addresses of tensors, every GEMM provider version that loads here, and the
+ * convolution algorithms run directly.
  */
 public final class CudaTestAccess {
     private CudaTestAccess() {
@@ -81,22 +82,47 @@ public final class CudaTestAccess {
      */
     public static ConvPasses winograd(CudaBackend backend, int tile) {
         CudaConvolutionWinograd winograd = new CudaConvolutionWinograd(backend.opContext(), tile);
+        return passes("winograd", winograd::forward, winograd::backwardData, winograd::backwardFilter);
+    }
+
+    /**
+     * The FFT convolution ({@link CudaConvolutionFft}) on backend's cuFFT (the host fakes' on them), shapes checked
+     * as for {@link #winograd}; its plans live until the JVM exits (a test's few).
+     *
+     * @throws BackendUnavailableException with the load error when cuFFT cannot load
+     */
+    public static ConvPasses fft(CudaBackend backend) {
+        Cufft.Binding cufft = backend.cufft();
+        if (cufft.cufft() == null) {
+            throw new BackendUnavailableException(cufft.unavailable());
+        }
+        CudaConvolutionFft fft = new CudaConvolutionFft(backend.opContext(), cufft.cufft());
+        return passes("fft", fft::forward, fft::backwardData, fft::backwardFilter);
+    }
+
+    private interface Forward {
+        void run(ConvGeometry g, Tensor x, Tensor w, Tensor bias, Tensor y);
+    }
+
+    private interface Backward {
+        void run(ConvGeometry g, Tensor a, Tensor b, Tensor out);
+    }
+
+    private static ConvPasses passes(String name, Forward forward, Backward data, Backward filter) {
         return new ConvPasses() {
             @Override
             public void forward(Tensor x, Tensor w, Tensor bias, ConvSpec spec, Tensor y) {
-                winograd.forward(ConvGeometry.of("winograd forward", x.shape(), w.shape(), spec), x, w, bias, y);
+                forward.run(ConvGeometry.of(name + " forward", x.shape(), w.shape(), spec), x, w, bias, y);
             }
 
             @Override
             public void backwardData(Tensor dy, Tensor w, ConvSpec spec, Tensor dx) {
-                winograd.backwardData(ConvGeometry.of("winograd backward data", dx.shape(), w.shape(), spec), dy, w,
-                        dx);
+                data.run(ConvGeometry.of(name + " backward data", dx.shape(), w.shape(), spec), dy, w, dx);
             }
 
             @Override
             public void backwardFilter(Tensor x, Tensor dy, ConvSpec spec, Tensor dw) {
-                winograd.backwardFilter(ConvGeometry.of("winograd backward filter", x.shape(), dw.shape(), spec), x,
-                        dy, dw);
+                filter.run(ConvGeometry.of(name + " backward filter", x.shape(), dw.shape(), spec), x, dy, dw);
             }
         };
     }

@@ -31,7 +31,9 @@ public final class ConvAlgorithms {
             new Algorithm("winograd2x2", "Winograd F(2x2,3x3), non-fused, 16 transform points; 3x3 filters, stride 1,"
                     + " dilation 1; deterministic; error about 1e-6 of the largest output"),
             new Algorithm("winograd4x4", "Winograd F(4x4,3x3), non-fused, 36 transform points; 3x3 filters, stride 1,"
-                    + " dilation 1; deterministic; error about 1e-5 of the largest output"));
+                    + " dilation 1; deterministic; error about 1e-5 of the largest output"),
+            new Algorithm("fft", "FFT through cuFFT (needs libcufft.so.12 of CUDA 13), product over channels per"
+                    + " frequency; stride 1, dilation 1, filters 3x3 and larger; deterministic"));
 
     private ConvAlgorithms() {
     }

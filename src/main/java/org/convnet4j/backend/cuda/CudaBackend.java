@@ -65,14 +65,16 @@ public final class CudaBackend extends AbstractBackend {
     private final CudaOptimizers optimizers;
     private final GraphPhase phase;
     private final StepScalars scalars;
+    private final Cufft.Binding cufft;
 
     /**
      * A backend on the given device pieces (tests pass host fakes of them).
      *
+     * @param cufft         cuFFT for the fft convolution, or why it did not load
      * @param releaseDevice called last by close(): unloads the kernel image and releases the context
      */
     CudaBackend(DeviceOps device, DevicePool pool, KernelLauncher launcher, GemmProviders.Selection selection,
-                String kernelTargets, Runnable releaseDevice) {
+                Cufft.Binding cufft, String kernelTargets, Runnable releaseDevice) {
         this.device = device;
         this.pool = pool;
         this.launcher = launcher;
@@ -80,13 +82,15 @@ public final class CudaBackend extends AbstractBackend {
         this.gemmAttempts = selection.attempts();
         this.kernelTargets = kernelTargets;
         this.releaseDevice = releaseDevice;
+        this.cufft = cufft;
         this.workspace = new Workspace(pool);
         this.phase = launcher.phase();
         this.scalars = new StepScalars(pool, device, phase);
         this.context = new CudaOpContext(launcher, new PhasedGemm(gemm, phase), device, workspace);
         this.memory = new CudaMemory(context);
         this.dense = new CudaDense(context);
-        this.convolution = new CudaConvolution(context, CudaConvolution.processFinder(device), ConvAlgorithms.requested());
+        this.convolution = new CudaConvolution(context, CudaConvolution.processFinder(device), ConvAlgorithms.requested(),
+                cufft);
         this.pooling = new CudaPooling(context);
         this.merge = new CudaMerge(context);
         this.activation = new CudaActivation(context);
@@ -114,6 +118,11 @@ public final class CudaBackend extends AbstractBackend {
     /** The launcher of every kernel (the native tests build extra GEMM providers on it). */
     KernelLauncher launcher() {
         return launcher;
+    }
+
+    /** cuFFT as the convolution family got it, or why it did not load (the native tests run the FFT directly). */
+    Cufft.Binding cufft() {
+        return cufft;
     }
 
     /** What the family classes get (the native tests run a convolution algorithm on it directly). */
@@ -362,6 +371,7 @@ public final class CudaBackend extends AbstractBackend {
             workspace.forget();
             scalars.forget();
             try {
+                convolution.close();
                 gemm.close();
                 pool.close();
             } finally {

@@ -17,18 +17,20 @@ import org.convnet4j.tensor.Tensor;
 
 /**
  * The convolution family on the GPU: a registry of {@link ConvAlgorithm}s ({@link Im2colGemm}, the general
- * one, first; Winograd F(2x2,3x3) and F(4x4,3x3) for 3x3 stride-1 layers, {@link WinogradConvAlgorithm}) and, per pass, the one {@link ConvAlgorithmFinder} chooses: the fastest deterministic applicable
+ * one, first; Winograd F(2x2,3x3) and F(4x4,3x3) for 3x3 stride-1 layers, {@link WinogradConvAlgorithm}; FFT
+ * through cuFFT for stride-1 filters of 3x3 and larger, {@link FftConvAlgorithm}) and, per pass, the one {@link ConvAlgorithmFinder} chooses: the fastest deterministic applicable
  * one ({@value ConvAlgorithms#AUTO}) or the one asked for ({@value ConvAlgorithms#PROPERTY}, or
  * {@link #request}). Every choice is recorded for {@link #used()}. A layer's two backward passes go through
  * {@link #backward}, which lets im2col copy dy to its GEMM layout once for both. Grouped convolutions go only
  * to algorithms that declare {@link ConvAlgorithm#supportsGroups} (im2col and Winograd), see
  * {@link ConvAlgorithm#whyNotFor}.
  */
-final class CudaConvolution implements ConvolutionOps {
+final class CudaConvolution implements ConvolutionOps, AutoCloseable {
     /** The workspace bound: im2col sizes its chunks of images under it, auto skips algorithms over it. */
     static final long MAX_WORKSPACE_BYTES = 256L << 20;
 
     private final Im2colGemm im2col;
+    private final FftConvAlgorithm fft;
     private final List<ConvAlgorithm> registry;
     private final ConvAlgorithmFinder finder;
     private final Workspace workspace;
@@ -37,9 +39,12 @@ final class CudaConvolution implements ConvolutionOps {
     private final Map<ConvAlgorithmFinder.Key, ConvAlgorithmFinder.Choice> used = new LinkedHashMap<>();
     private String requested;
 
-    CudaConvolution(CudaOpContext context, ConvAlgorithmFinder finder, String requested) {
+    /** cufft: cuFFT for the fft algorithm, or why it is missing (then fft declines every convolution). */
+    CudaConvolution(CudaOpContext context, ConvAlgorithmFinder finder, String requested, Cufft.Binding cufft) {
         this.im2col = new Im2colGemm(context);
-        this.registry = List.of(im2col, new WinogradConvAlgorithm(context, 2), new WinogradConvAlgorithm(context, 4));
+        this.fft = new FftConvAlgorithm(context, cufft);
+        this.registry = List.of(im2col, new WinogradConvAlgorithm(context, 2), new WinogradConvAlgorithm(context, 4),
+                fft);
         this.finder = finder;
         this.workspace = context.workspace();
         this.device = context.device();
@@ -158,5 +163,11 @@ final class CudaConvolution implements ConvolutionOps {
         if (dbias != null) {
             device.copy(saved + dwBytes, addressOf(dbias), 4L * g.fn());
         }
+    }
+
+    /** Frees what the algorithms hold beyond the workspace (cuFFT's plans). */
+    @Override
+    public void close() {
+        fft.close();
     }
 }

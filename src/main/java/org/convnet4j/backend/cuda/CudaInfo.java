@@ -17,6 +17,7 @@ public final class CudaInfo {
     public static List<String> report() {
         List<String> lines = new ArrayList<>();
         lines.add(kernelImageLine());
+        lines.add("cuFFT: " + CufftLibrary.describe());
         String driverProblem = CudaDriver.unavailableReason();
         if (driverProblem != null) {
             lines.add("JCuda driver: not available: " + driverProblem);

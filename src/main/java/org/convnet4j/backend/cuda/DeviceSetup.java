@@ -2,7 +2,7 @@ package org.convnet4j.backend.cuda;
 
 /**
  * Assembles a {@link CudaBackend} on a real device: the primary context, the kernel image for its compute
- * capability, the launcher, the GEMM provider {@link GemmProviders} picks and the caching pool. Whatever
+ * capability, the launcher, the GEMM provider {@link GemmProviders} picks, cuFFT where it loads and the caching pool. Whatever
  * fails is released before the exception leaves (tests build a CudaBackend on host fakes instead).
  */
 final class DeviceSetup {
@@ -19,7 +19,7 @@ final class DeviceSetup {
                     GemmProviders.defaultCandidates(launcher, context.stream()), GemmProviders.requestedName());
             KernelImage loaded = image;
             return new CudaBackend(context, new DevicePool(new CudaAllocator(context)), launcher, selection,
-                    image.info().toString(), () -> {
+                    CufftLibrary.bind(context.stream()), image.info().toString(), () -> {
                         loaded.close();
                         context.close();
                     });

@@ -30,12 +30,12 @@ final class GraphPhase {
         gemmDepth = 0;
     }
 
-    /** The fingerprint of the ops since {@link #enter}: kernels, grids, GEMM sizes, in order. */
+    /** The fingerprint of the ops since {@link #enter}: kernels, grids, GEMM and cuFFT sizes, in order. */
     long fingerprint() {
         return fingerprint;
     }
 
-    /** Kernels and GEMMs since {@link #enter}. */
+    /** Kernels, GEMMs and cuFFT transforms since {@link #enter}. */
     int ops() {
         return ops;
     }

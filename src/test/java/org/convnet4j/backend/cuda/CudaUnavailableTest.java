@@ -61,6 +61,8 @@ class CudaUnavailableTest {
         assertTrue(report.size() >= 3, String.join("\n", report));
         assertTrue(report.stream().anyMatch(l -> l.startsWith("kernel image: ")), String.join("\n", report));
         assertTrue(report.stream().anyMatch(l -> l.startsWith("JCuda driver: ")), String.join("\n", report));
+        assertTrue(report.stream().anyMatch(l -> l.startsWith("cuFFT: loaded, ")
+                || l.startsWith("cuFFT: not available: ")), String.join("\n", report));
         assertTrue(report.stream().anyMatch(l -> l.startsWith("--device auto: ")), String.join("\n", report));
         for (String line : report) {
             assertEquals(1, line.lines().count(), "one line each: " + line);

@@ -220,7 +220,7 @@ final class HostFakes {
         /** Kernels whose fixed-size shared-memory trees or tiles need exactly 256 threads per block. */
         private static final List<String> NEED_256 = List.of("bias_grad_f32", "row_sum_slices_f32",
                 "softmax_xent_rows_f32", "mean_f32", "batchnorm_forward_training_f32", "batchnorm_backward_f32",
-                "sgemm_tiled", "sgemm_naive");
+                "sgemm_tiled", "sgemm_naive", "fft_product_f32");
 
         final Map<String, List<String>> signatures = KernelSignatures.read();
         final Map<String, String> kernelFiles = KernelSignatures.files();
@@ -354,8 +354,82 @@ final class HostFakes {
         }
     }
 
-    /** A CudaBackend on host fakes, with our GEMM kernel as its provider. */
-    record Rig(CudaBackend backend, Allocator memory, CheckingRunner runner, DevicePool pool, Device device) {
+    /**
+     * One recorded cuFFT call: "plan", "execute" or "destroy", the plan, for execute its buffers, and how many
+     * kernels had been launched before it (its place among them).
+     */
+    record FftCall(String call, Cufft.Plan plan, long in, long out, long workArea, boolean captured,
+                   int afterLaunches) {
+    }
+
+    /**
+     * cuFFT that computes nothing: plans get handles 1, 2, ... and a work area of 8 bytes a complex element of
+     * their batch (so the workspace's last region is checked too); refuses to plan during a capture; checks that
+     * every execution's input, output and work area lie inside live allocations of the sizes its plan needs
+     * (real [batch, rows, cols] floats, complex [batch, rows, cols/2+1] float pairs), and records every call.
+     */
+    static final class Fft implements Cufft {
+        final Allocator memory;
+        final CheckingRunner runner;
+        final List<FftCall> calls = new ArrayList<>();
+        int nextHandle = 1;
+
+        Fft(Allocator memory, CheckingRunner runner) {
+            this.memory = memory;
+            this.runner = runner;
+        }
+
+        @Override
+        public Plan plan(boolean toFrequency, int rows, int cols, int batch) {
+            if (memory.device != null && memory.device.capturing) {
+                throw new AssertionError("cufftMakePlanMany during a stream capture");
+            }
+            Plan p = new Plan(nextHandle++, toFrequency, rows, cols, batch, 8L * batch * rows * (cols / 2 + 1));
+            calls.add(new FftCall("plan", p, 0, 0, 0, false, runner.launches.size()));
+            return p;
+        }
+
+        @Override
+        public void execute(Plan plan, long in, long out, long workArea) {
+            long real = 4L * plan.batch() * plan.rows() * plan.cols();
+            long complex = 8L * plan.batch() * plan.rows() * (plan.cols() / 2 + 1);
+            String what = (plan.toFrequency() ? "R2C " : "C2R ") + plan;
+            need(in, plan.toFrequency() ? real : complex, what + " input");
+            need(out, plan.toFrequency() ? complex : real, what + " output");
+            need(workArea, plan.workBytes(), what + " work area");
+            if (plan.toFrequency() ? overlaps(in, real, out, complex) : overlaps(in, complex, out, real)) {
+                throw new AssertionError(what + ": input and output overlap");
+            }
+            calls.add(new FftCall("execute", plan, in, out, workArea, memory.device != null
+                    && memory.device.capturing, runner.launches.size()));
+        }
+
+        private void need(long address, long bytes, String what) {
+            long available = memory.bytesFrom(address, what);
+            if (available < bytes) {
+                throw new AssertionError(what + " needs " + bytes + " bytes, the allocation has " + available);
+            }
+        }
+
+        private static boolean overlaps(long a, long aBytes, long b, long bBytes) {
+            return a < b + bBytes && b < a + aBytes;
+        }
+
+        @Override
+        public void destroy(Plan plan) {
+            calls.add(new FftCall("destroy", plan, 0, 0, 0, false, runner.launches.size()));
+        }
+
+        /** The executions since call number from, as "R2C 32x32 x12" / "C2R ...". */
+        List<String> executionsSince(int from) {
+            return calls.subList(from, calls.size()).stream().filter(c -> c.call().equals("execute"))
+                    .map(c -> (c.plan().toFrequency() ? "R2C " : "C2R ") + c.plan().rows() + "x" + c.plan().cols()
+                            + " x" + c.plan().batch()).toList();
+        }
+    }
+
+    /** A CudaBackend on host fakes, with our GEMM kernel as its provider and the fake cuFFT. */
+    record Rig(CudaBackend backend, Allocator memory, CheckingRunner runner, DevicePool pool, Device device, Fft fft) {
         static Rig create() {
             return create(new Device());
         }
@@ -369,8 +443,10 @@ final class HostFakes {
             DevicePool pool = new DevicePool(memory);
             GemmProviders.Selection selection = new GemmProviders.Selection(new KernelGemmProvider(launcher),
                     List.of("kernel: loaded"));
-            CudaBackend backend = new CudaBackend(device, pool, launcher, selection, "host fake", () -> { });
-            return new Rig(backend, memory, runner, pool, device);
+            Fft fft = new Fft(memory, runner);
+            CudaBackend backend = new CudaBackend(device, pool, launcher, selection, Cufft.Binding.of(fft),
+                    "host fake", () -> { });
+            return new Rig(backend, memory, runner, pool, device, fft);
         }
     }
 }

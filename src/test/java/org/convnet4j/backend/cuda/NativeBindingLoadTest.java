@@ -21,7 +21,7 @@ import org.convnet4j.backend.BackendUnavailableException;
 import org.junit.jupiter.api.Test;
 
 /**
- * The cuBLAS providers and the cuDNN probe on any machine: each either loads, or fails within seconds with
+ * The cuBLAS providers, cuFFT and the cuDNN probe on any machine: each either loads, or fails within seconds with
  * a reason naming the binding and the library that is missing, the same reason every time. Where the
  * machine lacks a library (this build machine has no driver and no cuBLAS), the exact reason is asserted.
  */
@@ -82,6 +82,28 @@ class NativeBindingLoadTest {
     }
 
     @Test
+    void cufftLoadsOrNamesTheMissingLibrary() {
+        String reason = assertTimeoutPreemptively(FAIL_FAST, CufftLibrary::loadFailure);
+        Cufft.Binding binding = CufftLibrary.bind(CudaStream.legacyDefault());
+        assertEquals(reason, binding.unavailable(), "bind gives the same reason");
+        if (reason == null) {
+            assertNotNull(binding.cufft());
+            assertTrue(CufftLibrary.describe().startsWith("loaded, cuFFT (org.bytedeco"), CufftLibrary.describe());
+            return;
+        }
+        assertNull(binding.cufft());
+        assertTrue(reason.startsWith("cuFFT (org.bytedeco cuda 13.3-9.25-1.5.14) needs libcufft.so.12"), reason);
+        assertTrue(SPECIFIC_REASON.matcher(reason).find(), reason);
+        assertEquals("not available: " + reason + " (the convolution registry offers no fft)", CufftLibrary.describe());
+        // javacpp loads libcudart.so.13 (linked to the driver's libcuda.so.1) before cuFFT.
+        if (!systemHas("libcuda.so.1")) {
+            assertTrue(reason.endsWith("UnsatisfiedLinkError: libcuda.so.1 not found"), reason);
+        } else if (!systemHas("libcufft.so.12")) {
+            assertTrue(reason.endsWith("UnsatisfiedLinkError: libcufft.so.12 not found"), reason);
+        }
+    }
+
+    @Test
     void cudnnVersionNumbersReadAsMajorMinorPatch() {
         assertEquals("9.14.0", new CudnnProbe.Result(91400, null).versionString());
         assertEquals("9.1.12", new CudnnProbe.Result(90112, null).versionString());
@@ -99,7 +121,7 @@ class NativeBindingLoadTest {
             }
         }
         // The cuda-redist jars would carry NVIDIA's own libraries: we bind the system's instead.
-        for (String lib : List.of("libcublas.so.13", "libcudart.so.13", "libcudnn.so.9")) {
+        for (String lib : List.of("libcublas.so.13", "libcudart.so.13", "libcudnn.so.9", "libcufft.so.12")) {
             assertNull(loader.getResource("org/bytedeco/cuda/linux-x86_64/" + lib), lib + " must not be shipped");
         }
     }
