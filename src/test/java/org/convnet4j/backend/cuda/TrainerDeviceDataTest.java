@@ -81,6 +81,9 @@ class TrainerDeviceDataTest {
             }
         };
         try (CudaBackend backend = rig.backend()) {
+            // auto would time the candidate algorithms of LeNet's 5x5 layers (im2col, fft) on first use, with
+            // synchronizations of its own; the count below is about the steps
+            backend.requestConvAlgorithm("im2col");
             new Trainer(backend, CONFIG, TRAIN, TEST, tmp.resolve("run"), progress).cudaGraph(CudaGraphMode.ON)
                     .readEvery(3).run(null);
         }
