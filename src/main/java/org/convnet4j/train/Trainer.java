@@ -21,6 +21,7 @@ import org.convnet4j.nn.optim.AbstractOptimizer;
 import org.convnet4j.nn.optim.Optimizer;
 import org.convnet4j.nn.optim.Optimizers;
 import org.convnet4j.tensor.Shape;
+import org.convnet4j.tensor.Tensor;
 
 /**
  * Trains a model on a data set, epoch after epoch, writing a run directory ({@link RunDirectory}: every
@@ -48,7 +49,9 @@ import org.convnet4j.tensor.Shape;
  * on several backends ({@link #dataParallel}, {@link DataParallelStep}); replica 0 stands for the network.
  *
  * <p>A loss that is NaN or infinite stops training with {@link TrainingDivergedException} ({@link Divergence}:
- * the step, the read it was found at, the first layer whose output went non-finite), leaving the last good
+ * the step, the read it was found at, the first layer whose output went non-finite, searched on the weights
+ * of the failed step by replaying the epoch up to it: up to one epoch's steps more, on failure only; not in a
+ * data-parallel run), leaving the last good
  * checkpoint in place; a loss above {@value #LOSS_RISE} times the run's first is warned about once, when it is
  * read. Running out of the Java heap or of GPU memory ends with {@link TrainingOutOfMemoryException}; a run
  * directory the run created and left empty is removed.
@@ -135,7 +138,8 @@ public final class Trainer {
      * Steps between two reads of the losses and correct counts the device keeps per step (default
      * {@value #READ_EVERY}; 1 reads after every step). A read started after step s is looked at after step
      * s + n (or at the epoch's end), so the progress bar lags by up to 2n - 1 steps and a non-finite loss is
-     * found that late; the metrics are the same for every n.
+     * found that late (its layer search replays the epoch up to it, {@link Divergence}); the metrics are the
+     * same for every n.
      *
      * @throws IllegalArgumentException n &lt; 1
      */
@@ -151,8 +155,9 @@ public final class Trainer {
      * The backends of config.dataParallel() replicas, one each, the first this trainer's backend: each step
      * splits the batch over them ({@link DataParallelStep}: the gradients summed by
      * {@link AllReduces#forBackends}, the same update on every replica). Replica 0 is evaluated, checkpointed
-     * and searched when the loss diverges; the others start from its parameters (and, on resume, its
-     * optimizer state). Training steps run eagerly (no CUDA graph). Unused when config.dataParallel() is 1.
+     * and searched when the loss diverges (through its weights as found, not replayed); the others start from
+     * its parameters (and, on resume, its optimizer state). Training steps run eagerly (no CUDA graph). Unused
+     * when config.dataParallel() is 1.
      *
      * @throws IllegalArgumentException backends does not hold config.dataParallel() backends led by this
      *                                  trainer's
@@ -236,7 +241,7 @@ public final class Trainer {
                     runner.run(); // forward, loss, backward and update
                     tally.predict(step.logits());
                     tally.record(batches.labels(), batch, step.loss(), s);
-                }, evaluator, null));
+                }, evaluator, null, step));
             }
         }
     }
@@ -260,16 +265,18 @@ public final class Trainer {
             allReduceDescription = allReduce.description();
             DataParallelStep.Replica first = parallel.replica(0);
             return epochs(ckpt, resumeFrom, new Run(first.net(), first.optimizer(), first.batches(), parallel,
-                    s -> parallel.run(s * batch, s), evaluator, parallel));
+                    s -> parallel.run(s * batch, s), evaluator, parallel, null));
         }
     }
 
     /**
      * What the epochs of a run work with: one network, or replica 0 of a data-parallel run (parallel). step
-     * trains on batch s of the epoch and records its loss and correct count in tally.
+     * trains on batch s of the epoch and records its loss and correct count in tally; eager is one network's
+     * training step run eagerly on the batch loaded in batches (the divergence replay), null in a
+     * data-parallel run.
      */
     record Run(Network net, Optimizer optimizer, BatchSource batches, StepTally tally, IntConsumer step,
-                       Evaluator evaluator, DataParallelStep parallel) {
+               Evaluator evaluator, DataParallelStep parallel, TrainingStep eager) {
         void setLearningRate(float lr) {
             if (parallel != null) {
                 parallel.setLearningRate(lr);
@@ -389,7 +396,8 @@ public final class Trainer {
             for (; checked < known; checked++) { // in step order: the sum keeps its bits
                 float l = run.tally().loss(checked);
                 if (!Float.isFinite(l)) {
-                    throw divergence.diverged(l, epoch, checked, s + 1, lastCheckpoint, run);
+                    throw divergence.diverged(l, epoch, checked, s + 1, lastCheckpoint, run,
+                            () -> rewind(run, lastCheckpoint));
                 }
                 divergence.checkRise(l, epoch, checked + 1);
                 lossSum += l;
@@ -410,6 +418,31 @@ public final class Trainer {
         return new CheckpointHeader(config.model(), train.numClasses(), epoch, config.optimizer(), config.lr(),
                 config.lrDecay(), config.weightDecay(), optimizerSteps, config.seed(), config.batch(), config.dataset(),
                 config.limitTrain(), config.epochs(), runId, history, train.describe());
+    }
+
+    /**
+     * Puts one network's parameters and optimizer (state, step count) and its dropout counters back to the
+     * current epoch's start: as lastCheckpoint holds them, or, with none (epoch 1 of a new run), as the run
+     * started: initialized from the seed, the optimizer's state zeroed and its step count 0.
+     */
+    private void rewind(Run run, Path lastCheckpoint) {
+        if (lastCheckpoint != null) {
+            restore(Checkpoint.read(lastCheckpoint), lastCheckpoint, run.net(), run.optimizer());
+            return;
+        }
+        try (Network initial = Models.create(config.model(), train.numClasses())) {
+            initial.initialize(backend, Models.batchInputShape(config.model(), config.batch()), config.seed());
+            List<Parameter> from = initial.parameters();
+            List<Parameter> to = run.net().parameters();
+            for (int i = 0; i < to.size(); i++) {
+                backend.copy(from.get(i).value(), to.get(i).value());
+            }
+        }
+        for (Tensor t : run.optimizer().state().values()) {
+            backend.fill(t, 0);
+        }
+        run.optimizer().restoreSteps(0);
+        TrainingStep.setDropoutCounters(run.net(), 0);
     }
 
     /** Loads ckpt (read from file) into net and optimizer; returns its header. */
