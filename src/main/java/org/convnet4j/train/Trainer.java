@@ -4,21 +4,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.IntConsumer;
-import java.util.function.Supplier;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
 import org.convnet4j.data.Dataset;
 import org.convnet4j.distributed.AllReduce;
 import org.convnet4j.distributed.AllReduces;
 import org.convnet4j.models.Models;
-import org.convnet4j.nn.Dropout;
-import org.convnet4j.nn.Layer;
 import org.convnet4j.nn.Parameter;
 import org.convnet4j.nn.Network;
 import org.convnet4j.nn.SoftmaxCrossEntropyLoss;
@@ -26,6 +21,7 @@ import org.convnet4j.nn.optim.AbstractOptimizer;
 import org.convnet4j.nn.optim.Optimizer;
 import org.convnet4j.nn.optim.Optimizers;
 import org.convnet4j.tensor.Shape;
+import org.convnet4j.tensor.Tensor;
 
 /**
  * Trains a model on a data set, epoch after epoch, writing a run directory ({@link RunDirectory}: every
@@ -52,12 +48,13 @@ import org.convnet4j.tensor.Shape;
  * both before anything there changes. With config.dataParallel() &gt; 1 each batch is split over replicas
  * on several backends ({@link #dataParallel}, {@link DataParallelStep}); replica 0 stands for the network.
  *
- * <p>A loss that is NaN or infinite stops training with {@link TrainingDivergedException}, naming the step,
- * the read it was found at (up to 2 x readEvery - 1 steps later), and the first layer whose output (or the
- * last backward's gradient) held a non-finite value, and leaving the last good checkpoint in place; a loss
- * above {@value #LOSS_RISE} times the run's first (its first step's, or on resume its first epoch's mean) is
- * warned about once, when it is read. Running out of the Java heap or of GPU memory ends with
- * {@link TrainingOutOfMemoryException}; a run directory the run created and left empty is removed.
+ * <p>A loss that is NaN or infinite stops training with {@link TrainingDivergedException} ({@link Divergence}:
+ * the step, the read it was found at, the first layer whose output went non-finite, searched on the weights
+ * of the failed step by replaying the epoch up to it: up to one epoch's steps more, on failure only; not in a
+ * data-parallel run), leaving the last good
+ * checkpoint in place; a loss above {@value #LOSS_RISE} times the run's first is warned about once, when it is
+ * read. Running out of the Java heap or of GPU memory ends with {@link TrainingOutOfMemoryException}; a run
+ * directory the run created and left empty is removed.
  */
 public final class Trainer {
     /** File names inside a run directory. */
@@ -81,13 +78,10 @@ public final class Trainer {
     private int readEvery = READ_EVERY;
     /** Why a data set is read from the host, for the start message. */
     private final List<String> sourceNotes = new ArrayList<>();
-    private LossWatch losses;
     /** The replicas' backends of a data-parallel run (the first is backend); null for one network. */
     private List<Backend> replicaBackends;
     /** The all-reduce of a data-parallel run, for the start message and summary.json. */
     private String allReduceDescription;
-    /** Pictures this runtime cannot draw (see {@link #writePicture}). */
-    private final Set<String> undrawable = new HashSet<>();
 
     /** The outcome of {@link #run}: every epoch's metrics (resumed ones included) and the last checkpoint. */
     public record Result(List<EpochMetrics> history, Path runDir, Path lastCheckpoint) {
@@ -144,7 +138,8 @@ public final class Trainer {
      * Steps between two reads of the losses and correct counts the device keeps per step (default
      * {@value #READ_EVERY}; 1 reads after every step). A read started after step s is looked at after step
      * s + n (or at the epoch's end), so the progress bar lags by up to 2n - 1 steps and a non-finite loss is
-     * found that late; the metrics are the same for every n.
+     * found that late (its layer search replays the epoch up to it, {@link Divergence}); the metrics are the
+     * same for every n.
      *
      * @throws IllegalArgumentException n &lt; 1
      */
@@ -160,8 +155,9 @@ public final class Trainer {
      * The backends of config.dataParallel() replicas, one each, the first this trainer's backend: each step
      * splits the batch over them ({@link DataParallelStep}: the gradients summed by
      * {@link AllReduces#forBackends}, the same update on every replica). Replica 0 is evaluated, checkpointed
-     * and searched when the loss diverges; the others start from its parameters (and, on resume, its
-     * optimizer state). Training steps run eagerly (no CUDA graph). Unused when config.dataParallel() is 1.
+     * and searched when the loss diverges (through its weights as found, not replayed); the others start from
+     * its parameters (and, on resume, its optimizer state). Training steps run eagerly (no CUDA graph). Unused
+     * when config.dataParallel() is 1.
      *
      * @throws IllegalArgumentException backends does not hold config.dataParallel() backends led by this
      *                                  trainer's
@@ -245,7 +241,7 @@ public final class Trainer {
                     runner.run(); // forward, loss, backward and update
                     tally.predict(step.logits());
                     tally.record(batches.labels(), batch, step.loss(), s);
-                }, evaluator, null));
+                }, evaluator, null, step));
             }
         }
     }
@@ -269,16 +265,18 @@ public final class Trainer {
             allReduceDescription = allReduce.description();
             DataParallelStep.Replica first = parallel.replica(0);
             return epochs(ckpt, resumeFrom, new Run(first.net(), first.optimizer(), first.batches(), parallel,
-                    s -> parallel.run(s * batch, s), evaluator, parallel));
+                    s -> parallel.run(s * batch, s), evaluator, parallel, null));
         }
     }
 
     /**
      * What the epochs of a run work with: one network, or replica 0 of a data-parallel run (parallel). step
-     * trains on batch s of the epoch and records its loss and correct count in tally.
+     * trains on batch s of the epoch and records its loss and correct count in tally; eager is one network's
+     * training step run eagerly on the batch loaded in batches (the divergence replay), null in a
+     * data-parallel run.
      */
-    private record Run(Network net, Optimizer optimizer, BatchSource batches, StepTally tally, IntConsumer step,
-                       Evaluator evaluator, DataParallelStep parallel) {
+    record Run(Network net, Optimizer optimizer, BatchSource batches, StepTally tally, IntConsumer step,
+               Evaluator evaluator, DataParallelStep parallel, TrainingStep eager) {
         void setLearningRate(float lr) {
             if (parallel != null) {
                 parallel.setLearningRate(lr);
@@ -325,6 +323,7 @@ public final class Trainer {
         List<EpochMetrics> history = new ArrayList<>();
         String runId = UUID.randomUUID().toString();
         Path lastCheckpoint = null;
+        RunReports reports = new RunReports(runDir, config, backend, train, allReduceDescription, progress);
         if (ckpt != null) {
             CheckpointHeader h = restore(ckpt, resumeFrom, run.net(), run.optimizer());
             startEpoch = h.epoch() + 1;
@@ -337,12 +336,12 @@ public final class Trainer {
             if (RunDirectory.latestCheckpoint(runDir) != null) {
                 // Repairs files a crash left behind the checkpoint. A new directory gets them with its
                 // first checkpoint, so one the run fails in early stays empty and is removed.
-                writeReports(history, lastCheckpoint, params);
+                reports.write(history, lastCheckpoint, params);
             }
         }
         if (run.parallel() != null) {
             for (int r = 1; r < config.dataParallel(); r++) {
-                setDropoutCounters(run.parallel().replica(r).net(), run.optimizer().steps());
+                TrainingStep.setDropoutCounters(run.parallel().replica(r).net(), run.optimizer().steps());
             }
             run.parallel().broadcastFromReplica0();
         }
@@ -358,14 +357,15 @@ public final class Trainer {
                 + (sourceNotes.isEmpty() ? "" : " (host: " + String.join("; ", sourceNotes) + ")")
                 + "; losses and accuracy read every " + readEvery + " steps.");
         progress.info("Run directory: " + runDir);
-        losses = new LossWatch(history.isEmpty() ? Double.NaN : history.get(0).trainLoss());
+        Divergence divergence = new Divergence(config, train.size() / batch, readEvery, progress,
+                history.isEmpty() ? Double.NaN : history.get(0).trainLoss());
         for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
-            EpochMetrics m = epoch(epoch, run, lastCheckpoint);
+            EpochMetrics m = epoch(epoch, run, lastCheckpoint, divergence);
             history.add(m);
             lastCheckpoint = CheckpointFiles.forEpoch(runDir, epoch);
             Checkpoint.write(lastCheckpoint, header(epoch, run.optimizer().steps(), runId, history), params,
                     run.optimizer().state(), backend);
-            writeReports(history, lastCheckpoint, params);
+            reports.write(history, lastCheckpoint, params);
             progress.epochFinished(m, config.epochs());
         }
         return new Result(List.copyOf(history), runDir, lastCheckpoint);
@@ -376,7 +376,7 @@ public final class Trainer {
      * {@link #readEvery} steps (the read started then is looked at readEvery steps later) and at the end;
      * then evaluates.
      */
-    private EpochMetrics epoch(int epoch, Run run, Path lastCheckpoint) {
+    private EpochMetrics epoch(int epoch, Run run, Path lastCheckpoint, Divergence divergence) {
         int batch = config.batch();
         int steps = train.size() / batch;
         long start = System.nanoTime();
@@ -396,9 +396,10 @@ public final class Trainer {
             for (; checked < known; checked++) { // in step order: the sum keeps its bits
                 float l = run.tally().loss(checked);
                 if (!Float.isFinite(l)) {
-                    throw diverged(l, epoch, checked + 1, s + 1, lastCheckpoint, locateNonFinite(run, checked, s + 1));
+                    throw divergence.diverged(l, epoch, checked, s + 1, lastCheckpoint, run,
+                            () -> rewind(run, lastCheckpoint));
                 }
-                losses.check(l, epoch, checked + 1);
+                divergence.checkRise(l, epoch, checked + 1);
                 lossSum += l;
                 correct += run.tally().correct(checked);
             }
@@ -413,32 +414,35 @@ public final class Trainer {
                 steps * (double) batch / trainSeconds);
     }
 
-    /** The loss-rise warning: once per run, for a loss over {@value #LOSS_RISE} times the run's first. */
-    private final class LossWatch {
-        private double first;
-        private boolean warned;
-
-        LossWatch(double first) {
-            this.first = first;
-        }
-
-        void check(float l, int epoch, int step) {
-            if (Double.isNaN(first)) {
-                first = l;
-            } else if (!warned && l > LOSS_RISE * first) {
-                warned = true;
-                progress.warn(String.format(Locale.ROOT, "the loss rose to %.4g at epoch %d, step %d, over %.0f times"
-                                + " its first value %.4g (%s, lr %s): training is likely diverging; a lower --lr may"
-                                + " help", l, epoch, step, LOSS_RISE, first, config.optimizer(),
-                        config.learningRate(epoch)));
-            }
-        }
-    }
-
     private CheckpointHeader header(int epoch, int optimizerSteps, String runId, List<EpochMetrics> history) {
         return new CheckpointHeader(config.model(), train.numClasses(), epoch, config.optimizer(), config.lr(),
                 config.lrDecay(), config.weightDecay(), optimizerSteps, config.seed(), config.batch(), config.dataset(),
                 config.limitTrain(), config.epochs(), runId, history, train.describe());
+    }
+
+    /**
+     * Puts one network's parameters and optimizer (state, step count) and its dropout counters back to the
+     * current epoch's start: as lastCheckpoint holds them, or, with none (epoch 1 of a new run), as the run
+     * started: initialized from the seed, the optimizer's state zeroed and its step count 0.
+     */
+    private void rewind(Run run, Path lastCheckpoint) {
+        if (lastCheckpoint != null) {
+            restore(Checkpoint.read(lastCheckpoint), lastCheckpoint, run.net(), run.optimizer());
+            return;
+        }
+        try (Network initial = Models.create(config.model(), train.numClasses())) {
+            initial.initialize(backend, Models.batchInputShape(config.model(), config.batch()), config.seed());
+            List<Parameter> from = initial.parameters();
+            List<Parameter> to = run.net().parameters();
+            for (int i = 0; i < to.size(); i++) {
+                backend.copy(from.get(i).value(), to.get(i).value());
+            }
+        }
+        for (Tensor t : run.optimizer().state().values()) {
+            backend.fill(t, 0);
+        }
+        run.optimizer().restoreSteps(0);
+        TrainingStep.setDropoutCounters(run.net(), 0);
     }
 
     /** Loads ckpt (read from file) into net and optimizer; returns its header. */
@@ -457,52 +461,8 @@ public final class Trainer {
         }
         ckpt.restore(file, config.model(), net.parameters(), optimizer.state(), backend);
         optimizer.restoreSteps(h.optimizerSteps());
-        setDropoutCounters(net, h.optimizerSteps());
+        TrainingStep.setDropoutCounters(net, h.optimizerSteps());
         return h;
-    }
-
-    /** Each training forward advances every dropout layer's counter once; one forward per optimizer step. */
-    private static void setDropoutCounters(Layer layer, long forwards) {
-        if (layer instanceof Dropout d) {
-            d.setForwardCount(forwards);
-        } else if (layer instanceof Network n) {
-            for (Layer l : n.layers()) {
-                setDropoutCounters(l, forwards);
-            }
-        }
-    }
-
-    /**
-     * Where step failed (0-based) of the epoch first held a non-finite value, as sentences for the divergence
-     * message, found at the read after ran steps: its batch and dropout masks again, through the weights as
-     * they are now (ran - failed updates later; the same ones when the read follows the failed step).
-     */
-    private String locateNonFinite(Run run, int failed, int ran) {
-        setDropoutCounters(run.net(), run.optimizer().steps() - (ran - failed));
-        run.batches().load(failed * config.batch()); // replica 0's shard of a data-parallel step
-        String output = run.net().firstNonFiniteStep(run.batches().images(), true)
-                .map(s -> "The first layer whose output held a NaN or an infinity is '" + s.name() + "' ("
-                        + s.type() + ")")
-                .orElse("Every layer's output was finite (the loss itself overflowed)");
-        String gradient = run.net().firstNonFiniteGradient()
-                .map(p -> "the last backward gave a non-finite gradient at " + p.name()
-                        + " (counting from the last layer)")
-                .orElse("the last backward's gradients were finite");
-        return output + "; " + gradient + ".";
-    }
-
-    private TrainingDivergedException diverged(float l, int epoch, int step, int readAfter, Path lastCheckpoint,
-                                               String where) {
-        int steps = train.size() / config.batch();
-        String found = readAfter == step ? "" : " (found at the read after step " + readAfter + ": losses are read"
-                + " every " + readEvery + " steps, so steps " + step + " .. " + readAfter + " ran; the search below"
-                + " used the weights after step " + readAfter + ")";
-        return new TrainingDivergedException("Training diverged: the loss became " + l + " at epoch " + epoch
-                + ", step " + step + " of " + steps + found + " (" + config.optimizer() + ", lr "
-                + config.learningRate(epoch) + ", batch " + config.batch() + "). " + where + " "
-                + (lastCheckpoint == null ? "No checkpoint had been written yet."
-                : "The last good checkpoint, " + lastCheckpoint + ", is kept.") + " Train again with a lower --lr"
-                + " (a resumed run keeps its checkpoint's lr, so it would diverge again).", epoch, step);
     }
 
     private TrainingOutOfMemoryException outOfMemory(Throwable e) {
@@ -513,66 +473,5 @@ public final class Trainer {
         return new TrainingOutOfMemoryException(config.model() + " at batch " + config.batch() + " does not fit in"
                 + " memory: " + what + ". Use a smaller --batch" + (heap ? ", or give Java a larger heap, e.g."
                 + " JAVA_OPTS=-Xmx8g" : "") + ".", e);
-    }
-
-    /** metrics.csv, summary.json and the two pictures, all from history. */
-    private void writeReports(List<EpochMetrics> history, Path lastCheckpoint, List<Parameter> params) {
-        new MetricsLog(runDir.resolve(METRICS)).write(history);
-        var summary = RunSummary.toMap(config, backend.name(), backend.description(), history, lastCheckpoint);
-        if (!train.describe().isEmpty()) {
-            summary.put("data", train.describe());
-        }
-        if (config.dataParallel() > 1) {
-            summary.put("data_parallel", config.dataParallel());
-            summary.put("all_reduce", allReduceDescription);
-        }
-        RunSummary.write(runDir.resolve(SUMMARY), summary);
-        if (!history.isEmpty()) {
-            writePicture(CURVES, () -> TrainingPlot.png(config.model() + " on " + config.dataset(), history));
-        }
-        for (Parameter p : params) {
-            if (p.isTrainable() && p.shape().rank() == 4) {
-                float[] w = backend.toFloatArray(p.value());
-                writePicture(FILTERS, () -> FilterImage.png(p.shape(), w));
-                break;
-            }
-        }
-    }
-
-    /**
-     * Draws one picture and writes it. Drawing needs XChart for the curves (an optional dependency: an
-     * embedder may leave it out) and fonts, which a host without the native font libraries (seen on a GPU
-     * host with no JDK and no fonts) lacks: that is said once and the picture is not tried again in this
-     * run. Writing can fail for a while (a full disk): that is said with its cause, and the next epoch tries
-     * again. Neither stops training; the numbers are in metrics.csv.
-     */
-    private void writePicture(String name, Supplier<byte[]> draw) {
-        if (undrawable.contains(name)) {
-            return;
-        }
-        byte[] png;
-        try {
-            png = draw.get();
-        } catch (LinkageError | java.awt.AWTError | RuntimeException e) {
-            undrawable.add(name);
-            try {
-                Files.deleteIfExists(runDir.resolve(name)); // an older picture would no longer be current
-            } catch (java.io.IOException ignored) {
-                // the warning below says the picture is not current either way
-            }
-            if (e instanceof NoClassDefFoundError && String.valueOf(e.getMessage()).startsWith("org/knowm/xchart")) {
-                progress.warn(name + " skipped: XChart (org.knowm.xchart:xchart, an optional dependency) is not on"
-                        + " the class path; the same numbers are in " + METRICS + ".");
-            } else {
-                progress.warn(name + " not drawn, this Java runtime cannot draw it (" + e + "); not trying again in"
-                        + " this run. The same numbers are in " + METRICS + ".");
-            }
-            return;
-        }
-        try {
-            RunDirectory.write(runDir.resolve(name), png);
-        } catch (java.io.IOException e) {
-            progress.warn(name + " not written (" + e + "); trying again after the next epoch.");
-        }
     }
 }

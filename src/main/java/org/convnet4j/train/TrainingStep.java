@@ -38,6 +38,21 @@ public final class TrainingStep implements Runnable {
         collectDropouts(net);
     }
 
+    /**
+     * Sets every dropout layer's forward counter in layer (a network: recursively) to forwards: each training
+     * forward advances it once, one forward per optimizer step, so a restored or rewound network sets it to
+     * the optimizer's step count.
+     */
+    static void setDropoutCounters(Layer layer, long forwards) {
+        if (layer instanceof Dropout d) {
+            d.setForwardCount(forwards);
+        } else if (layer instanceof Network n) {
+            for (Layer l : n.layers()) {
+                setDropoutCounters(l, forwards);
+            }
+        }
+    }
+
     private void collectDropouts(Layer layer) {
         if (layer instanceof Dropout d) {
             dropouts.add(d);

@@ -111,7 +111,7 @@ class DeferredReadsTest {
         assertTrue(step >= 1 && step <= 12, "step " + step);
         int readAfter = Math.min(12, (step + 4) / 5 * 5 + 5); // the read started after it is looked at 5 steps later
         String found = step == readAfter ? "" : " (found at the read after step " + readAfter
-                + ": losses are read every 5 steps, so steps " + step + " .. " + readAfter + " ran;";
+                + ": losses are read every 5 steps, so steps " + step + " .. " + readAfter + " ran)";
         assertTrue(e.getMessage().contains("at epoch 2, step " + step + " of 12" + found), e.getMessage());
         assertTrue(e.getMessage().matches(".*The first layer whose output held a NaN or an infinity is"
                 + " '(conv1|relu1|pool1|conv2|relu2|pool2|flatten|fc1|relu3|fc2|relu4|fc3)'.*"), e.getMessage());
