@@ -8,7 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.convnet4j.backend.BackendUnavailableException;
 
 /**
- * Loads the org.bytedeco cuda bindings (cuBLAS 13, cuDNN 9) against the system's CUDA libraries, and
+ * Loads the org.bytedeco cuda bindings (cuBLAS 13, cuDNN 9, NCCL 2) against the system's CUDA libraries, and
  * remembers why a load failed.
  *
  * <p>We ship only the small JNI jar (classifier linux-x86_64), not the cuda-redist jars holding NVIDIA's
@@ -29,6 +29,7 @@ final class BytedecoLibraries {
     static final String CUDART = "org.bytedeco.cuda.global.cudart";
     static final String CUBLAS = "org.bytedeco.cuda.global.cublas";
     static final String CUDNN = "org.bytedeco.cuda.global.cudnn";
+    static final String NCCL = "org.bytedeco.cuda.global.nccl";
     /** Class name to "" (loaded) or the reason it did not load, from the first attempt. */
     private static final Map<String, String> FAILURES = new ConcurrentHashMap<>();
 

@@ -199,7 +199,8 @@ final class CudaContext implements DeviceOps, AutoCloseable {
         return free[0];
     }
 
-    int ordinal() {
+    @Override
+    public int ordinal() {
         return ordinal;
     }
 
