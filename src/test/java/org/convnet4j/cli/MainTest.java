@@ -112,6 +112,9 @@ class MainTest {
         assertTrue(r.out().contains("cpu backend: cpu"), r.out());
         assertTrue(r.out().contains("cpu gemm: " + org.convnet4j.backend.cpu.CpuGemm.describeDefault()), r.out());
         assertTrue(r.out().contains("cuda: "), r.out());
+        assertTrue(r.out().contains("nccl: library: libnccl.so.2: "), r.out());
+        assertTrue(r.out().contains("nccl: binding: "), r.out());
+        assertTrue(r.out().contains("nccl: GPUs: "), r.out());
     }
 
     @Test
