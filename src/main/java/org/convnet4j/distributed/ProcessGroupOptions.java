@@ -41,8 +41,8 @@ public record ProcessGroupOptions(int rank, int world, String host, int port) {
         }
         if (given != 3) {
             throw new IllegalArgumentException("--rank, --world and --rendezvous go together (a run over several"
-                    + " processes needs all three); given: " + (rank != null ? "--rank " : "")
-                    + (world != null ? "--world " : "") + (rendezvous != null ? "--rendezvous" : "").strip());
+                    + " processes needs all three); given: " + ((rank != null ? "--rank " : "")
+                    + (world != null ? "--world " : "") + (rendezvous != null ? "--rendezvous" : "")).strip());
         }
         int colon = rendezvous.lastIndexOf(':');
         if (colon < 0) {
