@@ -1,5 +1,6 @@
 package org.convnet4j.backend.cuda;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -7,6 +8,8 @@ import java.util.Map;
 
 import org.convnet4j.backend.BackendUnavailableException;
 import org.convnet4j.distributed.AllReduce;
+import org.convnet4j.distributed.ProcessGroupOptions;
+import org.convnet4j.distributed.TcpRendezvous;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -23,7 +26,7 @@ import org.convnet4j.tensor.Tensor;
  *
  * <p>Two ways to start: {@link #local} (ncclCommInitAll: every replica of the run is in this process) and
  * {@link #ranks} (ncclCommInitRank for each local replica, inside one group: one process per machine, the
- * 128-byte unique id shared beforehand, e.g. by {@link org.convnet4j.distributed.TcpRendezvous}). NCCL
+ * 128-byte unique id shared beforehand, as {@link #join} does with a {@link TcpRendezvous}). NCCL
  * refuses two ranks on one device, so the replicas must be on distinct devices. Not thread-safe: one thread
  * makes the calls, in the same order in every process.
  */
@@ -115,6 +118,33 @@ public final class NcclAllReduce implements AllReduce {
             r.abandon(e);
             throw e;
         }
+    }
+
+    /**
+     * This process's replicas in a run over group.world() processes, each driving as many replicas as this
+     * one: the process of rank 0 makes the unique id, the {@link TcpRendezvous} hands it to the others, and
+     * every process starts its replicas as ranks group.rank() * L .. group.rank() * L + L - 1 of world * L
+     * (L = replicas.size()). Returns once every process has joined.
+     *
+     * @param token what must agree between the processes (the model, the batch, ...); the local replica count
+     *              is added to it
+     * @throws TcpRendezvous.RendezvousException the processes did not meet (which ranks are missing, or what
+     *                                           differs)
+     * @throws BackendUnavailableException       NCCL does not load
+     * @throws NcclException                     the initialization failed
+     */
+    public static NcclAllReduce join(List<CudaBackend> replicas, ProcessGroupOptions group, String token,
+                                     Duration timeout) {
+        checkDevices(replicas);
+        return join(BytedecoNccl.load(), replicas, group, token, timeout);
+    }
+
+    static NcclAllReduce join(NcclCalls calls, List<CudaBackend> replicas, ProcessGroupOptions group, String token,
+                              Duration timeout) {
+        int local = checkDevices(replicas).length;
+        byte[] id = TcpRendezvous.exchange(group, token + ", " + local + " local replica" + (local == 1 ? "" : "s"),
+                () -> uniqueId(calls), timeout);
+        return ranks(calls, replicas, group.rank() * local, group.world() * local, id);
     }
 
     /**

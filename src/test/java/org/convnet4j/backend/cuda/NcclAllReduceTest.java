@@ -1,12 +1,22 @@
 package org.convnet4j.backend.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
+import org.convnet4j.distributed.ProcessGroupOptions;
+import org.convnet4j.distributed.TcpRendezvous;
 import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
@@ -206,5 +216,66 @@ class NcclAllReduceTest {
                 assertThrows(IllegalStateException.class, () -> all.allReduceSum(g)).getMessage());
         assertThrows(IllegalStateException.class, all::await);
         g.forEach(Tensor::close);
+    }
+
+    /** Two processes (threads here) of two replicas each meet over loopback: ranks 0..1 and 2..3 of 4, one id. */
+    @Test
+    void twoProcessesMeetAtTheRendezvousAndStartTheirRanks() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        FakeNccl other = new FakeNccl();
+        List<CudaBackend> otherReplicas = new ArrayList<>();
+        for (int d = 0; d < 2; d++) {
+            otherReplicas.add(HostFakes.Rig.create(new HostFakes.Device(d, 0xC000 + d)).backend());
+            other.backendStreams.add(0xC000L + d);
+        }
+        ExecutorService second = Executors.newSingleThreadExecutor();
+        try {
+            Future<NcclAllReduce> rank1 = second.submit(() -> NcclAllReduce.join(other, otherReplicas,
+                    new ProcessGroupOptions(1, 2, "127.0.0.1", port), "lenet5",
+                    Duration.ofSeconds(20)));
+            try (NcclAllReduce rank0 = NcclAllReduce.join(nccl, replicas(0, 1),
+                    new ProcessGroupOptions(0, 2, "127.0.0.1", port), "lenet5",
+                    Duration.ofSeconds(20));
+                 NcclAllReduce r1 = rank1.get(30, TimeUnit.SECONDS)) {
+                assertEquals(List.of(0, 4, 2, 4), List.of(rank0.firstRank(), rank0.worldSize(), r1.firstRank(),
+                        r1.worldSize()));
+                assertTrue(nccl.calls.contains("getUniqueId"), "rank 0 makes the id");
+                assertFalse(other.calls.contains("getUniqueId"), "rank 1 receives it");
+                assertTrue(other.calls.contains("commInitRank world=4 rank=2 id[1]=10 group=1"), other.calls.toString());
+                assertTrue(other.calls.contains("commInitRank world=4 rank=3 id[1]=10 group=1"), other.calls.toString());
+                assertTrue(nccl.calls.contains("commInitRank world=4 rank=1 id[1]=10 group=1"), nccl.calls.toString());
+            }
+        } finally {
+            second.shutdownNow();
+            otherReplicas.forEach(CudaBackend::close);
+        }
+    }
+
+    @Test
+    void processesWithDifferentLocalReplicaCountsDoNotMeet() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        FakeNccl other = new FakeNccl();
+        CudaBackend single = HostFakes.Rig.create(new HostFakes.Device(0, 0xC000)).backend();
+        ExecutorService second = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> rank1 = second.submit(() -> NcclAllReduce.join(other, List.of(single),
+                    new ProcessGroupOptions(1, 2, "127.0.0.1", port), "lenet5",
+                    Duration.ofSeconds(20)));
+            String m = assertThrows(TcpRendezvous.RendezvousException.class,
+                    () -> NcclAllReduce.join(nccl, replicas(0, 1), new ProcessGroupOptions(0, 2,
+                            "127.0.0.1", port), "lenet5", Duration.ofSeconds(20))).getMessage();
+            assertTrue(m.contains("runs 'lenet5, 1 local replica', rank 0 runs 'lenet5, 2 local replicas'"), m);
+            assertThrows(ExecutionException.class, () -> rank1.get(30, TimeUnit.SECONDS));
+            assertFalse(nccl.calls.contains("groupStart"), "no communicator started");
+        } finally {
+            second.shutdownNow();
+            single.close();
+        }
     }
 }
