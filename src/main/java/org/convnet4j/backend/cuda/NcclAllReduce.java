@@ -331,8 +331,10 @@ public final class NcclAllReduce implements AllReduce {
         for (CudaBackend b : replicas) {
             devices.add(String.valueOf(b.device().ordinal()));
         }
-        return "NCCL " + version + ", ranks " + firstRank + ".." + (firstRank + replicas.size() - 1) + " of " + world
-                + " in this process, on CUDA device" + (devices.size() == 1 ? " " : "s ") + String.join(", ", devices);
+        String ranks = replicas.size() == 1 ? "rank " + firstRank
+                : "ranks " + firstRank + ".." + (firstRank + replicas.size() - 1);
+        return "NCCL " + version + ", " + ranks + " of " + world + " in this process, on CUDA device"
+                + (devices.size() == 1 ? " " : "s ") + String.join(", ", devices);
     }
 
     /** Destroys the communicators and the communication streams; the backends' streams wait for them first. */
