@@ -24,8 +24,8 @@ import java.util.function.Function;
  *   <li>the loader path: the folders of LD_LIBRARY_PATH, then the system's library folders</li>
  *   <li>CUDA's: $CUDA_HOME, $CUDA_PATH, /usr/local/cuda and /usr/local/cuda-* (lib64, targets/x86_64-linux/lib)</li>
  *   <li>Python packages: nvidia/*&#47;lib/libnccl.so.2 in every site-packages and dist-packages folder of
- *       $VIRTUAL_ENV, $CONDA_PREFIX (and its lib/), the python3 of each PATH folder, /usr/lib/python3*,
- *       /usr/local/lib/python3* and ~/.local/lib/python3*</li>
+ *       $VIRTUAL_ENV, $CONDA_PREFIX, the python3 of each PATH folder (and the venv it links to), /opt/*
+ *       (and its .venv and venv), /usr/lib/python3*, /usr/local/lib/python3* and ~/.local/lib/python3*</li>
  * </ol>
  * When no file is found the binding is still tried: the dynamic linker also reads its cache (ldconfig).
  */
@@ -184,10 +184,22 @@ public final class NcclLibrary {
             }
         }
         for (String dir : split(env.apply("PATH"))) {
-            Path bin = Path.of(dir);
-            if (Files.exists(bin.resolve("python3")) && bin.getParent() != null) {
-                prefixes.add(bin.getParent());
+            Path python = Path.of(dir).resolve("python3");
+            if (Files.exists(python)) {
+                prefixes.add(prefixOf(python));
+                try { // /usr/bin/python3 -> /opt/torch/.venv/bin/python3: that venv too (one link, not to the base)
+                    if (Files.isSymbolicLink(python)) {
+                        prefixes.add(prefixOf(python.getParent().resolve(Files.readSymbolicLink(python))));
+                    }
+                } catch (IOException | SecurityException e) {
+                    // an unreadable link: its folder's prefix is looked in all the same
+                }
             }
+        }
+        for (Path opt : glob(Path.of("/opt"), "*")) { // /opt/conda, /opt/torch/.venv, /opt/x/venv
+            prefixes.add(opt);
+            prefixes.add(opt.resolve(".venv"));
+            prefixes.add(opt.resolve("venv"));
         }
         prefixes.add(Path.of("/usr"));
         prefixes.add(Path.of("/usr/local"));
@@ -206,6 +218,12 @@ public final class NcclLibrary {
             found.add(Path.of("/usr/lib/python3/dist-packages"));
         }
         return List.copyOf(found);
+    }
+
+    /** The install prefix of an executable: the folder above its bin/ folder. */
+    private static Path prefixOf(Path executable) {
+        Path bin = executable.toAbsolutePath().normalize().getParent();
+        return bin.getParent() == null ? bin : bin.getParent();
     }
 
     private static void add(List<Place> places, Set<Path> seen, String what, Path dir) {

@@ -104,6 +104,11 @@ class NcclLibraryTest {
         assertEquals("Python package in " + venv.resolve("lib/python3.12/site-packages"), o.from());
         o = search(Map.of(), null, tmp.resolve("home"), "").search();
         assertEquals(inHome, o.used(), "nvidia/*/lib: the cu13 wheels' layout too");
+        // a python3 on the PATH that links to the venv's (as /usr/bin/python3 -> /opt/torch/.venv/bin/python3)
+        Path usrBin = Files.createDirectories(tmp.resolve("usr/bin"));
+        Files.createSymbolicLink(usrBin.resolve("python3"), venv.resolve("bin/python3"));
+        o = search(Map.of("PATH", usrBin.toString()), null, tmp.resolve("nohome"), "").search();
+        assertEquals(inVenv, o.used());
     }
 
     @Test
