@@ -1,7 +1,8 @@
-// softmax_loss.cu: numerically stable softmax with mean cross-entropy, its gradient, and argmax.
+// softmax_loss.cu: numerically stable softmax with mean cross-entropy, its gradient, argmax, and the per-batch
+// tally a trainer reads once per epoch.
 //
 // Layout: logits, probs and dlogits [N, K] row-major (one row per item, K classes); labels int32 [N];
-// loss a 1-element float buffer.
+// loss a 1-element float buffer; tallies [S, 2] float (per batch: its loss, its correct predictions).
 // Launch geometry:
 //   softmax_xent_rows_f32   one block of 256 threads per row (block-stride over rows when N exceeds the grid):
 //                           thread t handles columns t, t+256, ...; the row's max and sum of exponentials are
@@ -9,6 +10,7 @@
 //   mean_f32                ONE block of 256 threads: thread t sums v[t], v[t+256], ... in order, then a fixed
 //                           tree: the mean loss, reduced on the device deterministically.
 //   softmax_xent_backward_f32, argmax_f32   grid-stride over the N*K elements, and over the N rows.
+//   tally_batch_f32         ONE block of 256 threads: thread t counts items t, t+256, ..., then a fixed int tree.
 // NaN (as CpuBackend and PyTorch): a row with a NaN logit gets NaN probabilities and a NaN loss, so the mean
 // loss is NaN; its gradient row is NaN too.
 // Kernels:
@@ -16,6 +18,7 @@
 //   mean_f32                    out[0] = (1/n) * the sum of v.
 //   softmax_xent_backward_f32   dlogits = (p - onehot(label)) / N.
 //   argmax_f32                  the index of each row's largest value, ties to the lowest index.
+//   tally_batch_f32             tallies[slot] = (loss[0] if loss is not null, #{i < count: pred[i] == labels[i]}).
 #include "common.cuh"
 
 // One block per row: softmax of the row into probs and its cross-entropy into rowLoss[n]:
@@ -88,5 +91,30 @@ extern "C" __global__ void argmax_f32(const float* x, int* out, int N, int K) {
             }
         }
         out[n] = where;
+    }
+}
+
+// One block: tallies[slot, 1] = the number of i < count with pred[i] == labels[i] (an integer, exact in float for
+// count <= 2^24); tallies[slot, 0] = loss[0] when loss is not null (bits copied), else left alone.
+extern "C" __global__ void tally_batch_f32(const int* pred, const int* labels, int count, const float* loss,
+                                           float* tallies, int slot) {
+    __shared__ int partial[CN4J_BLOCK];
+    int mine = 0;
+    for (int i = threadIdx.x; i < count; i += blockDim.x) {
+        mine += pred[i] == labels[i] ? 1 : 0;
+    }
+    partial[threadIdx.x] = mine;
+    __syncthreads();
+    for (int half = blockDim.x / 2; half > 0; half /= 2) {
+        if (threadIdx.x < half) {
+            partial[threadIdx.x] += partial[threadIdx.x + half];
+        }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        if (loss != nullptr) {
+            tallies[2LL * slot] = loss[0];
+        }
+        tallies[2LL * slot + 1] = (float)partial[0];
     }
 }

@@ -65,7 +65,35 @@ void test_softmax(int N, int K, bool badLabel, bool nanLogits = false) {
     check(t + " argmax (ties to the lowest index)", ga, wa, 0, 0);
 }
 
+// tally_batch_f32 as CudaSoftmaxLoss launches it (one block of 256): the matches among the first count items
+// against a count on the host, the loss copied bit for bit (NaN too) or, without one, its column left alone;
+// the other slots untouched.
+void test_tally(int B, int count, bool withLoss) {
+    std::vector<int> pred(B), labels(B);
+    for (int i = 0; i < B; ++i) {
+        labels[i] = (int)(rng() % 10);
+        pred[i] = rng() % 3 == 0 ? (labels[i] + 1) % 10 : labels[i];
+    }
+    int slots = 5, slot = 3;
+    std::vector<float> tallies(2 * slots, 7.0f), loss{withLoss ? kNaN : 1.0f};
+    if (withLoss && B % 2) loss[0] = 2.5f;
+    host_launch(dim3{1, 1, 1}, 256, [&] {
+        tally_batch_f32(pred.data(), labels.data(), count, withLoss ? loss.data() : nullptr, tallies.data(), slot);
+    });
+    std::vector<double> want(tallies.size(), 7.0);
+    long long matches = 0;
+    for (int i = 0; i < count; ++i) matches += pred[i] == labels[i];
+    want[2 * slot + 1] = (double)matches;
+    if (withLoss) want[2 * slot] = loss[0];
+    check("tally B" + std::to_string(B) + " count " + std::to_string(count) + (withLoss ? " with loss" : " no loss"),
+          tallies, want, 0, 0);
+}
+
 HOSTTEST_FAMILY(softmax_loss) {
+    test_tally(64, 64, true);
+    test_tally(601, 590, true);  // more items than threads, the last ones not counted
+    test_tally(16, 0, false);    // nothing counted, no loss
+    test_tally(33, 17, false);
     test_softmax(37, 11, false);
     test_softmax(300, 10, false); // more rows than threads
     test_softmax(20, 5, true);

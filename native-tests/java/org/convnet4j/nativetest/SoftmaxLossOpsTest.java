@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** Softmax cross-entropy forward and backward (also with NaN logits) and argmax: CUDA against the CPU. */
+/** Softmax cross-entropy forward and backward (also with NaN logits) argmax and the per-batch tally: CUDA against the CPU. */
 class SoftmaxLossOpsTest extends NativeOpTest {
 
     @ParameterizedTest(name = "logits={0} range={1}")
@@ -68,6 +68,21 @@ class SoftmaxLossOpsTest extends NativeOpTest {
         both.cpu.argmax(x.cpu(), out.cpu());
         both.gpu.argmax(x.gpu(), out.gpu());
         both.checkInts("argmax" + (levels > 0 ? " with ties" : ""), out);
+    }
+
+    /** tallyBatch: the count among the first items and the copied loss, bit for bit as the CPU's. */
+    @ParameterizedTest(name = "batch={0} count={1}")
+    @CsvSource({"64, 64", "601, 590", "16, 0"})
+    void tallyBatch(int batch, int count) {
+        Twin labels = both.labels(Shape.of(batch), 3);
+        Twin predictions = both.labels(Shape.of(batch), 3); // about a third of them match
+        Twin loss = both.uniform(Shape.of(1));
+        Twin tallies = both.values(Shape.of(4, 2), new float[] {7, 7, 7, 7, 7, 7, 7, 7});
+        both.cpu.tallyBatch(predictions.cpu(), labels.cpu(), count, loss.cpu(), tallies.cpu(), 1);
+        both.gpu.tallyBatch(predictions.gpu(), labels.gpu(), count, loss.gpu(), tallies.gpu(), 1);
+        both.cpu.tallyBatch(predictions.cpu(), labels.cpu(), count / 2, null, tallies.cpu(), 3);
+        both.gpu.tallyBatch(predictions.gpu(), labels.gpu(), count / 2, null, tallies.gpu(), 3);
+        both.check("tallyBatch", tallies, Tolerance.EXACT);
     }
 
     /**

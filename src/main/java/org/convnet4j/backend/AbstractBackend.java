@@ -137,6 +137,15 @@ public abstract class AbstractBackend implements Backend {
     }
 
     @Override
+    public final void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
+        try (var call = guard.enter("gatherRows")) {
+            checks.gatherRows(src, order, first, dst);
+            beforeCompute();
+            memory().gatherRows(src, order, first, dst);
+        }
+    }
+
+    @Override
     public final void synchronize() {
         try (var call = guard.enter("synchronize")) {
             checks.synchronize();
@@ -348,6 +357,16 @@ public abstract class AbstractBackend implements Backend {
             RowGeometry g = checks.argmax(x, out);
             beforeCompute();
             softmaxLoss().argmax(g, x, out);
+        }
+    }
+
+    @Override
+    public final void tallyBatch(Tensor predictions, Tensor labels, int count, Tensor loss, Tensor tallies,
+                                 int slot) {
+        try (var call = guard.enter("tallyBatch")) {
+            checks.tallyBatch(predictions, labels, count, loss, tallies, slot);
+            beforeCompute();
+            softmaxLoss().tallyBatch(predictions, labels, count, loss, tallies, slot);
         }
     }
 

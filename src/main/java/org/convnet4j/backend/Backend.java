@@ -85,11 +85,32 @@ public interface Backend extends AutoCloseable {
         return a;
     }
 
+    /**
+     * Starts copying a FLOAT32 tensor to the host behind every op issued so far, without waiting for it: a
+     * trainer reads its per-batch tallies this way every few steps without stalling the device. The default
+     * (a backend whose tensors are in host memory) reads at once; the CUDA backend copies into a pinned
+     * buffer and records an event, and {@link PendingDownload#get} waits for that event. A pending download
+     * stays readable until the second download started after it.
+     */
+    default PendingDownload downloadLater(Tensor src) {
+        float[] values = toFloatArray(src);
+        return () -> values;
+    }
+
     /** Sets every element of a FLOAT32 tensor to value (NaN too: tests poison outputs with it). */
     void fill(Tensor t, float value);
 
     /** dst = src, same size and data type (shapes may differ). */
     void copy(Tensor src, Tensor dst);
+
+    /**
+     * Builds a batch from a data set held by this backend: dst[i, ...] = src[order[first + i], ...] for
+     * i &lt; B, where src is [N, ...] and dst [B, ...] with the same per-row shape and type (FLOAT32 images or
+     * INT32 labels), and order INT32 [M] holds row numbers in [0, N) (an epoch's permutation, uploaded once).
+     * Values are copied as bits. first + B &lt;= M. A row number outside [0, N) is an error where the backend
+     * can see it (the CPU backend checks; the CUDA kernel does not read order's values on the host).
+     */
+    void gatherRows(Tensor src, Tensor order, int first, Tensor dst);
 
     /** Waits until every op issued so far has finished. */
     void synchronize();
@@ -232,6 +253,16 @@ public interface Backend extends AutoCloseable {
 
     /** out (INT32 [N]) = index of the largest value in each row of x [N, K]; ties go to the lowest index. */
     void argmax(Tensor x, Tensor out);
+
+    /**
+     * Records one batch's outcome in a per-batch table, on the device, so that a trainer reads it once per
+     * epoch (or every few steps) instead of after every step: tallies[slot, 1] = the number of i &lt; count
+     * with predictions[i] == labels[i] (an integer, exact in float32 as count &lt;= 2^24), and, with loss,
+     * tallies[slot, 0] = loss[0] (bits copied; without loss that column is left alone). predictions and
+     * labels INT32 [B], 0 &lt;= count &lt;= B, loss FLOAT32 [1] (optional), tallies FLOAT32 [S, 2], 0 &lt;= slot
+     * &lt; S.
+     */
+    void tallyBatch(Tensor predictions, Tensor labels, int count, Tensor loss, Tensor tallies, int slot);
 
     // ---------------------------------------------------------------- regularization
 

@@ -1,5 +1,7 @@
 package org.convnet4j.backend;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 import org.convnet4j.backend.cpu.CpuBackend;
@@ -53,6 +55,41 @@ public final class Backends {
                 }
             default:
                 throw new IllegalArgumentException("unknown device '" + device + "'; use auto, cpu or gpu");
+        }
+    }
+
+    /**
+     * The backends of n data-parallel replicas: n CPU backends sharing threads (0 or less: every processor)
+     * between them, threads / n each (at least 1), so the replicas, which run at once, do not oversubscribe
+     * the cores; or, when device opens the CUDA backend, devices 0 .. n-1, one each. n = 1 is
+     * {@link #open(String, int, Consumer)}. On failure the backends already opened are closed.
+     *
+     * @throws BackendUnavailableException a GPU replica's device cannot be opened (fewer than n devices)
+     */
+    public static List<Backend> openReplicas(String device, int n, int threads, Consumer<String> log) {
+        if (n == 1) {
+            return List.of(open(device, threads, log));
+        }
+        int each = Math.max(1, (threads > 0 ? threads : Runtime.getRuntime().availableProcessors()) / n);
+        List<Backend> opened = new ArrayList<>();
+        try {
+            opened.add(open(device, each, log));
+            for (int i = 1; i < n; i++) {
+                opened.add(opened.get(0) instanceof CudaBackend ? gpu(i, n) : cpu(each));
+            }
+            return List.copyOf(opened);
+        } catch (RuntimeException | LinkageError e) {
+            opened.forEach(Backend::close);
+            throw e;
+        }
+    }
+
+    private static Backend gpu(int device, int n) {
+        try {
+            return CudaBackend.open(device);
+        } catch (RuntimeException | LinkageError e) {
+            throw new BackendUnavailableException("--data-parallel " + n + " on the GPU needs " + n + " devices, one"
+                    + " per replica; device " + device + " cannot be opened: " + e.getMessage(), e);
         }
     }
 

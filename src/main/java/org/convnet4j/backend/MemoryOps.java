@@ -3,7 +3,7 @@ package org.convnet4j.backend;
 import org.convnet4j.tensor.Tensor;
 
 /**
- * What a backend computes for the memory family (host transfers, fill, copy): the {@link Backend} ops of the family on
+ * What a backend computes for the memory family (host transfers, fill, copy, gather): the {@link Backend} ops of the family on
  * arguments {@link AbstractBackend} has already checked, with the geometry the check returned where there is one.
  */
 public interface MemoryOps {
@@ -18,4 +18,6 @@ public interface MemoryOps {
     void fill(Tensor t, float value);
 
     void copy(Tensor src, Tensor dst);
+
+    void gatherRows(Tensor src, Tensor order, int first, Tensor dst);
 }

@@ -30,6 +30,8 @@ public final class OpChecks {
     private final BooleanSupplier closed;
     private final PoolingChecks pooling;
     private final MergeChecks merge;
+    /** The largest count {@link Backend#tallyBatch} records: every integer up to it is exact in float32. */
+    private static final int MAX_TALLY = 1 << 24;
 
     /**
      * @param backend the backend's short name, as {@link Backend#name()} gives it
@@ -82,6 +84,11 @@ public final class OpChecks {
         host("download", "src", src, DataType.INT32, dst == null ? -1 : dst.length);
     }
 
+    public void downloadLater(Tensor src) {
+        open("downloadLater");
+        floats("downloadLater", "src", src);
+    }
+
     /** A tensor and a host array (length -1: null) of as many elements. */
     private void host(String op, String name, Tensor t, DataType type, int length) {
         open(op);
@@ -104,6 +111,24 @@ public final class OpChecks {
         if (s.dataType() != d.dataType() || s.size() != d.size()) {
             throw new IllegalArgumentException("copy: src " + s.shape() + " " + s.dataType() + " and dst "
                     + d.shape() + " " + d.dataType() + " must have the same size and data type");
+        }
+    }
+
+    public void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
+        String op = "gatherRows";
+        open(op);
+        Shape s = tensor(op, "src", src, null).shape();
+        Shape d = tensor(op, "dst", dst, null).shape();
+        Shape o = tensor(op, "order", order, DataType.INT32).shape();
+        boolean sameRows = d.rank() == s.rank() && s.size() / s.dim(0) == d.size() / d.dim(0);
+        if (!sameRows || src.dataType() != dst.dataType() || o.rank() != 1) {
+            throw new IllegalArgumentException(op + ": expected src [N, ...], dst [B, ...] with the same row shape and"
+                    + " type, order INT32 [M]; got src " + src.dataType() + " " + s + ", dst " + dst.dataType() + " "
+                    + d + ", order " + o);
+        }
+        if (first < 0 || (long) first + d.dim(0) > o.dim(0)) {
+            throw new IllegalArgumentException(op + ": rows " + first + " .. " + ((long) first + d.dim(0) - 1)
+                    + " of the order are asked for; it has " + o.dim(0));
         }
     }
 
@@ -249,6 +274,26 @@ public final class OpChecks {
 
     public RowGeometry argmax(Tensor x, Tensor out) {
         return rows("argmax", "x", x, "out", out);
+    }
+
+    public void tallyBatch(Tensor predictions, Tensor labels, int count, Tensor loss, Tensor tallies, int slot) {
+        String op = "tallyBatch";
+        open(op);
+        Shape p = tensor(op, "predictions", predictions, DataType.INT32).shape();
+        rank(op, "predictions", p, 1);
+        shape(op, "labels", tensor(op, "labels", labels, DataType.INT32).shape(), p);
+        optionalShaped(op, Shape.of(1), "loss", loss);
+        Shape t = floats(op, "tallies", tallies);
+        if (t.rank() != 2 || t.dim(1) != 2) {
+            throw new IllegalArgumentException(op + ": tallies must be [S, 2] (a loss and a count per batch), got " + t);
+        }
+        if (count < 0 || count > p.dim(0) || count > MAX_TALLY) {
+            throw new IllegalArgumentException(op + ": count must lie in [0, " + Math.min(p.dim(0), MAX_TALLY)
+                    + "] (the batch, at most 2^24 so the count is exact in float32), got " + count);
+        }
+        if (slot < 0 || slot >= t.dim(0)) {
+            throw new IllegalArgumentException(op + ": slot must lie in [0, " + t.dim(0) + "), got " + slot);
+        }
     }
 
     /** x FLOAT32 [N, ...] as N rows, and its INT32 per-row vector [N]. */

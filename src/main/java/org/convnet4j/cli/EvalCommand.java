@@ -9,7 +9,6 @@ import org.convnet4j.data.Dataset;
 import org.convnet4j.data.MnistFiles;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.Network;
-import org.convnet4j.train.BatchLoader;
 import org.convnet4j.train.Checkpoint;
 import org.convnet4j.train.CheckpointHeader;
 import org.convnet4j.train.Evaluator;
@@ -57,11 +56,10 @@ final class EvalCommand extends BaseCommand {
         long start = System.nanoTime();
         try (DataSources closing = sources;
              Backend backend = Backends.open(device, threads, line -> out().println(line));
-             Network net = Models.create(h.model(), h.numClasses());
-             BatchLoader loader = new BatchLoader(backend, batch, test.itemShape())) {
+             Network net = Models.create(h.model(), h.numClasses())) {
             net.initialize(backend, Models.batchInputShape(h.model(), batch), h.seed());
             ckpt.restoreParameters(checkpoint, h.model(), net.parameters(), backend);
-            double accuracy = Evaluator.accuracy(net, test, loader);
+            double accuracy = Evaluator.accuracy(backend, net, test, batch);
             out().printf(Locale.ROOT, "test accuracy %.4f (%d of %d %s items correct); %s after epoch %d; %.1f s on %s%n",
                     accuracy, Math.round(accuracy * test.size()), test.size(), test.name(), h.model(), h.epoch(),
                     (System.nanoTime() - start) / 1e9, backend.name());

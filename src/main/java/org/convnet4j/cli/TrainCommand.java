@@ -80,6 +80,11 @@ final class TrainCommand extends BaseCommand {
     @Option(names = "--threads", defaultValue = "0", description = "CPU backend threads (0: every processor).")
     int threads;
 
+    @Option(names = "--data-parallel", defaultValue = "1", paramLabel = "N", description = "Split every batch over N"
+            + " replicas of the network, the gradients summed after each backward: N CPU backends sharing --threads,"
+            + " or GPUs 0..N-1. 1 <= N <= --batch. Default: ${DEFAULT-VALUE}.")
+    int dataParallel;
+
     @Option(names = "--limit-train", defaultValue = "0", paramLabel = "N",
             description = "Train on the first N training items only (0: all).")
     int limitTrain;
@@ -123,8 +128,9 @@ final class TrainCommand extends BaseCommand {
             folderOptions = new DataSources.FolderOptions(null, 0, null, folder.loaderThreads, h.data());
             checkNoConflict(h);
             int target = resumeTarget(resumeFile, h);
+            checkDataParallel(h.batch());
             config = new TrainConfig(h.model(), h.dataset(), target, h.batch(), h.lr(), h.lrDecay(), h.optimizer(), h.weightDecay(),
-                    h.seed(), h.limitTrain());
+                    h.seed(), h.limitTrain(), dataParallel);
             if (runDir == null) {
                 runDir = resumeFile.toAbsolutePath().getParent();
             }
@@ -136,7 +142,7 @@ final class TrainCommand extends BaseCommand {
         } else {
             validate();
             config = new TrainConfig(model.toLowerCase(Locale.ROOT), dataset, epochs, batch, lr, lrDecay,
-                    optimizer.toLowerCase(Locale.ROOT), weightDecay, seed, limitTrain);
+                    optimizer.toLowerCase(Locale.ROOT), weightDecay, seed, limitTrain, dataParallel);
             if (runDir == null) {
                 runDir = Path.of("runs", config.model() + "-"
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -163,11 +169,16 @@ final class TrainCommand extends BaseCommand {
                     + " items)");
         }
         try (DataSources sources = data;
-             Backend backend = Backends.open(device, threads, line -> out().println(line));
+             OpenBackends backends = new OpenBackends(Backends.openReplicas(device, config.dataParallel(), threads,
+                     line -> out().println(line)));
              TrainingProgress progress = System.console() != null ? new ConsoleProgress(out())
                      : new PlainProgress(out(), 10)) {
-            Trainer.Result r = new Trainer(backend, config, data.train(), data.test(), runDir, progress)
-                    .cudaGraph(CudaGraphMode.parse(cudaGraph)).run(resumeFile);
+            Trainer trainer = new Trainer(backends.list().get(0), config, data.train(), data.test(), runDir, progress)
+                    .cudaGraph(CudaGraphMode.parse(cudaGraph));
+            if (config.dataParallel() > 1) {
+                trainer.dataParallel(backends.list());
+            }
+            Trainer.Result r = trainer.run(resumeFile);
             out().printf(Locale.ROOT, "test accuracy %.2f%% after epoch %d; run directory %s%n",
                     100 * r.testAccuracy(), r.history().isEmpty() ? 0 : r.history().get(r.history().size() - 1).epoch(),
                     r.runDir());
@@ -243,6 +254,25 @@ final class TrainCommand extends BaseCommand {
         }
         if (threads < 0) {
             throw usage("--threads must be >= 0, got " + threads);
+        }
+        checkDataParallel(batch);
+    }
+
+    private void checkDataParallel(int batchSize) {
+        if (dataParallel < 1) {
+            throw usage("--data-parallel must be >= 1 (replicas of the network), got " + dataParallel);
+        }
+        if (dataParallel > batchSize) {
+            throw usage("--data-parallel " + dataParallel + " needs a batch of at least " + dataParallel + " items (each"
+                    + " replica takes at least one of every batch), but the batch is " + batchSize);
+        }
+    }
+
+    /** The replicas' backends, closed together. */
+    private record OpenBackends(List<Backend> list) implements AutoCloseable {
+        @Override
+        public void close() {
+            list.forEach(Backend::close);
         }
     }
 

@@ -39,6 +39,14 @@ public interface Dataset {
         return this;
     }
 
+    /**
+     * Whether {@link #forEpoch} gives other items than {@link #copyBatch} (augmentation, decoding ahead): such
+     * a set is read batch by batch every epoch, never held whole on the device. False unless overridden.
+     */
+    default boolean variesPerEpoch() {
+        return false;
+    }
+
     /** What a run records about this set beyond its name (classes, transforms), for summary.json and checkpoints. */
     default Map<String, Object> describe() {
         return Map.of();

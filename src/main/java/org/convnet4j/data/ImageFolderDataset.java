@@ -97,6 +97,12 @@ public final class ImageFolderDataset implements Dataset {
         return new ReadAhead(this, epoch, order, batch, pool.readAhead());
     }
 
+    /** True: its batches are decoded ahead, every epoch (and augmented where the set augments). */
+    @Override
+    public boolean variesPerEpoch() {
+        return true;
+    }
+
     @Override
     public Map<String, Object> describe() {
         Map<String, Object> m = new LinkedHashMap<>();

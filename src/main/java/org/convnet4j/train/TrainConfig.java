@@ -13,9 +13,11 @@ package org.convnet4j.train;
  * @param weightDecay L2 weight decay, &gt;= 0
  * @param seed        seeds initialization and the per-epoch shuffles
  * @param limitTrain  train on the first limitTrain items only (0: all)
+ * @param dataParallel replicas of the network the batch is split over (1: one network; see
+ *                    {@link Trainer#dataParallel}); 1 &lt;= dataParallel &lt;= batch
  */
 public record TrainConfig(String model, String dataset, int epochs, int batch, float lr, float lrDecay, String optimizer,
-                          float weightDecay, long seed, int limitTrain) {
+                          float weightDecay, long seed, int limitTrain, int dataParallel) {
     public TrainConfig {
         if (epochs < 1) {
             throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
@@ -35,6 +37,16 @@ public record TrainConfig(String model, String dataset, int epochs, int batch, f
         if (limitTrain < 0) {
             throw new IllegalArgumentException("limit-train must be >= 0, got " + limitTrain);
         }
+        if (dataParallel < 1 || dataParallel > batch) {
+            throw new IllegalArgumentException("data-parallel must lie in 1 .. batch (" + batch + "): each replica"
+                    + " takes at least one item of every batch; got " + dataParallel);
+        }
+    }
+
+    /** A configuration of one network (dataParallel 1). */
+    public TrainConfig(String model, String dataset, int epochs, int batch, float lr, float lrDecay, String optimizer,
+                       float weightDecay, long seed, int limitTrain) {
+        this(model, dataset, epochs, batch, lr, lrDecay, optimizer, weightDecay, seed, limitTrain, 1);
     }
 
     /** The learning rate of epoch (1-based): lr * lrDecay^(epoch-1), the same on every run and resume. */
@@ -44,6 +56,7 @@ public record TrainConfig(String model, String dataset, int epochs, int batch, f
 
     /** This configuration with another epoch target. */
     public TrainConfig withEpochs(int newEpochs) {
-        return new TrainConfig(model, dataset, newEpochs, batch, lr, lrDecay, optimizer, weightDecay, seed, limitTrain);
+        return new TrainConfig(model, dataset, newEpochs, batch, lr, lrDecay, optimizer, weightDecay, seed, limitTrain,
+                dataParallel);
     }
 }

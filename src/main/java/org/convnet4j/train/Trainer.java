@@ -3,15 +3,19 @@ package org.convnet4j.train;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
 import org.convnet4j.data.Dataset;
+import org.convnet4j.distributed.AllReduce;
+import org.convnet4j.distributed.AllReduces;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.Dropout;
 import org.convnet4j.nn.Layer;
@@ -57,6 +61,8 @@ public final class Trainer {
     public static final String FILTERS = "filters.png";
     /** How many times its first value the loss may reach before a warning. */
     public static final double LOSS_RISE = 100;
+    /** Steps between two reads of the per-step losses and counts, unless {@link #readEvery} says otherwise. */
+    public static final int READ_EVERY = 50;
 
     private final Backend backend;
     private final TrainConfig config;
@@ -65,6 +71,15 @@ public final class Trainer {
     private final Path runDir;
     private final TrainingProgress progress;
     private CudaGraphMode cudaGraph = CudaGraphMode.OFF;
+    private DataPlacement dataOnDevice = DataPlacement.AUTO;
+    private int readEvery = READ_EVERY;
+    /** Why a data set is read from the host, for the start message. */
+    private final List<String> sourceNotes = new ArrayList<>();
+    private LossWatch losses;
+    /** The replicas' backends of a data-parallel run (the first is backend); null for one network. */
+    private List<Backend> replicaBackends;
+    /** The all-reduce of a data-parallel run, for the start message and summary.json. */
+    private String allReduceDescription;
     /** Pictures this runtime cannot draw (see {@link #writePicture}). */
     private final Set<String> undrawable = new HashSet<>();
 
@@ -108,6 +123,50 @@ public final class Trainer {
      */
     public Trainer cudaGraph(CudaGraphMode mode) {
         this.cudaGraph = mode;
+        return this;
+    }
+
+    /**
+     * Whether the training and test sets are held by the backend, batches gathered there (default AUTO: on
+     * the CUDA backend where a set fits), or read from the host batch by batch; see {@link DataPlacement}.
+     */
+    public Trainer dataOnDevice(DataPlacement placement) {
+        this.dataOnDevice = placement;
+        return this;
+    }
+
+    /**
+     * Steps between two reads of the losses and correct counts the device keeps per step (default
+     * {@value #READ_EVERY}; 1 reads after every step). A read started after step s is looked at after step
+     * s + n (or at the epoch's end), so the progress bar lags by up to 2n - 1 steps and a non-finite loss is
+     * found that late; the metrics are the same for every n.
+     *
+     * @throws IllegalArgumentException n &lt; 1
+     */
+    public Trainer readEvery(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("--read-every must be >= 1, got " + n);
+        }
+        this.readEvery = n;
+        return this;
+    }
+
+    /**
+     * The backends of config.dataParallel() replicas, one each, the first this trainer's backend: each step
+     * splits the batch over them ({@link DataParallelStep}: the gradients summed by
+     * {@link AllReduces#forBackends}, the same update on every replica). Replica 0 is evaluated, checkpointed
+     * and searched when the loss diverges; the others start from its parameters (and, on resume, its
+     * optimizer state). Training steps run eagerly (no CUDA graph). Unused when config.dataParallel() is 1.
+     *
+     * @throws IllegalArgumentException backends does not hold config.dataParallel() backends led by this
+     *                                  trainer's
+     */
+    public Trainer dataParallel(List<Backend> backends) {
+        if (backends.size() != config.dataParallel() || backends.get(0) != backend) {
+            throw new IllegalArgumentException("data parallel: " + config.dataParallel() + " replicas need as many"
+                    + " backends, the first the trainer's own; got " + backends.size());
+        }
+        this.replicaBackends = List.copyOf(backends);
         return this;
     }
 
@@ -159,100 +218,205 @@ public final class Trainer {
     }
 
     private Result train(Checkpoint ckpt, Path resumeFrom) {
+        sourceNotes.clear();
         int batch = config.batch();
+        int steps = train.size() / batch;
+        if (config.dataParallel() > 1) {
+            return trainReplicas(ckpt, resumeFrom, steps);
+        }
         try (Network net = Models.create(config.model(), train.numClasses());
              SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(backend);
              Optimizer optimizer = Optimizers.create(config.optimizer(), backend, config.lr(), config.weightDecay());
-             BatchLoader loader = new BatchLoader(backend, batch, train.itemShape());
-             StepRunner graphSteps = StepRunner.create(cudaGraph, backend,
-                     new TrainingStep(net, loss, optimizer, loader.images(), loader.labels()), progress::info)) {
-            net.initialize(backend, Models.batchInputShape(config.model(), batch), config.seed());
-            List<Parameter> params = net.parameters();
-            int startEpoch = 1;
-            List<EpochMetrics> history = new ArrayList<>();
-            String runId = UUID.randomUUID().toString();
-            Path lastCheckpoint = null;
-            if (ckpt != null) {
-                CheckpointHeader h = restore(ckpt, resumeFrom, net, optimizer);
-                startEpoch = h.epoch() + 1;
-                history.addAll(h.history() != null ? h.history()
-                        : new MetricsLog(resumeFrom.toAbsolutePath().resolveSibling(METRICS)).read(h.epoch()));
-                runId = h.runId() != null ? h.runId() : runId;
-                lastCheckpoint = resumeFrom;
-                progress.info("Resumed from " + resumeFrom + " after epoch " + h.epoch() + " (" + optimizer.steps()
-                        + " optimizer steps).");
-                if (RunDirectory.latestCheckpoint(runDir) != null) {
-                    // Repairs files a crash left behind the checkpoint. A new directory gets them with its
-                    // first checkpoint, so one the run fails in early stays empty and is removed.
-                    writeReports(history, lastCheckpoint, params);
-                }
+             BatchSource batches = batchSource(backend, train, batch);
+             BatchTally tally = new BatchTally(backend, steps, batch);
+             Evaluator evaluator = new Evaluator(backend, net, test.size(), batchSource(backend, test, batch), batch,
+                     cudaGraph, progress::info)) {
+            TrainingStep step = new TrainingStep(net, loss, optimizer, batches.images(), batches.labels());
+            try (StepRunner runner = StepRunner.create(cudaGraph, backend, step, step::savepoint, "the training step",
+                    progress::info)) {
+                net.initialize(backend, Models.batchInputShape(config.model(), batch), config.seed());
+                return epochs(ckpt, resumeFrom, new Run(net, optimizer, batches, tally, s -> {
+                    batches.load(s * batch);
+                    runner.run(); // forward, loss, backward and update
+                    tally.predict(step.logits());
+                    tally.record(batches.labels(), batch, step.loss(), s);
+                }, evaluator, null));
             }
-            progress.info(String.format(Locale.ROOT, "Training %s (%,d parameters) on %s (%,d items), testing on %s"
-                            + " (%,d items); %s lr %s (x %s per epoch), batch %d, seed %d; %s", config.model(),
-                    net.parameterCount(), train.name(), train.size(), test.name(), test.size(), config.optimizer(),
-                    config.lr(), config.lrDecay(), batch,
-                    config.seed(), backend.description()));
-            progress.info("Run directory: " + runDir);
-            int steps = train.size() / batch;
-            double firstLoss = history.isEmpty() ? Double.NaN : history.get(0).trainLoss();
-            boolean warnedRise = false;
-            for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
-                long start = System.nanoTime();
-                int[] order = EpochOrder.permutation(config.seed(), epoch, train.size());
-                optimizer.setLearningRate(config.learningRate(epoch));
-                progress.epochStarted(epoch, config.epochs(), steps);
-                Dataset epochData = train.forEpoch(epoch, order, batch);
-                double lossSum = 0;
-                long correct = 0;
-                for (int s = 0; s < steps; s++) {
-                    loader.load(epochData, order, s * batch);
-                    Tensor logits;
-                    float l;
-                    if (graphSteps != null) { // forward, loss, backward and update, then the reads
-                        graphSteps.run();
-                        logits = graphSteps.step().logits();
-                        l = backend.toFloatArray(graphSteps.step().loss())[0];
-                    } else {
-                        logits = net.forward(loader.images(), true);
-                        l = loss.forward(logits, loader.labels());
-                    }
-                    if (!Float.isFinite(l)) {
-                        // Replays this step's forward (same dropout masks) to find where it went non-finite.
-                        setDropoutCounters(net, optimizer.steps() - (graphSteps != null ? 1 : 0));
-                        throw diverged(l, epoch, s + 1, steps, lastCheckpoint, locateNonFinite(net, loader));
-                    }
-                    if (Double.isNaN(firstLoss)) {
-                        firstLoss = l;
-                    } else if (!warnedRise && l > LOSS_RISE * firstLoss) {
-                        warnedRise = true;
-                        progress.warn(String.format(Locale.ROOT, "the loss rose to %.4g at epoch %d, step %d, over"
-                                        + " %.0f times its first value %.4g (%s, lr %s): training is likely diverging;"
-                                        + " a lower --lr may help", l, epoch, s + 1, LOSS_RISE, firstLoss,
-                                config.optimizer(), config.learningRate(epoch)));
-                    }
-                    lossSum += l;
-                    correct += loader.countCorrect(logits, batch);
-                    if (graphSteps == null) {
-                        net.zeroGrad(); // after forward, not before: a diverged step's search reads the last gradients
-                        net.backward(loss.backward(), false);
-                        optimizer.step(params);
-                    }
-                    double elapsed = (System.nanoTime() - start) / 1e9;
-                    progress.stepDone(s + 1, lossSum / (s + 1), (s + 1) * (double) batch / elapsed);
-                }
-                double trainSeconds = (System.nanoTime() - start) / 1e9;
-                double testAccuracy = Evaluator.accuracy(net, test, loader);
-                double seconds = (System.nanoTime() - start) / 1e9;
-                EpochMetrics m = new EpochMetrics(epoch, lossSum / steps, correct / (double) (steps * batch),
-                        testAccuracy, seconds, steps * (double) batch / trainSeconds);
-                history.add(m);
-                lastCheckpoint = CheckpointFiles.forEpoch(runDir, epoch);
-                Checkpoint.write(lastCheckpoint, header(epoch, optimizer.steps(), runId, history), params,
-                        optimizer.state(), backend);
+        }
+    }
+
+    /** {@link #train} over config.dataParallel() replicas ({@link #dataParallel}); replica 0 plays the network. */
+    private Result trainReplicas(Checkpoint ckpt, Path resumeFrom, int steps) {
+        if (replicaBackends == null) {
+            throw new IllegalStateException("data parallel: " + config.dataParallel() + " replicas but no backends;"
+                    + " call dataParallel(backends) first");
+        }
+        if (cudaGraph == CudaGraphMode.ON) {
+            throw new IllegalArgumentException("--cuda-graph on does not apply to --data-parallel: the replicas' steps"
+                    + " run eagerly (use auto or off)");
+        }
+        int batch = config.batch();
+        try (AllReduce allReduce = AllReduces.forBackends(replicaBackends);
+             DataParallelStep parallel = DataParallelStep.create(config, train.numClasses(), replicaBackends, allReduce,
+                     (b, items) -> batchSource(b, train, items), steps);
+             Evaluator evaluator = new Evaluator(backend, parallel.replica(0).net(), test.size(),
+                     batchSource(backend, test, batch), batch, cudaGraph, progress::info)) {
+            allReduceDescription = allReduce.description();
+            DataParallelStep.Replica first = parallel.replica(0);
+            return epochs(ckpt, resumeFrom, new Run(first.net(), first.optimizer(), first.batches(), parallel,
+                    s -> parallel.run(s * batch, s), evaluator, parallel));
+        }
+    }
+
+    /**
+     * What the epochs of a run work with: one network, or replica 0 of a data-parallel run (parallel). step
+     * trains on batch s of the epoch and records its loss and correct count in tally.
+     */
+    private record Run(Network net, Optimizer optimizer, BatchSource batches, StepTally tally, IntConsumer step,
+                       Evaluator evaluator, DataParallelStep parallel) {
+        void setLearningRate(float lr) {
+            if (parallel != null) {
+                parallel.setLearningRate(lr);
+            } else {
+                optimizer.setLearningRate(lr);
+            }
+        }
+
+        void order(int epoch, int[] order) {
+            if (parallel != null) {
+                parallel.order(epoch, order);
+            } else {
+                batches.order(epoch, order);
+            }
+        }
+    }
+
+    /** The batches of data on backend: held by it or read from the host ({@link DataPlacement}). */
+    private BatchSource batchSource(Backend on, Dataset data, int batch) {
+        String hostReason = dataOnDevice.hostReason(on, data);
+        if (hostReason == null) {
+            return new DeviceBatches(on, data, batch);
+        }
+        String note = data.name() + ": " + hostReason;
+        if (!sourceNotes.contains(note)) {
+            sourceNotes.add(note);
+        }
+        return new BatchLoader(on, data, batch);
+    }
+
+    private Result epochs(Checkpoint ckpt, Path resumeFrom, Run run) {
+        List<Parameter> params = run.net().parameters();
+        int startEpoch = 1;
+        List<EpochMetrics> history = new ArrayList<>();
+        String runId = UUID.randomUUID().toString();
+        Path lastCheckpoint = null;
+        if (ckpt != null) {
+            CheckpointHeader h = restore(ckpt, resumeFrom, run.net(), run.optimizer());
+            startEpoch = h.epoch() + 1;
+            history.addAll(h.history() != null ? h.history()
+                    : new MetricsLog(resumeFrom.toAbsolutePath().resolveSibling(METRICS)).read(h.epoch()));
+            runId = h.runId() != null ? h.runId() : runId;
+            lastCheckpoint = resumeFrom;
+            progress.info("Resumed from " + resumeFrom + " after epoch " + h.epoch() + " ("
+                    + run.optimizer().steps() + " optimizer steps).");
+            if (RunDirectory.latestCheckpoint(runDir) != null) {
+                // Repairs files a crash left behind the checkpoint. A new directory gets them with its
+                // first checkpoint, so one the run fails in early stays empty and is removed.
                 writeReports(history, lastCheckpoint, params);
-                progress.epochFinished(m, config.epochs());
             }
-            return new Result(List.copyOf(history), runDir, lastCheckpoint);
+        }
+        if (run.parallel() != null) {
+            for (int r = 1; r < config.dataParallel(); r++) {
+                setDropoutCounters(run.parallel().replica(r).net(), run.optimizer().steps());
+            }
+            run.parallel().broadcastFromReplica0();
+        }
+        int batch = config.batch();
+        progress.info(String.format(Locale.ROOT, "Training %s (%,d parameters) on %s (%,d items), testing on %s"
+                        + " (%,d items); %s lr %s (x %s per epoch), batch %d, seed %d; %s", config.model(),
+                run.net().parameterCount(), train.name(), train.size(), test.name(), test.size(), config.optimizer(),
+                config.lr(), config.lrDecay(), batch, config.seed(), backend.description())
+                + (run.parallel() == null ? "" : String.format(Locale.ROOT, "; data parallel: %d replicas (shards of %s"
+                        + " items), all-reduce %s", config.dataParallel(),
+                        Arrays.toString(run.parallel().shards()), allReduceDescription)));
+        progress.info("Data: " + run.batches().describe() + "; " + run.evaluator().describe()
+                + (sourceNotes.isEmpty() ? "" : " (host: " + String.join("; ", sourceNotes) + ")")
+                + "; losses and accuracy read every " + readEvery + " steps.");
+        progress.info("Run directory: " + runDir);
+        losses = new LossWatch(history.isEmpty() ? Double.NaN : history.get(0).trainLoss());
+        for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
+            EpochMetrics m = epoch(epoch, run, lastCheckpoint);
+            history.add(m);
+            lastCheckpoint = CheckpointFiles.forEpoch(runDir, epoch);
+            Checkpoint.write(lastCheckpoint, header(epoch, run.optimizer().steps(), runId, history), params,
+                    run.optimizer().state(), backend);
+            writeReports(history, lastCheckpoint, params);
+            progress.epochFinished(m, config.epochs());
+        }
+        return new Result(List.copyOf(history), runDir, lastCheckpoint);
+    }
+
+    /**
+     * Trains epoch: batch after batch in the epoch's order, nothing read back but the tally every
+     * {@link #readEvery} steps (the read started then is looked at readEvery steps later) and at the end;
+     * then evaluates.
+     */
+    private EpochMetrics epoch(int epoch, Run run, Path lastCheckpoint) {
+        int batch = config.batch();
+        int steps = train.size() / batch;
+        long start = System.nanoTime();
+        run.setLearningRate(config.learningRate(epoch));
+        progress.epochStarted(epoch, config.epochs(), steps);
+        run.order(epoch, EpochOrder.permutation(config.seed(), epoch, train.size()));
+        run.tally().reset();
+        double lossSum = 0;
+        long correct = 0;
+        int checked = 0;
+        for (int s = 0; s < steps; s++) {
+            run.step().accept(s);
+            if ((s + 1) % readEvery != 0 && s + 1 < steps) {
+                continue;
+            }
+            int known = run.tally().read(s + 1, s + 1 == steps);
+            for (; checked < known; checked++) { // in step order: the sum keeps its bits
+                float l = run.tally().loss(checked);
+                if (!Float.isFinite(l)) {
+                    throw diverged(l, epoch, checked + 1, s + 1, lastCheckpoint, locateNonFinite(run, checked, s + 1));
+                }
+                losses.check(l, epoch, checked + 1);
+                lossSum += l;
+                correct += run.tally().correct(checked);
+            }
+            if (known > 0) {
+                progress.stepDone(known, lossSum / known, known * (double) batch / ((System.nanoTime() - start) / 1e9));
+            }
+        }
+        double trainSeconds = (System.nanoTime() - start) / 1e9;
+        double testAccuracy = run.evaluator().accuracy();
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new EpochMetrics(epoch, lossSum / steps, correct / (double) (steps * batch), testAccuracy, seconds,
+                steps * (double) batch / trainSeconds);
+    }
+
+    /** The loss-rise warning: once per run, for a loss over {@value #LOSS_RISE} times the run's first. */
+    private final class LossWatch {
+        private double first;
+        private boolean warned;
+
+        LossWatch(double first) {
+            this.first = first;
+        }
+
+        void check(float l, int epoch, int step) {
+            if (Double.isNaN(first)) {
+                first = l;
+            } else if (!warned && l > LOSS_RISE * first) {
+                warned = true;
+                progress.warn(String.format(Locale.ROOT, "the loss rose to %.4g at epoch %d, step %d, over %.0f times"
+                                + " its first value %.4g (%s, lr %s): training is likely diverging; a lower --lr may"
+                                + " help", l, epoch, step, LOSS_RISE, first, config.optimizer(),
+                        config.learningRate(epoch)));
+            }
         }
     }
 
@@ -293,24 +457,34 @@ public final class Trainer {
         }
     }
 
-    /** Where the failed step first held a non-finite value, as sentences for the divergence message. */
-    private static String locateNonFinite(Network net, BatchLoader loader) {
-        String output = net.firstNonFiniteStep(loader.images(), true)
+    /**
+     * Where step failed (0-based) of the epoch first held a non-finite value, as sentences for the divergence
+     * message, found at the read after ran steps: its batch and dropout masks again, through the weights as
+     * they are now (ran - failed updates later; the same ones when the read follows the failed step).
+     */
+    private String locateNonFinite(Run run, int failed, int ran) {
+        setDropoutCounters(run.net(), run.optimizer().steps() - (ran - failed));
+        run.batches().load(failed * config.batch()); // replica 0's shard of a data-parallel step
+        String output = run.net().firstNonFiniteStep(run.batches().images(), true)
                 .map(s -> "The first layer whose output held a NaN or an infinity is '" + s.name() + "' ("
                         + s.type() + ")")
                 .orElse("Every layer's output was finite (the loss itself overflowed)");
-        String gradient = net.firstNonFiniteGradient()
-                .map(p -> "the step before's backward first gave a non-finite gradient at " + p.name()
-                        + " (counting from the last layer), so its update broke the weights")
-                .orElse("the step before's gradients were finite");
+        String gradient = run.net().firstNonFiniteGradient()
+                .map(p -> "the last backward gave a non-finite gradient at " + p.name()
+                        + " (counting from the last layer)")
+                .orElse("the last backward's gradients were finite");
         return output + "; " + gradient + ".";
     }
 
-    private TrainingDivergedException diverged(float l, int epoch, int step, int steps, Path lastCheckpoint,
+    private TrainingDivergedException diverged(float l, int epoch, int step, int readAfter, Path lastCheckpoint,
                                                String where) {
+        int steps = train.size() / config.batch();
+        String found = readAfter == step ? "" : " (found at the read after step " + readAfter + ": losses are read"
+                + " every " + readEvery + " steps, so steps " + step + " .. " + readAfter + " ran; the search below"
+                + " used the weights after step " + readAfter + ")";
         return new TrainingDivergedException("Training diverged: the loss became " + l + " at epoch " + epoch
-                + ", step " + step + " of " + steps + " (" + config.optimizer() + ", lr " + config.learningRate(epoch)
-                + ", batch " + config.batch() + "). " + where + " "
+                + ", step " + step + " of " + steps + found + " (" + config.optimizer() + ", lr "
+                + config.learningRate(epoch) + ", batch " + config.batch() + "). " + where + " "
                 + (lastCheckpoint == null ? "No checkpoint had been written yet."
                 : "The last good checkpoint, " + lastCheckpoint + ", is kept.") + " Train again with a lower --lr"
                 + " (a resumed run keeps its checkpoint's lr, so it would diverge again).", epoch, step);
@@ -332,6 +506,10 @@ public final class Trainer {
         var summary = RunSummary.toMap(config, backend.name(), backend.description(), history, lastCheckpoint);
         if (!train.describe().isEmpty()) {
             summary.put("data", train.describe());
+        }
+        if (config.dataParallel() > 1) {
+            summary.put("data_parallel", config.dataParallel());
+            summary.put("all_reduce", allReduceDescription);
         }
         RunSummary.write(runDir.resolve(SUMMARY), summary);
         if (!history.isEmpty()) {

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The trainer's --cuda-graph modes: off and auto give the same metrics on the CPU backend, on refuses a
  * backend other than CUDA; on the CUDA backend's host fakes a two-epoch run (the learning rate changing
- * between them, an evaluation after each) captures its step once and replays it for every later step.
+ * between them, an evaluation after each) captures its training step and its evaluation step once each and
+ * replays them for every later step.
  */
 class TrainerCudaGraphTest {
     private static final SyntheticDataset ALL = new SyntheticDataset("synthetic", 192, Shape.of(1, 28, 28), 10, 7, 2f);
@@ -77,7 +78,8 @@ class TrainerCudaGraphTest {
         try (Backend fake = FakeCudaBackend.open()) {
             String log = train(fake, CudaGraphMode.ON, tmp.resolve("graph"));
             assertTrue(log.contains("CUDA graph: the training step is captured"), log);
-            assertEquals(1, log.split("CUDA graph", -1).length - 1, "announced once: " + log);
+            assertTrue(log.contains("CUDA graph: the evaluation step is captured"), log);
+            assertEquals(2, log.split("CUDA graph", -1).length - 1, "each announced once: " + log);
         }
         assertEquals(3, Files.readAllLines(tmp.resolve("graph").resolve(Trainer.METRICS)).size(),
                 "a header and both epochs");

@@ -10,7 +10,7 @@ import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Tensor;
 
 /**
- * The memory family on the CPU: copies between host arrays and tensors, fill and copy (allocation stays
+ * The memory family on the CPU: copies between host arrays and tensors, fill, copy and gather (allocation stays
  * in {@link CpuBackend}, which owns the tensors and counts their bytes). Arguments are checked by the
  * backend (OpChecks) before they get here.
  */
@@ -48,6 +48,28 @@ final class CpuMemory implements MemoryOps {
             System.arraycopy(floats(src), 0, floats(dst), 0, src.size());
         } else {
             System.arraycopy(ints(src), 0, ints(dst), 0, src.size());
+        }
+    }
+
+    /** dst[i, :] = src[order[first + i], :], 32-bit values copied; a row number outside src is an error. */
+    @Override
+    public void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
+        int rows = dst.shape().dim(0);
+        int rowSize = dst.size() / rows;
+        int n = src.shape().dim(0);
+        int[] o = ints(order);
+        boolean isFloat = src.dataType() == DataType.FLOAT32;
+        for (int i = 0; i < rows; i++) {
+            int r = o[first + i];
+            if (r < 0 || r >= n) {
+                throw new IllegalArgumentException("gatherRows: order[" + (first + i) + "] is " + r + ", outside [0, "
+                        + n + ")");
+            }
+            if (isFloat) {
+                System.arraycopy(floats(src), r * rowSize, floats(dst), i * rowSize, rowSize);
+            } else {
+                System.arraycopy(ints(src), r * rowSize, ints(dst), i * rowSize, rowSize);
+            }
         }
     }
 }

@@ -90,4 +90,22 @@ final class CpuSoftmaxLoss implements SoftmaxLossOps {
             ov[i] = best;
         }
     }
+
+    /** tallies[slot] = (loss[0] when given, the number of i &lt; count with predictions[i] == labels[i]). */
+    @Override
+    public void tallyBatch(Tensor predictions, Tensor labels, int count, Tensor loss, Tensor tallies, int slot) {
+        int[] p = ints(predictions);
+        int[] l = ints(labels);
+        int matches = 0;
+        for (int i = 0; i < count; i++) {
+            if (p[i] == l[i]) {
+                matches++;
+            }
+        }
+        float[] t = floats(tallies);
+        if (loss != null) {
+            t[2 * slot] = floats(loss)[0];
+        }
+        t[2 * slot + 1] = matches;
+    }
 }

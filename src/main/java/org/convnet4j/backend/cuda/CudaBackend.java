@@ -19,6 +19,7 @@ import org.convnet4j.backend.MergeOps;
 import org.convnet4j.backend.NormalizationOps;
 import org.convnet4j.backend.OpChecks;
 import org.convnet4j.backend.OptimizersOps;
+import org.convnet4j.backend.PendingDownload;
 import org.convnet4j.backend.PoolingOps;
 import org.convnet4j.backend.SoftmaxLossOps;
 import org.convnet4j.tensor.DataType;
@@ -42,7 +43,7 @@ import org.convnet4j.tensor.Tensor;
  * computes without checking again: it launches the kernels of the one .cu file of its name through a
  * {@link CudaOpContext} and never sees the backend.
  */
-@SuppressWarnings("try") // gatherRows, conv2dBackward and releaseBlock claim the backend with try (var call = ...)
+@SuppressWarnings("try") // conv2dBackward, downloadLater and releaseBlock claim the backend with try (var call = ...)
 public final class CudaBackend extends AbstractBackend {
     private final DeviceOps device;
     private final DevicePool pool;
@@ -254,25 +255,20 @@ public final class CudaBackend extends AbstractBackend {
         }
     }
 
-    /**
-     * Builds a batch on the device from a data set held there: dst[i, ...] = src[order[first + i], ...] for
-     * i &lt; B, where src is [N, ...] and dst [B, ...] with the same per-row shape and type (FLOAT32 images or
-     * INT32 labels), and order INT32 [M] holds row numbers in [0, N) (an epoch's permutation, uploaded once;
-     * its values are not checked). One kernel, no host copy; it can be captured into a CUDA graph.
-     *
-     * @throws IllegalArgumentException naming the shapes when they do not fit, or first + B &gt; M
-     */
-    public void gatherRows(Tensor src, Tensor order, int first, Tensor dst) {
-        try (var call = guard().enter("gatherRows")) {
-            CudaMemory.checkGather(this, src, order, first, dst);
-            bound(memory).gatherRows(src, order, first, dst);
-        }
-    }
-
     @Override
     protected void computeSynchronize() {
         phase.refuse("a synchronization");
         bound(device).synchronize();
+    }
+
+    /** Into a pinned buffer of a ring of two, with an event that {@link PendingDownload#get} waits for. */
+    @Override
+    public PendingDownload downloadLater(Tensor src) {
+        try (var call = guard().enter("downloadLater")) {
+            checks().downloadLater(src);
+            phase.refuse("a download of " + src);
+            return bound(device).downloadLater(CudaTensor.addressOf(src), src.size());
+        }
     }
 
     @Override

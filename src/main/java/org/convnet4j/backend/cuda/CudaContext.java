@@ -15,6 +15,7 @@ import jcuda.driver.CUstreamCaptureMode;
 import jcuda.driver.JCudaDriver;
 
 import org.convnet4j.backend.BackendUnavailableException;
+import org.convnet4j.backend.PendingDownload;
 
 /**
  * One device's primary context (cuDevicePrimaryCtxRetain), so that cuBLAS and cuDNN, which use the runtime
@@ -38,6 +39,7 @@ final class CudaContext implements DeviceOps, AutoCloseable {
     private final CudaStream stream;
     private final PinnedStaging uploads;
     private final PinnedStaging downloads;
+    private final PinnedStaging laterDownloads;
     private boolean closed;
 
     private CudaContext(int ordinal) {
@@ -55,6 +57,7 @@ final class CudaContext implements DeviceOps, AutoCloseable {
         this.stream = CudaStream.createNonBlocking();
         this.uploads = new PinnedStaging(2);
         this.downloads = new PinnedStaging(1);
+        this.laterDownloads = new PinnedStaging(2);
     }
 
     /** Retains device ordinal's primary context and makes it current, or says why it cannot. */
@@ -169,6 +172,23 @@ final class CudaContext implements DeviceOps, AutoCloseable {
     }
 
     @Override
+    public PendingDownload downloadLater(long address, int floats) {
+        PinnedStaging.Buffer b = laterDownloads.next(4L * floats);
+        long use = b.uses();
+        JCudaDriver.cuMemcpyDtoHAsync(b.host(), DevicePtr.at(address), 4L * floats, stream.cuStream());
+        b.issued(stream);
+        return () -> {
+            if (b.uses() != use) {
+                throw new IllegalStateException("a pending download was read after its buffer went to a later one");
+            }
+            b.await();
+            float[] values = new float[floats];
+            b.bytes().asFloatBuffer().get(values);
+            return values;
+        };
+    }
+
+    @Override
     public void copy(long src, long dst, long bytes) {
         JCudaDriver.cuMemcpyDtoDAsync(DevicePtr.at(dst), DevicePtr.at(src), bytes, stream.cuStream());
     }
@@ -257,6 +277,7 @@ final class CudaContext implements DeviceOps, AutoCloseable {
             closed = true;
             uploads.close();
             downloads.close();
+            laterDownloads.close();
             stream.destroy();
             JCudaDriver.cuDevicePrimaryCtxRelease(device);
         }

@@ -39,4 +39,11 @@ final class CudaSoftmaxLoss implements SoftmaxLossOps {
     public void argmax(RowGeometry g, Tensor x, Tensor out) {
         launcher.launch("argmax_f32", g.n(), x, out, g.n(), g.k());
     }
+
+    /** tallies[slot] = (loss[0] when given, matches among the first count): one block (tally_batch_f32). */
+    @Override
+    public void tallyBatch(Tensor predictions, Tensor labels, int count, Tensor loss, Tensor tallies, int slot) {
+        launcher.launchGrid("tally_batch_f32", 1, 1, 1, KernelLauncher.BLOCK, 0, predictions, labels, count,
+                loss != null ? loss : (Object) 0L, tallies, slot);
+    }
 }

@@ -1,5 +1,7 @@
 package org.convnet4j.backend.cuda;
 
+import org.convnet4j.backend.PendingDownload;
+
 /**
  * What {@link CudaBackend} needs from a device besides kernels and allocation: binding its context to the
  * calling thread, its stream, copies and fills, waiting, and capturing the stream's work into a CUDA graph.
@@ -30,6 +32,12 @@ interface DeviceOps {
     void download(long address, float[] dst);
 
     void download(long address, int[] dst);
+
+    /**
+     * Starts copying floats 32-bit words from address to the host behind the stream's work, without waiting
+     * (a pinned buffer and an event on a GPU); the result waits for the copy.
+     */
+    PendingDownload downloadLater(long address, int floats);
 
     /** Copies bytes from device address src to device address dst. */
     void copy(long src, long dst, long bytes);

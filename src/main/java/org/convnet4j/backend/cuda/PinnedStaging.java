@@ -31,6 +31,7 @@ final class PinnedStaging implements AutoCloseable {
         Buffer b = ring[turn];
         turn = (turn + 1) % ring.length;
         b.await();
+        b.uses++;
         b.ensure(bytes);
         b.bytes.clear();
         return b;
@@ -50,6 +51,7 @@ final class PinnedStaging implements AutoCloseable {
         private ByteBuffer bytes;
         private long capacity;
         private boolean pending;
+        private long uses;
 
         Buffer() {
             JCudaDriver.cuEventCreate(done, CUevent_flags.CU_EVENT_DISABLE_TIMING);
@@ -70,7 +72,13 @@ final class PinnedStaging implements AutoCloseable {
             pending = true;
         }
 
-        private void await() {
+        /** How many times {@link #next} handed this buffer out: a reader checks that its copy is still here. */
+        long uses() {
+            return uses;
+        }
+
+        /** Waits for the last copy issued from or to this buffer. */
+        void await() {
             if (pending) {
                 JCudaDriver.cuEventSynchronize(done);
                 pending = false;

@@ -12,7 +12,7 @@ import org.convnet4j.tensor.Tensor;
 import org.convnet4j.testing.RandomTensors;
 import org.junit.jupiter.api.Test;
 
-/** The memory ops: allocate, upload, download, fill and copy, for float and int tensors. */
+/** The memory ops: allocate, upload, download, fill, copy and gather, for float and int tensors. */
 class CpuMemoryTest extends CpuFamilyTest {
 
     @Test
@@ -88,6 +88,30 @@ class CpuMemoryTest extends CpuFamilyTest {
             assertBitIdentical(x, cpu.toFloatArray(dst), "copy after the source changed");
             cpu.copy(isrc, idst);
             assertArrayEquals(labels, cpu.toIntArray(idst));
+        }
+    }
+
+    /** gatherRows copies the rows the order names, bit for bit (NaN too), floats and ints; a bad row is named. */
+    @Test
+    void gatherRowsFollowsTheOrder() {
+        float[] images = RandomTensors.uniform(91, 6 * 4);
+        images[5] = Float.NaN;
+        int[] labels = {10, 11, 12, 13, 14, 15};
+        int[] order = {5, 1, 0, 4, 2, 3};
+        try (Tensor src = cpu.tensor(Shape.of(6, 1, 2, 2), images); Tensor srcLabels = cpu.intTensor(Shape.of(6), labels);
+             Tensor ord = cpu.intTensor(Shape.of(6), order); Tensor x = cpu.allocate(Shape.of(3, 1, 2, 2));
+             Tensor y = cpu.allocate(Shape.of(3), DataType.INT32)) {
+            cpu.gatherRows(src, ord, 2, x);
+            cpu.gatherRows(srcLabels, ord, 2, y);
+            float[] want = new float[12];
+            for (int i = 0; i < 3; i++) {
+                System.arraycopy(images, order[2 + i] * 4, want, i * 4, 4);
+            }
+            assertBitIdentical(want, cpu.toFloatArray(x), "rows 0, 4, 2");
+            assertArrayEquals(new int[] {10, 14, 12}, cpu.toIntArray(y));
+            cpu.upload(new int[] {5, 1, 0, 6, 2, 3}, ord);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cpu.gatherRows(src, ord, 2, x));
+            assertTrue(e.getMessage().contains("gatherRows: order[3] is 6, outside [0, 6)"), e.getMessage());
         }
     }
 }

@@ -13,7 +13,7 @@ import org.convnet4j.tensor.Tensor;
 import org.convnet4j.testing.RandomTensors;
 import org.junit.jupiter.api.Test;
 
-/** Softmax cross-entropy (probabilities, mean loss, gradient) and argmax against their formulas. */
+/** Softmax cross-entropy (probabilities, mean loss, gradient) argmax against their formulas; the per-batch tally. */
 class CpuSoftmaxLossTest extends CpuFamilyTest {
     @Test
     void softmaxCrossEntropyMatchesFormula() {
@@ -106,6 +106,20 @@ class CpuSoftmaxLossTest extends CpuFamilyTest {
         try (Tensor tx = cpu.tensor(Shape.of(3, 4), x); Tensor out = cpu.allocate(Shape.of(3), DataType.INT32)) {
             cpu.argmax(tx, out);
             assertArrayEquals(new int[] {1, 0, 0}, cpu.toIntArray(out));
+        }
+    }
+
+    /** tallyBatch: the matches among the first count items and the loss in the slot, the other slots untouched. */
+    @Test
+    void tallyBatchCountsMatchesAndCopiesTheLoss() {
+        try (Tensor pred = cpu.intTensor(Shape.of(5), new int[] {1, 2, 3, 4, 5});
+             Tensor labels = cpu.intTensor(Shape.of(5), new int[] {1, 0, 3, 4, 5});
+             Tensor loss = cpu.tensor(Shape.of(1), new float[] {Float.NaN});
+             Tensor tallies = cpu.tensor(Shape.of(3, 2), new float[] {7, 7, 7, 7, 7, 7})) {
+            cpu.tallyBatch(pred, labels, 4, loss, tallies, 1);
+            assertArrayEquals(new float[] {7, 7, Float.NaN, 3, 7, 7}, cpu.toFloatArray(tallies));
+            cpu.tallyBatch(pred, labels, 5, null, tallies, 2);
+            assertArrayEquals(new float[] {7, 7, Float.NaN, 3, 7, 4}, cpu.toFloatArray(tallies));
         }
     }
 }

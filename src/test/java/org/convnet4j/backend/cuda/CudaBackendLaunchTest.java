@@ -97,6 +97,8 @@ class CudaBackendLaunchTest {
         b.softmaxCrossEntropyForward(fy, labels, probs, loss);
         b.softmaxCrossEntropyBackward(probs, labels, fy);
         b.argmax(fy, labels);
+        b.tallyBatch(labels, labels, 5, loss, t(3, 2), 2);
+        b.tallyBatch(labels, labels, 4, null, t(3, 2), 0);
 
         Tensor mask = t(2, 3, 8, 8);
         b.dropoutForward(x, 0.5f, 42L, mask, dx);
@@ -125,7 +127,7 @@ class CudaBackendLaunchTest {
         b.adamUpdate(w, dw, t(4, 3, 3, 3), t(4, 3, 3, 3), 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, 1);
         b.fill(x, Float.NaN);
         b.copy(x, dx);
-        b.gatherRows(x, ints(2), 0, dx); // CUDA only: a batch from a data set on the device
+        b.gatherRows(x, ints(2), 0, dx); // a batch from a data set on the device
         // the Winograd algorithms of the convolution (chosen per layer and pass by the algorithm registry)
         ConvGeometry wg = ConvGeometry.of("test", x.shape(), w.shape(), conv);
         for (int tile : new int[] {2, 4}) {

@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.convnet4j.backend.PendingDownload;
+
 /**
  * Host stand-ins for the device, so CudaBackend's shape checks, launches, workspaces and pool use can be
  * tested without a GPU: an allocator handing out fake addresses, DeviceOps that do nothing but keep the
@@ -86,6 +88,9 @@ final class HostFakes {
         final int ordinal;
         final List<Fill> fills = new ArrayList<>();
         int synchronizations;
+        /** Downloads that wait for the stream, and downloads started without waiting. */
+        int downloads;
+        int laterDownloads;
         int copies;
         int captures;
         int graphLaunches;
@@ -141,11 +146,22 @@ final class HostFakes {
         @Override
         public void download(long address, float[] dst) {
             refuseInCapture("download");
+            downloads++;
         }
 
         @Override
         public void download(long address, int[] dst) {
             refuseInCapture("download");
+            downloads++;
+        }
+
+        /** Zeros, as nothing was computed. */
+        @Override
+        public PendingDownload downloadLater(long address, int floats) {
+            refuseInCapture("download");
+            laterDownloads++;
+            float[] zeros = new float[floats];
+            return () -> zeros;
         }
 
         @Override
