@@ -115,8 +115,9 @@ final class TrainCommand extends BaseCommand {
         convAlgo.apply();
         ProcessGroupOptions group = processGroup();
         if (group != null) {
-            throw usage("--rank, --world and --rendezvous (" + group + ") need the data-parallel trainer, which is not"
-                    + " in this build yet");
+            throw usage("--rank, --world and --rendezvous (" + group + "): train does not run over several"
+                    + " processes yet (the data-parallel trainer splits each batch over this process's replicas only);"
+                    + " on one machine use --data-parallel N");
         }
         TrainConfig config;
         Path resumeFile = null;
