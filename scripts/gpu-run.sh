@@ -8,7 +8,8 @@
 # the next:
 #   env          date, commit (from the bundle's BUILD file), nvidia-smi, convnet4j info, tool versions
 #   native       every native test (AlexNet's overfit check included) with -Dconvnet4j.requireGpu=true, NCCL
-#                with one rank among them (NcclOpsTest: the host's libnccl.so.2 from its Python packages)
+#                with one rank among them (NcclOpsTest: the host's libnccl.so.2 from its Python packages;
+#                DataParallelNcclTest: one replica through NCCL = the plain step, bit for bit)
 #   lenet        LeNet-5 on MNIST with the defaults; again with --cuda-graph on where train has that flag
 #   determinism  a short LeNet training twice with one seed (and twice as a graph): identical columns?
 #   bench        convnet4j bench (LeNet, AlexNet-OWT; eager and graph), JMH convolutions of AlexNet-OWT and
