@@ -24,6 +24,31 @@ import org.junit.jupiter.api.Test;
 class MemoryOpsTest extends NativeOpTest {
     private static final long FOUR_GIB = 1L << 32;
 
+    /**
+     * downloadLater: each pending read gives the values as they were when it was started (the GPU's copy waits
+     * for the ops before it, not the ops after), like a plain download; reading one after its buffer went to
+     * a later read is refused (a ring of two).
+     */
+    @Test
+    void downloadLaterGivesTheValuesOfItsTime() {
+        assumeFalse(NativeBackends.fakeDevice(), "needs the GPU computing");
+        Twin t = both.uniform(Shape.of(300, 2));
+        float[] first = both.gpuValues(t);
+        var a = both.gpu.downloadLater(t.gpu());
+        both.gpu.fill(t.gpu(), 2.5f); // after the read: not in it
+        var b = both.gpu.downloadLater(t.gpu());
+        assertArrayEquals(first, a.get(), "the values before the fill");
+        float[] filled = new float[600];
+        java.util.Arrays.fill(filled, 2.5f);
+        assertArrayEquals(filled, b.get(), "the values after it");
+        var c = both.gpu.downloadLater(t.gpu());
+        both.gpu.downloadLater(t.gpu());
+        both.gpu.downloadLater(t.gpu()); // takes c's buffer
+        if (both.gpu instanceof CudaBackend) {
+            assertThrows(IllegalStateException.class, c::get, "its buffer went to the read after the next");
+        }
+    }
+
     @Test
     void copyFillUploadDownload() {
         Twin src = both.uniform(Shape.of(3, 5, 7));

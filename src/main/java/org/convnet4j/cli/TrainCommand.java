@@ -23,6 +23,7 @@ import org.convnet4j.train.PlainProgress;
 import org.convnet4j.train.RunDirectory;
 import org.convnet4j.train.TrainConfig;
 import org.convnet4j.train.CudaGraphMode;
+import org.convnet4j.train.DataPlacement;
 import org.convnet4j.train.Trainer;
 import org.convnet4j.train.TrainingProgress;
 import picocli.CommandLine.ArgGroup;
@@ -77,6 +78,18 @@ final class TrainCommand extends BaseCommand {
                     + " else eager with the reason), on (an error where it cannot), off. Default: ${DEFAULT-VALUE}.")
     String cudaGraph;
 
+    @Option(names = "--data-on-device", defaultValue = "auto", paramLabel = "auto|on|off",
+            description = "Hold the training and test sets on the device, uploaded once, and gather each batch there:"
+                    + " auto (on the GPU, for a set of at most 1 GiB that gives the same items every epoch), on,"
+                    + " off (copy every batch from the host). Default: ${DEFAULT-VALUE}.")
+    String dataOnDevice;
+
+    @Option(names = "--read-every", defaultValue = "" + Trainer.READ_EVERY, paramLabel = "N",
+            description = "Read the per-step losses and correct counts from the device every N steps, without waiting"
+                    + " (the progress bar and the divergence check lag by up to 2N-1 steps; the metrics do not"
+                    + " change). Default: ${DEFAULT-VALUE}.")
+    int readEvery;
+
     @Option(names = "--threads", defaultValue = "0", description = "CPU backend threads (0: every processor).")
     int threads;
 
@@ -118,6 +131,15 @@ final class TrainCommand extends BaseCommand {
             throw usage("--rank, --world and --rendezvous (" + group + "): train does not run over several"
                     + " processes yet (the data-parallel trainer splits each batch over this process's replicas only);"
                     + " on one machine use --data-parallel N");
+        }
+        DataPlacement placement;
+        try {
+            placement = DataPlacement.parse(dataOnDevice);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        if (readEvery < 1) {
+            throw usage("--read-every must be >= 1, got " + readEvery);
         }
         TrainConfig config;
         Path resumeFile = null;
@@ -175,7 +197,7 @@ final class TrainCommand extends BaseCommand {
              TrainingProgress progress = System.console() != null ? new ConsoleProgress(out())
                      : new PlainProgress(out(), 10)) {
             Trainer trainer = new Trainer(backends.list().get(0), config, data.train(), data.test(), runDir, progress)
-                    .cudaGraph(CudaGraphMode.parse(cudaGraph));
+                    .cudaGraph(CudaGraphMode.parse(cudaGraph)).dataOnDevice(placement).readEvery(readEvery);
             if (config.dataParallel() > 1) {
                 trainer.dataParallel(backends.list());
             }

@@ -7,10 +7,9 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Phaser;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
@@ -53,9 +52,10 @@ import org.convnet4j.tensor.Tensor;
  *   <li>after {@link AllReduce#await}, every replica runs the same optimizer step on the same summed
  *       gradients, so the replicas' parameters stay bit-identical.</li>
  * </ol>
- * A replica that throws stops the others (they are interrupted, and every wait at the barrier is
- * interruptible), and the step throws {@link DataParallelException} naming the replica (out-of-memory errors
- * pass unwrapped). The step owns the replicas' networks, losses, optimizers, batch sources and tallies and
+ * A replica that throws stops the others: the first failure terminates the step's barrier (a {@link Phaser}),
+ * so every replica waiting there, or arriving later, stops at once, and the step throws
+ * {@link DataParallelException} naming the replica (out-of-memory errors pass unwrapped). A failed
+ * all-reduce stops the step the same way. No wait outlives a failure. The step owns the replicas' networks, losses, optimizers, batch sources and tallies and
  * closes them; the backends and the all-reduce are the caller's.
  */
 final class DataParallelStep implements StepTally, AutoCloseable {
@@ -82,22 +82,22 @@ final class DataParallelStep implements StepTally, AutoCloseable {
     private final ExecutorService pool;
     private final Tensor[] identity;
     private final Tensor[] scaled;
-    private final CyclicBarrier barrier;
-    private final Thread[] running;
+    /** The running step's barrier: one phase per bucket, the bucket reduced when the last replica arrives. */
+    private volatile Phaser barrier;
     /** The bucket the barrier reduces next in the running step. */
     private int nextBucket;
     private int slot;
     /** The failures of the running step, in the order they were caught; the first stops every replica. */
     private final List<Failure> failures = Collections.synchronizedList(new ArrayList<>());
 
-    /** secondary: the replica only stopped because another failed (a broken barrier, an interrupt). */
+    /** replica -1: the all-reduce. secondary: the replica only stopped because another failed. */
     private record Failure(int replica, Throwable error, boolean secondary) {
     }
 
     /** Thrown in a replica that a failure elsewhere stopped at a barrier. */
     private static final class Stopped extends RuntimeException {
-        Stopped(String message, Throwable cause) {
-            super(message, cause);
+        Stopped(String message) {
+            super(message);
         }
     }
 
@@ -132,8 +132,6 @@ final class DataParallelStep implements StepTally, AutoCloseable {
         planBuckets(replicas.get(0).net(), bucketBytes);
         this.identity = new Tensor[n];
         this.scaled = new Tensor[n];
-        this.running = new Thread[n];
-        this.barrier = new CyclicBarrier(n, this::reduceBucket);
         AtomicInteger count = new AtomicInteger();
         this.pool = Executors.newFixedThreadPool(n, r -> {
             Thread t = new Thread(r, "convnet4j-replica-" + count.getAndIncrement());
@@ -330,13 +328,22 @@ final class DataParallelStep implements StepTally, AutoCloseable {
         this.slot = slot;
         nextBucket = 0;
         failures.clear();
-        barrier.reset();
+        barrier = new Phaser(replicas.size()) {
+            @Override
+            protected boolean onAdvance(int phase, int parties) {
+                try {
+                    reduceBucket();
+                } catch (RuntimeException | Error e) {
+                    failures.add(new Failure(-1, e, false));
+                    return true; // terminates: every replica stops
+                }
+                return false;
+            }
+        };
         CountDownLatch done = new CountDownLatch(replicas.size());
         for (int r = 0; r < replicas.size(); r++) {
             int replica = r;
             pool.execute(() -> {
-                running[replica] = Thread.currentThread();
-                Thread.interrupted(); // a stale interrupt of an earlier failed step
                 try {
                     if (failures.isEmpty()) {
                         replicaStep(replica);
@@ -344,7 +351,6 @@ final class DataParallelStep implements StepTally, AutoCloseable {
                 } catch (Throwable e) {
                     fail(replica, e);
                 } finally {
-                    running[replica] = null;
                     done.countDown();
                 }
             });
@@ -466,32 +472,17 @@ final class DataParallelStep implements StepTally, AutoCloseable {
         void reduceReady(boolean all) {
             while (next < buckets.size() && (all || done.containsAll(bucketOwners.get(next)))) {
                 next++;
-                try {
-                    barrier.await();
-                } catch (InterruptedException | BrokenBarrierException e) {
-                    throw new Stopped("stopped at the all-reduce of bucket " + (next - 1) + " (" + e + ")", e);
+                if (barrier.arriveAndAwaitAdvance() < 0) {
+                    throw new Stopped("stopped at the all-reduce of bucket " + (next - 1));
                 }
             }
         }
     }
 
-    /** Records the first failure and stops every replica: breaks the barrier, interrupts the others. */
+    /** Records a failure; the first terminates the barrier, which stops every replica at it. */
     private void fail(int replica, Throwable e) {
-        boolean first;
-        synchronized (failures) {
-            first = failures.isEmpty();
-            failures.add(new Failure(replica, e, e instanceof Stopped || e instanceof InterruptedException));
-        }
-        if (!first) {
-            return;
-        }
-        barrier.reset();
-        for (int r = 0; r < running.length; r++) {
-            Thread t = running[r];
-            if (r != replica && t != null) {
-                t.interrupt();
-            }
-        }
+        failures.add(new Failure(replica, e, e instanceof Stopped || e instanceof InterruptedException));
+        barrier.forceTermination();
     }
 
     private RuntimeException rethrow(Failure f) {
@@ -502,8 +493,8 @@ final class DataParallelStep implements StepTally, AutoCloseable {
         if (e instanceof DeviceOutOfMemoryException oom) {
             return oom;
         }
-        return new DataParallelException("data parallel: replica " + f.replica() + " of " + replicas.size()
-                + " failed: " + e, f.replica(), e);
+        return new DataParallelException("data parallel: " + (f.replica() < 0 ? "the all-reduce"
+                : "replica " + f.replica() + " of " + replicas.size()) + " failed: " + e, f.replica(), e);
     }
 
     /** Stops the replica threads and closes what the replicas hold. Idempotent. */

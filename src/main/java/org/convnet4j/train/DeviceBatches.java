@@ -15,16 +15,13 @@ import org.convnet4j.tensor.Tensor;
  * batch is two {@link Backend#gatherRows} launches and no host copy. On the CPU backend the "device" is the
  * Java heap, so the same code runs in the tests.
  *
- * <p>The upload reads the set into one host array first: its float32 bytes (246 MB for MNIST at 32x32) are
+ * <p>The upload reads the set into one host array first: its float32 bytes (180 MiB for MNIST) are
  * held on the heap while it is copied.
  */
-final class DeviceBatches implements BatchSource {
-    private final Backend backend;
+final class DeviceBatches extends BatchSource {
     private final Dataset data;
     private final Tensor allImages;
     private final Tensor allLabels;
-    private final Tensor images;
-    private final Tensor labels;
     private Tensor order;
 
     /**
@@ -33,37 +30,30 @@ final class DeviceBatches implements BatchSource {
      * @throws IllegalArgumentException a set of more than 2^31 - 1 floats (one host array)
      */
     DeviceBatches(Backend backend, Dataset data, int batch) {
+        super(backend, inOneArray(data), batch);
+        this.data = data;
+        Shape item = data.itemShape();
+        int n = data.size();
+        float[] hostImages = new float[n * data.itemSize()];
+        int[] hostLabels = new int[n];
+        data.copyBatch(java.util.stream.IntStream.range(0, n).toArray(), 0, n, hostImages, hostLabels);
+        this.allImages = backend.tensor(Shape.of(n, item.dim(0), item.dim(1), item.dim(2)), hostImages);
+        this.allLabels = backend.intTensor(Shape.of(n), hostLabels);
+    }
+
+    /** data's item shape, once it is known that its items fit in one Java array. */
+    private static Shape inOneArray(Dataset data) {
         long floats = (long) data.size() * data.itemSize();
         if (floats > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(data.name() + " holds " + floats + " floats, more than one upload of"
                     + " 2^31 - 1 carries; use --data-on-device off");
         }
-        this.backend = backend;
-        this.data = data;
-        Shape item = data.itemShape();
-        int n = data.size();
-        float[] hostImages = new float[(int) floats];
-        int[] hostLabels = new int[n];
-        data.copyBatch(java.util.stream.IntStream.range(0, n).toArray(), 0, n, hostImages, hostLabels);
-        this.allImages = backend.tensor(Shape.of(n, item.dim(0), item.dim(1), item.dim(2)), hostImages);
-        this.allLabels = backend.intTensor(Shape.of(n), hostLabels);
-        this.images = backend.allocate(Shape.of(batch, item.dim(0), item.dim(1), item.dim(2)));
-        this.labels = backend.allocate(Shape.of(batch), DataType.INT32);
-    }
-
-    @Override
-    public Tensor images() {
-        return images;
-    }
-
-    @Override
-    public Tensor labels() {
-        return labels;
+        return data.itemShape();
     }
 
     /** Uploads order (one INT32 tensor, kept while the length stays the same). */
     @Override
-    public void order(int epoch, int[] newOrder) {
+    void order(int epoch, int[] newOrder) {
         if (order == null || order.size() != newOrder.length) {
             if (order != null) {
                 order.close();
@@ -74,23 +64,24 @@ final class DeviceBatches implements BatchSource {
     }
 
     @Override
-    public void load(int first) {
-        backend.gatherRows(allImages, order, first, images);
-        backend.gatherRows(allLabels, order, first, labels);
+    void load(int first) {
+        backend.gatherRows(allImages, order, first, images());
+        backend.gatherRows(allLabels, order, first, labels());
     }
 
     @Override
-    public String describe() {
+    String describe() {
         return String.format(Locale.ROOT, "%s held by the backend (%.1f MiB, uploaded once), batches gathered there",
                 data.name(), DataPlacement.deviceBytes(data) / (double) (1 << 20));
     }
 
     @Override
     public void close() {
-        for (Tensor t : new Tensor[] {allImages, allLabels, images, labels, order}) {
-            if (t != null) {
-                t.close();
-            }
+        allImages.close();
+        allLabels.close();
+        if (order != null) {
+            order.close();
         }
+        super.close();
     }
 }

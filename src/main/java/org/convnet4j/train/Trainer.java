@@ -26,7 +26,6 @@ import org.convnet4j.nn.optim.AbstractOptimizer;
 import org.convnet4j.nn.optim.Optimizer;
 import org.convnet4j.nn.optim.Optimizers;
 import org.convnet4j.tensor.Shape;
-import org.convnet4j.tensor.Tensor;
 
 /**
  * Trains a model on a data set, epoch after epoch, writing a run directory ({@link RunDirectory}: every
@@ -40,17 +39,23 @@ import org.convnet4j.tensor.Tensor;
  *       and when a run resumes, so a crash between two writes leaves no epoch missing or doubled.</li>
  * </ul>
  * Epoch e visits the training items in {@link EpochOrder#permutation}(seed, e) order, in mini-batches of
- * config.batch() (the last partial batch is dropped; the batches come from {@code train.forEpoch}, which
- * lets an image folder augment per epoch and decode ahead), and evaluates every test item afterwards. The
+ * config.batch() (the last partial batch is dropped), and evaluates every test item afterwards. A set that
+ * fits is held by the backend and each batch gathered there ({@link DeviceBatches}, {@link DataPlacement});
+ * otherwise batches are copied from the host ({@link BatchLoader}, through {@code train.forEpoch}, which lets
+ * an image folder augment per epoch and decode ahead). The start message says which. Nothing is read back
+ * per step: each step's loss and correct predictions are tallied on the backend ({@link BatchTally}) and
+ * read every {@link #readEvery} steps without waiting, and summed on the host in step order, so the
+ * metrics do not depend on the interval. The
  * model is initialized from the seed; a resumed run loads the parameters, the optimizer state and step
  * count, and the dropout counters from the checkpoint, so it continues exactly as an uninterrupted run
  * would. A new run refuses a directory that already holds one, a resumed run one that holds another run,
  * both before anything there changes.
  *
- * <p>A loss that is NaN or infinite stops training with {@link TrainingDivergedException}, naming the first
- * layer whose output (or the last backward's gradient) held a non-finite value and leaving the last good
- * checkpoint in place; a loss above {@value #LOSS_RISE} times the run's first (its first step's, or on resume
- * its first epoch's mean) is warned about once. Running out of the Java heap or of GPU memory ends with
+ * <p>A loss that is NaN or infinite stops training with {@link TrainingDivergedException}, naming the step,
+ * the read it was found at (up to 2 x readEvery - 1 steps later), and the first layer whose output (or the
+ * last backward's gradient) held a non-finite value, and leaving the last good checkpoint in place; a loss
+ * above {@value #LOSS_RISE} times the run's first (its first step's, or on resume its first epoch's mean) is
+ * warned about once, when it is read. Running out of the Java heap or of GPU memory ends with
  * {@link TrainingOutOfMemoryException}; a run directory the run created and left empty is removed.
  */
 public final class Trainer {
@@ -117,9 +122,8 @@ public final class Trainer {
     }
 
     /**
-     * Whether training steps replay as one CUDA graph (default OFF: eager steps). With a graph, a step's
-     * loss and predictions are read after its update, so the numbers are the same, but a diverged step's
-     * search for the first non-finite layer runs on the parameters that step updated.
+     * Whether training steps, and the evaluation's forward and argmax, replay as CUDA graphs (default OFF:
+     * eager steps). The numbers are the same either way: the same kernels in the same order.
      */
     public Trainer cudaGraph(CudaGraphMode mode) {
         this.cudaGraph = mode;

@@ -193,6 +193,21 @@ class MainTest {
         assertTrue(complete.err().contains("has already completed 2 epoch(s), its run's target"), complete.err());
     }
 
+    /** --data-on-device and --read-every reach the trainer, which says where the data are; bad values are usage errors. */
+    @Test
+    void dataOnDeviceAndReadEvery() {
+        Run r = run(trainSynthetic(tmp.resolve("dev"), "--epochs", "1", "--data-on-device", "on", "--read-every", "2"));
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("Data: synthetic-train held by the backend"), r.out());
+        assertTrue(r.out().contains("read every 2 steps"), r.out());
+        Run maybe = run("train", "--data-on-device", "maybe");
+        assertEquals(2, maybe.status(), maybe.err());
+        assertTrue(maybe.err().contains("--data-on-device: expected auto, on or off, got maybe"), maybe.err());
+        Run zero = run("train", "--read-every", "0");
+        assertEquals(2, zero.status(), zero.err());
+        assertTrue(zero.err().contains("--read-every must be >= 1, got 0"), zero.err());
+    }
+
     private static String[] trainSynthetic(Path out, String... more) {
         java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("train", "--dataset", "synthetic",
                 "--limit-train", "96", "--batch", "32", "--device", "cpu", "--threads", "1", "--out", out.toString()));

@@ -397,6 +397,16 @@ class DataParallelStepTest {
             named(dp2.replica(1).net(), "conv1.W").value().close();
             var f = assertThrows(DataParallelException.class, () -> dp2.run(0, 0));
             assertEquals(1, f.replica());
+            // the all-reduce itself fails, in whichever replica thread arrived last at the first bucket
+            DataParallelStep dp3 = step(2, 4, "sgd", 4096, backends -> new Recording(new InProcessAllReduce(backends),
+                    () -> {
+                        throw new IllegalStateException("link down");
+                    }));
+            dp3.order(1, ORDER);
+            var g = assertThrows(DataParallelException.class, () -> dp3.run(0, 0));
+            assertEquals(-1, g.replica());
+            assertTrue(g.getMessage().contains("the all-reduce failed") && g.getMessage().contains("link down"),
+                    g.getMessage());
         });
     }
 
