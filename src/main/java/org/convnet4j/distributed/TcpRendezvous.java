@@ -260,7 +260,7 @@ public final class TcpRendezvous {
         long deadline = System.nanoTime() + timeout.toNanos();
         String where = "rank 0 at " + host + ":" + port;
         long pause = 50;
-        IOException last;
+        IOException last = null;
         int attempts = 0;
         while (true) {
             attempts++;
@@ -276,7 +276,8 @@ public final class TcpRendezvous {
                     throw new RendezvousException("rank " + rank + ": " + where + " did not send the id within "
                             + seconds(timeout) + " (are ranks missing? rank 0's log names them)", e);
                 }
-                last = e;
+                last = last == null ? e : last; // a connect cut short by the deadline says less than a refusal
+
             } catch (IOException e) {
                 closeQuietly(s);
                 if (s.isConnected()) {

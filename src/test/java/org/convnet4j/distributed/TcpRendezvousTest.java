@@ -153,8 +153,8 @@ class TcpRendezvousTest {
         try (TcpRendezvous.Server server = TcpRendezvous.Server.listen(0)) {
             Future<byte[]> p = peer(server.port(), 2, 4, "t", TIMEOUT);
             RendezvousException e = assertThrows(RendezvousException.class,
-                    () -> server.serve(4, "t", randomId(8), Duration.ofMillis(1500)));
-            assertEquals("rendezvous failed: timed out after 1500 ms waiting on port " + server.port()
+                    () -> server.serve(4, "t", randomId(8), Duration.ofMillis(2500)));
+            assertEquals("rendezvous failed: timed out after 2500 ms waiting on port " + server.port()
                     + ": ranks 1, 3 of world 4 did not arrive (arrived: rank 0, 2)", e.getMessage());
             assertTrue(failure(p).contains("ranks 1, 3 of world 4 did not arrive"), "the peer that came is told");
         }
