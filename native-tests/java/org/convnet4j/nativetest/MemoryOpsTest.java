@@ -24,6 +24,26 @@ import org.junit.jupiter.api.Test;
 class MemoryOpsTest extends NativeOpTest {
     private static final long FOUR_GIB = 1L << 32;
 
+    /** An upload of 9 M floats (36 MB: three parts of the staging ring) and of 5 M ints arrives whole. */
+    @Test
+    void anUploadInPartsArrivesWhole() {
+        assumeFalse(NativeBackends.fakeDevice(), "needs the GPU computing");
+        java.util.SplittableRandom r = new java.util.SplittableRandom(17);
+        float[] floats = new float[9 << 20];
+        int[] ints = new int[5 << 20];
+        for (int i = 0; i < floats.length; i++) {
+            floats[i] = (float) r.nextGaussian();
+        }
+        for (int i = 0; i < ints.length; i++) {
+            ints[i] = r.nextInt();
+        }
+        try (Tensor f = both.gpu.tensor(Shape.of(floats.length), floats);
+             Tensor n = both.gpu.intTensor(Shape.of(ints.length), ints)) {
+            assertArrayEquals(floats, both.gpu.toFloatArray(f));
+            assertArrayEquals(ints, both.gpu.toIntArray(n));
+        }
+    }
+
     /**
      * downloadLater: each pending read gives the values as they were when it was started (the GPU's copy waits
      * for the ops before it, not the ops after), like a plain download; reading one after its buffer went to

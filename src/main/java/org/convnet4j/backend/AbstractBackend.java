@@ -119,6 +119,15 @@ public abstract class AbstractBackend implements Backend {
     }
 
     @Override
+    public final PendingDownload downloadLater(Tensor src) {
+        try (var call = guard.enter("downloadLater")) {
+            checks.downloadLater(src);
+            beforeCompute();
+            return memory().downloadLater(src);
+        }
+    }
+
+    @Override
     public final void fill(Tensor t, float value) {
         try (var call = guard.enter("fill")) {
             checks.fill(t, value);

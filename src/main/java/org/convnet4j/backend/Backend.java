@@ -87,15 +87,12 @@ public interface Backend extends AutoCloseable {
 
     /**
      * Starts copying a FLOAT32 tensor to the host behind every op issued so far, without waiting for it: a
-     * trainer reads its per-batch tallies this way every few steps without stalling the device. The default
-     * (a backend whose tensors are in host memory) reads at once; the CUDA backend copies into a pinned
-     * buffer and records an event, and {@link PendingDownload#get} waits for that event. A pending download
-     * stays readable until the second download started after it.
+     * trainer reads its per-batch tallies this way every few steps without stalling the device. The CPU
+     * backend reads at once; the CUDA backend copies into a pinned buffer and records an event, and
+     * {@link PendingDownload#get} waits for that event. A pending download stays readable until the second
+     * download started after it.
      */
-    default PendingDownload downloadLater(Tensor src) {
-        float[] values = toFloatArray(src);
-        return () -> values;
-    }
+    PendingDownload downloadLater(Tensor src);
 
     /** Sets every element of a FLOAT32 tensor to value (NaN too: tests poison outputs with it). */
     void fill(Tensor t, float value);

@@ -3,7 +3,7 @@ package org.convnet4j.backend;
 import org.convnet4j.tensor.Tensor;
 
 /**
- * What a backend computes for the memory family (host transfers, fill, copy, gather): the {@link Backend} ops of the family on
+ * What a backend computes for the memory family (host transfers, the deferred download, fill, copy, gather): the {@link Backend} ops of the family on
  * arguments {@link AbstractBackend} has already checked, with the geometry the check returned where there is one.
  */
 public interface MemoryOps {
@@ -14,6 +14,8 @@ public interface MemoryOps {
     void download(Tensor src, float[] dst);
 
     void download(Tensor src, int[] dst);
+
+    PendingDownload downloadLater(Tensor src);
 
     void fill(Tensor t, float value);
 

@@ -45,9 +45,9 @@ final class BatchTally implements StepTally, AutoCloseable {
     }
 
     /**
-     * Starts reading the table as it will be after the batches recorded so far, the first recorded ones
-     * of them; with wait, waits for that read and returns recorded. Otherwise it returns how many batches the
-     * previous read (if any) covered, now readable through {@link #loss} and {@link #correct}.
+     * Starts a read of the table, in which the first recorded batches are final, and returns how many
+     * batches {@link #loss} and {@link #correct} can give now: those of the read started the time before (0
+     * when there was none), whose copy is done or nearly; with wait, recorded, after waiting for this read.
      */
     @Override
     public int read(int recorded, boolean wait) {

@@ -11,8 +11,9 @@ import org.convnet4j.data.Dataset;
  * backend once ({@link DeviceBatches}: each batch is gathered there from the epoch's order), OFF copies
  * every batch from the host ({@link BatchLoader}), AUTO holds it on the device where that pays, the CUDA
  * backend, and the set fits: at most {@value #MAX_DEVICE_BYTES} bytes of float32 items and int32 labels
- * (MNIST: 180 MiB; CIFAR-10: 586 MiB). A set that gives other items every epoch (an augmented or
- * read-ahead image folder, {@link Dataset#variesPerEpoch}) always comes from the host.
+ * (MNIST: 180 MiB; CIFAR-10: 586 MiB), and, once tried, the device has room for it. A set that gives other
+ * items every epoch (an augmented or read-ahead image folder, {@link Dataset#variesPerEpoch}) always comes
+ * from the host.
  */
 public enum DataPlacement {
     AUTO, ON, OFF;

@@ -37,8 +37,20 @@ final class DeviceBatches extends BatchSource {
         float[] hostImages = new float[n * data.itemSize()];
         int[] hostLabels = new int[n];
         data.copyBatch(java.util.stream.IntStream.range(0, n).toArray(), 0, n, hostImages, hostLabels);
-        this.allImages = backend.tensor(Shape.of(n, item.dim(0), item.dim(1), item.dim(2)), hostImages);
-        this.allLabels = backend.intTensor(Shape.of(n), hostLabels);
+        Tensor x = null;
+        Tensor y;
+        try {
+            x = backend.tensor(Shape.of(n, item.dim(0), item.dim(1), item.dim(2)), hostImages);
+            y = backend.intTensor(Shape.of(n), hostLabels);
+        } catch (RuntimeException e) { // out of device memory: nothing kept
+            if (x != null) {
+                x.close();
+            }
+            super.close();
+            throw e;
+        }
+        this.allImages = x;
+        this.allLabels = y;
     }
 
     /** data's item shape, once it is known that its items fit in one Java array. */

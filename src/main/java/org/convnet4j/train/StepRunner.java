@@ -61,11 +61,6 @@ final class StepRunner implements AutoCloseable {
         }
     }
 
-    /** Whether the step replays as a graph (after its capture). */
-    boolean graphed() {
-        return graph != null && graph.graphed();
-    }
-
     @Override
     public void close() {
         if (graph != null) {

@@ -49,7 +49,8 @@ import org.convnet4j.tensor.Shape;
  * model is initialized from the seed; a resumed run loads the parameters, the optimizer state and step
  * count, and the dropout counters from the checkpoint, so it continues exactly as an uninterrupted run
  * would. A new run refuses a directory that already holds one, a resumed run one that holds another run,
- * both before anything there changes.
+ * both before anything there changes. With config.dataParallel() &gt; 1 each batch is split over replicas
+ * on several backends ({@link #dataParallel}, {@link DataParallelStep}); replica 0 stands for the network.
  *
  * <p>A loss that is NaN or infinite stops training with {@link TrainingDivergedException}, naming the step,
  * the read it was found at (up to 2 x readEvery - 1 steps later), and the first layer whose output (or the
@@ -295,11 +296,21 @@ public final class Trainer {
         }
     }
 
-    /** The batches of data on backend: held by it or read from the host ({@link DataPlacement}). */
+    /**
+     * The batches of data on backend on: held by it or read from the host ({@link DataPlacement}); with AUTO, a
+     * set the device has no room for is read from the host.
+     */
     private BatchSource batchSource(Backend on, Dataset data, int batch) {
         String hostReason = dataOnDevice.hostReason(on, data);
         if (hostReason == null) {
-            return new DeviceBatches(on, data, batch);
+            try {
+                return new DeviceBatches(on, data, batch);
+            } catch (DeviceOutOfMemoryException e) {
+                if (dataOnDevice == DataPlacement.ON) {
+                    throw e;
+                }
+                hostReason = "it did not fit on the device (" + e.getMessage() + ")";
+            }
         }
         String note = data.name() + ": " + hostReason;
         if (!sourceNotes.contains(note)) {

@@ -449,6 +449,7 @@ class SeamChecksTest {
                 new Op("upload", List.of(arg("dst", I, s(2, 3), s(2, 4))), (b, t) -> b.upload(new int[6], t[0])),
                 new Op("download", List.of(arg("src", F, s(2, 3), s(2, 4))), (b, t) -> b.download(t[0], new float[6])),
                 new Op("download", List.of(arg("src", I, s(2, 3), s(2, 4))), (b, t) -> b.download(t[0], new int[6])),
+                new Op("downloadLater", List.of(arg("src", F, s(2, 3), null)), (b, t) -> b.downloadLater(t[0]).get()),
                 new Op("fill", List.of(arg("t", F, s(2, 3), null)), (b, t) -> b.fill(t[0], 1f)),
                 new Op("copy", List.of(arg("src", F, s(2, 3), s(2, 4)), arg("dst", F, s(2, 3), s(2, 4))),
                         (b, t) -> b.copy(t[0], t[1])),

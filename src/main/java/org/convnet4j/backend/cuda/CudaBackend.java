@@ -19,7 +19,6 @@ import org.convnet4j.backend.MergeOps;
 import org.convnet4j.backend.NormalizationOps;
 import org.convnet4j.backend.OpChecks;
 import org.convnet4j.backend.OptimizersOps;
-import org.convnet4j.backend.PendingDownload;
 import org.convnet4j.backend.PoolingOps;
 import org.convnet4j.backend.SoftmaxLossOps;
 import org.convnet4j.tensor.DataType;
@@ -43,7 +42,7 @@ import org.convnet4j.tensor.Tensor;
  * computes without checking again: it launches the kernels of the one .cu file of its name through a
  * {@link CudaOpContext} and never sees the backend.
  */
-@SuppressWarnings("try") // conv2dBackward, downloadLater and releaseBlock claim the backend with try (var call = ...)
+@SuppressWarnings("try") // conv2dBackward and releaseBlock claim the backend with try (var call = ...)
 public final class CudaBackend extends AbstractBackend {
     private final DeviceOps device;
     private final DevicePool pool;
@@ -259,16 +258,6 @@ public final class CudaBackend extends AbstractBackend {
     protected void computeSynchronize() {
         phase.refuse("a synchronization");
         bound(device).synchronize();
-    }
-
-    /** Into a pinned buffer of a ring of two, with an event that {@link PendingDownload#get} waits for. */
-    @Override
-    public PendingDownload downloadLater(Tensor src) {
-        try (var call = guard().enter("downloadLater")) {
-            checks().downloadLater(src);
-            phase.refuse("a download of " + src);
-            return bound(device).downloadLater(CudaTensor.addressOf(src), src.size());
-        }
     }
 
     @Override

@@ -24,8 +24,9 @@ import org.convnet4j.backend.PendingDownload;
  * it at the start of every op, so any thread may use the backend.
  *
  * <p>Host transfers go through pinned staging buffers ({@link PinnedStaging}): an upload copies the array
- * into one of two pinned buffers and issues an asynchronous copy to the stream, so it returns at once and
- * overlaps the work before it; a download issues its copy to the stream and waits for the stream only.
+ * into one of two pinned buffers (in parts of at most 16 MiB) and issues an asynchronous copy to the stream,
+ * so it returns at once and overlaps the work before it; a download issues its copy to the stream and
+ * waits for the stream only; a later download (a ring of two more) records an event and waits for nothing.
  */
 final class CudaContext implements DeviceOps, AutoCloseable {
     private final int ordinal;
@@ -37,6 +38,8 @@ final class CudaContext implements DeviceOps, AutoCloseable {
     private final long totalBytes;
     private final int multiprocessors;
     private final CudaStream stream;
+    /** The largest part of an upload staged at once: 16 MiB. */
+    static final int UPLOAD_PART_WORDS = 4 << 20;
     private final PinnedStaging uploads;
     private final PinnedStaging downloads;
     private final PinnedStaging laterDownloads;
@@ -137,16 +140,32 @@ final class CudaContext implements DeviceOps, AutoCloseable {
 
     @Override
     public void upload(float[] src, long address) {
-        PinnedStaging.Buffer b = uploads.next(4L * src.length);
-        b.bytes().asFloatBuffer().put(src);
-        uploadFrom(b, address, 4L * src.length);
+        uploadInParts(src.length, address, (bytes, from, n) -> bytes.asFloatBuffer().put(src, from, n));
     }
 
     @Override
     public void upload(int[] src, long address) {
-        PinnedStaging.Buffer b = uploads.next(4L * src.length);
-        b.bytes().asIntBuffer().put(src);
-        uploadFrom(b, address, 4L * src.length);
+        uploadInParts(src.length, address, (bytes, from, n) -> bytes.asIntBuffer().put(src, from, n));
+    }
+
+    /** Copies words from, from + 1, ..., from + n - 1 of a Java array into a staging buffer. */
+    @FunctionalInterface
+    private interface Stage {
+        void put(java.nio.ByteBuffer bytes, int from, int n);
+    }
+
+    /**
+     * Uploads words 32-bit words in parts of at most {@link #UPLOAD_PART_WORDS} (a data set held on the
+     * device is one upload of hundreds of MB): the staging ring then never holds more than two parts, and the
+     * host fills one part while the device copies the one before.
+     */
+    private void uploadInParts(int words, long address, Stage stage) {
+        for (int from = 0; from < words; from += UPLOAD_PART_WORDS) {
+            int n = Math.min(UPLOAD_PART_WORDS, words - from);
+            PinnedStaging.Buffer b = uploads.next(4L * n);
+            stage.put(b.bytes(), from, n);
+            uploadFrom(b, address + 4L * from, 4L * n);
+        }
     }
 
     private void uploadFrom(PinnedStaging.Buffer b, long address, long bytes) {

@@ -3,6 +3,7 @@ package org.convnet4j.backend.cuda;
 import static org.convnet4j.backend.cuda.CudaTensor.addressOf;
 
 import org.convnet4j.backend.MemoryOps;
+import org.convnet4j.backend.PendingDownload;
 import org.convnet4j.tensor.Tensor;
 
 /**
@@ -43,6 +44,13 @@ final class CudaMemory implements MemoryOps {
     public void download(Tensor src, int[] dst) {
         phase.refuse("a download of " + src);
         device.download(addressOf(src), dst);
+    }
+
+    /** Into a pinned buffer of a ring of two, with an event that {@link PendingDownload#get} waits for. */
+    @Override
+    public PendingDownload downloadLater(Tensor src) {
+        phase.refuse("a download of " + src);
+        return device.downloadLater(addressOf(src), src.size());
     }
 
     /** Every element of t = value. */

@@ -12,7 +12,7 @@ import org.convnet4j.tensor.Tensor;
 import org.convnet4j.testing.RandomTensors;
 import org.junit.jupiter.api.Test;
 
-/** The memory ops: allocate, upload, download, fill, copy and gather, for float and int tensors. */
+/** The memory ops: allocate, upload, download, fill, copy, gather and the deferred download, for float and int tensors. */
 class CpuMemoryTest extends CpuFamilyTest {
 
     @Test
@@ -112,6 +112,17 @@ class CpuMemoryTest extends CpuFamilyTest {
             cpu.upload(new int[] {5, 1, 0, 6, 2, 3}, ord);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cpu.gatherRows(src, ord, 2, x));
             assertTrue(e.getMessage().contains("gatherRows: order[3] is 6, outside [0, 6)"), e.getMessage());
+        }
+    }
+
+    /** downloadLater gives the values of its time, not those of a later op. */
+    @Test
+    void downloadLaterGivesTheValuesOfItsTime() {
+        float[] values = RandomTensors.uniform(92, 6);
+        try (Tensor t = cpu.tensor(Shape.of(3, 2), values)) {
+            var pending = cpu.downloadLater(t);
+            cpu.fill(t, 2f);
+            assertBitIdentical(values, pending.get(), "before the fill");
         }
     }
 }

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,6 +17,7 @@ import org.convnet4j.data.SyntheticDataset;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.train.CudaGraphMode;
 import org.convnet4j.train.EpochMetrics;
+import org.convnet4j.train.PlainProgress;
 import org.convnet4j.train.TrainConfig;
 import org.convnet4j.train.Trainer;
 import org.convnet4j.train.TrainingProgress;
@@ -109,5 +112,24 @@ class TrainerDeviceDataTest {
         assertFalse(gathers.stream().anyMatch(HostFakes.Launch::captured), "gathers run outside the graphs");
         assertFalse(tallies.stream().anyMatch(HostFakes.Launch::captured), "tallies run outside the graphs");
         assertEquals(2, device.captures, "the training step and the evaluation step");
+    }
+
+    /** With AUTO, a training set the device has no room for (51.4 MB on a 48 MiB device) comes from the host. */
+    @Test
+    void aSetTheDeviceHasNoRoomForIsReadFromTheHost() {
+        HostFakes.Rig rig = HostFakes.Rig.create();
+        rig.memory().limit = 48L << 20;
+        SyntheticDataset big = new SyntheticDataset("big", 16384 + 64, Shape.of(1, 28, 28), 10, 7, 2f);
+        Dataset train = new DatasetSlice("big-train", big, 0, 16384);
+        Dataset test = new DatasetSlice("big-test", big, 16384, 64);
+        TrainConfig config = new TrainConfig("lenet5", "synthetic", 1, 64, 3e-3f, 1f, "sgd", 0f, 42, 0);
+        StringWriter out = new StringWriter();
+        try (CudaBackend backend = rig.backend();
+             PlainProgress progress = new PlainProgress(new PrintWriter(out, true), 0)) {
+            new Trainer(backend, config, train, test, tmp.resolve("big"), progress).run(null);
+        }
+        String log = out.toString();
+        assertTrue(log.contains("Data: big-train from the host, batch by batch; big-test held by the backend"), log);
+        assertTrue(log.contains("(host: big-train: it did not fit on the device ("), log);
     }
 }
