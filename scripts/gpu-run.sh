@@ -153,7 +153,8 @@ if phase env 30; then
     note "== tools: skipped, a rehearsal asks no GPU tool for its version"
   else
     step tools 20 bash -c 'for t in ncu compute-sanitizer nvcc; do command -v $t > /dev/null && echo "$t: $($t --version | tail -n 1)" || echo "$t: absent"; done
-        python3 -c "import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, \"cudnn\", torch.backends.cudnn.version())" 2>&1 | tail -n 1'
+        python3 -c "import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, \"cudnn\", torch.backends.cudnn.version())" 2>&1 | tail -n 1
+        python3 -c "import nvidia.nccl as n; print(\"python nvidia.nccl:\", list(n.__path__)[0])" 2>&1 | tail -n 1'
     cat "$LOGS/tools.log"
   fi
 fi
