@@ -89,7 +89,8 @@ public final class Backends {
             return CudaBackend.open(device);
         } catch (RuntimeException | LinkageError e) {
             throw new BackendUnavailableException("--data-parallel " + n + " on the GPU needs " + n + " devices, one"
-                    + " per replica; device " + device + " cannot be opened: " + e.getMessage(), e);
+                    + " per replica; device " + device + " cannot be opened: " + e.getMessage() + ". Use fewer replicas, or"
+                    + " --device cpu for CPU replicas", e);
         }
     }
 
