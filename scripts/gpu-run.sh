@@ -7,7 +7,9 @@
 # time budget; a step that finds its budget spent is skipped with one line, a failing step does not stop
 # the next:
 #   env          date, commit (from the bundle's BUILD file), nvidia-smi, convnet4j info, tool versions
-#   native       every native test (AlexNet's overfit check included) with -Dconvnet4j.requireGpu=true
+#   native       every native test (AlexNet's overfit check included) with -Dconvnet4j.requireGpu=true, NCCL
+#                with one rank among them (NcclOpsTest: the host's libnccl.so.2 from its Python packages;
+#                DataParallelNcclTest: one replica through NCCL = the plain step, bit for bit)
 #   lenet        LeNet-5 on MNIST with the defaults; again with --cuda-graph on where train has that flag
 #   determinism  a short LeNet training twice with one seed (and twice as a graph): identical columns?
 #   bench        convnet4j bench (LeNet, AlexNet-OWT; eager and graph), JMH convolutions of AlexNet-OWT and
@@ -146,11 +148,13 @@ if phase env 30; then
     echo "driver=none" >> "$P/meta.txt"
   fi
   step info 20 "$B/bin/convnet4j" info
+  grep '^nccl: ' "$LOGS/info.log" | cut -c1-300 | while read -r l; do note "  $l"; done
   if [ "$rehearsal" = 1 ]; then
     note "== tools: skipped, a rehearsal asks no GPU tool for its version"
   else
     step tools 20 bash -c 'for t in ncu compute-sanitizer nvcc; do command -v $t > /dev/null && echo "$t: $($t --version | tail -n 1)" || echo "$t: absent"; done
-        python3 -c "import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, \"cudnn\", torch.backends.cudnn.version())" 2>&1 | tail -n 1'
+        python3 -c "import torch; print(\"torch\", torch.__version__, \"cuda\", torch.version.cuda, \"cudnn\", torch.backends.cudnn.version())" 2>&1 | tail -n 1
+        python3 -c "import nvidia.nccl as n; print(\"python nvidia.nccl:\", list(n.__path__)[0])" 2>&1 | tail -n 1'
     cat "$LOGS/tools.log"
   fi
 fi
@@ -165,6 +169,7 @@ if phase native 150; then
       | sed -E 's/^\[ *([0-9]+) tests ([a-z]+) *\]/\1 \2/' | paste -sd, | sed 's/,/, /g')
   note "native tests: ${counts:-no JUnit summary (see logs/native-tests.log)}"
   grep -E 'AlexNet overfit: step' "$LOGS/native-tests.log" | tail -n 1 | while read -r l; do note "  $l"; done
+  grep -E '^NCCL: |NcclOpsTest|DataParallel' "$LOGS/native-tests.log" | head -n 6 | while read -r l; do note "  $l"; done
   grep -E '✘' "$LOGS/native-tests.log" | head -n 15 | while read -r l; do note "  FAILED: $l"; done
 fi
 

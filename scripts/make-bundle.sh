@@ -29,14 +29,16 @@ rm -f "$out"/lib/jmh-generator-annprocess-*.jar "$out"/lib/junit-jupiter-*.jar \
 # The library and its test jar; not the sources and javadoc jars the build attaches for Maven.
 ls target/convnet4j-*.jar | grep -v -e '-sources\.jar$' -e '-javadoc\.jar$' | xargs -I{} cp {} "$out/lib/"
 
-# Native-library jars: keep only what convnet4j loads (the JCuda driver binding; cudart, cuBLAS, cuFFT and
-# cuDNN from the bytedeco CUDA 13 bindings). The rest (NVPTX compiler, NPP, cuFFTW...) is 50 MB.
+# Native-library jars: keep only what convnet4j loads (the JCuda driver binding; cudart, cuBLAS, cuFFT,
+# cuDNN and NCCL from the bytedeco CUDA 13 bindings). The rest (NVPTX compiler, NPP, cuFFTW...) is 50 MB.
+# libjninccl.so links libnccl.so.2, which no jar carries: NcclLibrary finds the host's (CONVNET4J_NCCL,
+# the loader path, CUDA's folders, Python packages such as nvidia-nccl-cu13) and loads it first.
 python3 - "$out/lib" <<'PY'
 import os, re, sys, zipfile
 lib = sys.argv[1]
 keep = {
     'jcuda-natives': re.compile(r'libJCudaDriver-'),
-    'cuda-': re.compile(r'libjni(cudart|cublas|cudnn|cufft)\.so$'),
+    'cuda-': re.compile(r'libjni(cudart|cublas|cudnn|cufft|nccl)\.so$'),
 }
 for name in os.listdir(lib):
     rule = next((r for k, r in keep.items() if name.startswith(k) and 'linux-x86_64' in name), None)

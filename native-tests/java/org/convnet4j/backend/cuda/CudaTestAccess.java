@@ -1,17 +1,19 @@
 package org.convnet4j.backend.cuda;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 import org.convnet4j.backend.BackendUnavailableException;
 import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvSpec;
+import org.convnet4j.distributed.ProcessGroupOptions;
 import org.convnet4j.tensor.Tensor;
 
 /**
  * What the native tests need from inside the cuda package (it lives in the native-tests source root, in
- * the same package): raw device addresses of tensors, every GEMM provider version that loads here, and the
- * convolution algorithms run directly.
+ * the same package): raw device addresses of tensors, every GEMM provider version that loads here, the
+ * convolution algorithms run directly, and NCCL on the host fakes.
  */
 public final class CudaTestAccess {
     private CudaTestAccess() {
@@ -30,6 +32,27 @@ public final class CudaTestAccess {
         HostFakes.Rig rig = HostFakes.Rig.create();
         rig.memory().limit = deviceBytes;
         return rig.backend();
+    }
+
+    /**
+     * NCCL over replicas, all in this process (ncclCommInitAll): the real binding, or with hostFakes (the
+     * replicas on HostFakes) a fake NCCL that checks and records the calls and computes nothing.
+     */
+    public static NcclAllReduce ncclLocal(List<CudaBackend> replicas, boolean hostFakes) {
+        return hostFakes ? NcclAllReduce.local(fakeNccl(replicas), replicas) : NcclAllReduce.local(replicas);
+    }
+
+    /** As {@link #ncclLocal}, by the rendezvous and ncclCommInitRank ({@link NcclAllReduce#join}). */
+    public static NcclAllReduce ncclJoin(List<CudaBackend> replicas, ProcessGroupOptions group, String token,
+                                         Duration timeout, boolean hostFakes) {
+        return hostFakes ? NcclAllReduce.join(fakeNccl(replicas), replicas, group, token, timeout)
+                : NcclAllReduce.join(replicas, group, token, timeout);
+    }
+
+    private static FakeNccl fakeNccl(List<CudaBackend> replicas) {
+        FakeNccl fake = new FakeNccl();
+        replicas.forEach(b -> fake.backendStreams.add(b.stream().handle()));
+        return fake;
     }
 
     /** The raw device address of a tensor of a CUDA backend. */

@@ -5,13 +5,14 @@ import org.convnet4j.backend.ConvAlgorithms;
 import org.convnet4j.backend.cpu.CpuBackend;
 import org.convnet4j.backend.cpu.CpuGemm;
 import org.convnet4j.backend.cuda.CudaInfo;
+import org.convnet4j.backend.cuda.NcclInfo;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code convnet4j info}: the JDK, the CPU backend and what CUDA offers here; exits 0 without a GPU. */
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Print the Java runtime, the CPU backend, and the CUDA driver, devices, kernel image and GEMM"
-                + " providers (each with the reason when it is not available).")
+                + " providers, and NCCL (library, version, GPUs), each with the reason when it is not available.")
 final class InfoCommand extends BaseCommand {
     @Option(names = "--threads", defaultValue = "0", description = "CPU backend threads (0: every processor).")
     int threads;
@@ -36,6 +37,15 @@ final class InfoCommand extends BaseCommand {
         }
         for (String line : cuda) {
             out.println("cuda: " + line);
+        }
+        List<String> nccl;
+        try {
+            nccl = NcclInfo.report();
+        } catch (RuntimeException | LinkageError e) {
+            nccl = List.of("cannot be queried: " + e);
+        }
+        for (String line : nccl) {
+            out.println("nccl: " + line);
         }
         out.println("conv algorithms (--conv-algo, -D" + ConvAlgorithms.PROPERTY + "; now "
                 + System.getProperty(ConvAlgorithms.PROPERTY, ConvAlgorithms.AUTO) + "):");

@@ -11,6 +11,7 @@ import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.Backends;
 import org.convnet4j.bench.ConvAlgoOption;
 import org.convnet4j.data.ImageTransform;
+import org.convnet4j.distributed.ProcessGroupOptions;
 import org.convnet4j.data.MnistFiles;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.optim.Optimizers;
@@ -119,9 +120,18 @@ final class TrainCommand extends BaseCommand {
     @Mixin
     ConvAlgoOption convAlgo;
 
+    @ArgGroup(exclusive = false, heading = "Several machines (one process each, NCCL; all three or none):%n")
+    ProcessGroupArgs processGroup = new ProcessGroupArgs();
+
     @Override
     public Integer call() {
         convAlgo.apply();
+        ProcessGroupOptions group = processGroup();
+        if (group != null) {
+            throw usage("--rank, --world and --rendezvous (" + group + "): train does not run over several"
+                    + " processes yet (the data-parallel trainer splits each batch over this process's replicas only);"
+                    + " on one machine use --data-parallel N");
+        }
         DataPlacement placement;
         try {
             placement = DataPlacement.parse(dataOnDevice);
@@ -197,6 +207,19 @@ final class TrainCommand extends BaseCommand {
                     r.runDir());
         }
         return 0;
+    }
+
+    /**
+     * --rank, --world and --rendezvous as one record, or null when none is given (a run of one process).
+     *
+     * @throws picocli.CommandLine.ParameterException some but not all given, or a value out of range
+     */
+    ProcessGroupOptions processGroup() {
+        try {
+            return ProcessGroupOptions.of(processGroup.rank, processGroup.world, processGroup.rendezvous);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
     }
 
     /** The epochs a resumed run trains to: --epochs when given, else the run's own target. */
@@ -298,6 +321,21 @@ final class TrainCommand extends BaseCommand {
         if (given(option) && !String.valueOf(given).equalsIgnoreCase(String.valueOf(saved))) {
             conflicts.add(option + " " + saved + " (not " + given + ")");
         }
+    }
+
+    /** The options of a run over several processes ({@link ProcessGroupOptions}). */
+    static final class ProcessGroupArgs {
+        @Option(names = "--rank", paramLabel = "R", description = "This process's rank, 0..W-1; rank 0 listens for the"
+                + " others.")
+        Integer rank;
+
+        @Option(names = "--world", paramLabel = "W", description = "The number of processes (one per machine, each"
+                + " driving its local GPUs).")
+        Integer world;
+
+        @Option(names = "--rendezvous", paramLabel = "HOST:PORT", description = "Where rank 0 listens: its host name or"
+                + " address, and a free TCP port, the same in every process.")
+        String rendezvous;
     }
 
     /** The image-folder options; the transform's defaults follow the model ({@link ImageTransform#defaults}). */

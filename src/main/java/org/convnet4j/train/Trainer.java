@@ -257,7 +257,7 @@ public final class Trainer {
                     + " run eagerly (use auto or off)");
         }
         int batch = config.batch();
-        try (AllReduce allReduce = AllReduces.forBackends(replicaBackends);
+        try (AllReduce allReduce = AllReduces.forBackends(replicaBackends, progress::info);
              DataParallelStep parallel = DataParallelStep.create(config, train.numClasses(), replicaBackends, allReduce,
                      (b, items) -> batchSource(b, train, items), steps);
              Evaluator evaluator = new Evaluator(backend, parallel.replica(0).net(), test.size(),

@@ -109,6 +109,19 @@ class MainTest {
     }
 
     @Test
+    void severalProcessesNeedRankWorldAndRendezvousTogether() {
+        Run r = run("train", "--rank", "1", "--world", "2");
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains("--rank, --world and --rendezvous go together"), r.err());
+        r = run("train", "--rank", "2", "--world", "2", "--rendezvous", "h:29500");
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains("--rank must lie in 0..1 for --world 2, got 2"), r.err());
+        r = run("train", "--rank", "0", "--world", "2", "--rendezvous", "h");
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains("--rendezvous must be HOST:PORT, got 'h'"), r.err());
+    }
+
+    @Test
     void infoExitsZeroAndNamesTheBackends() {
         Run r = run("info");
         assertEquals(0, r.status(), r.err());
@@ -116,6 +129,9 @@ class MainTest {
         assertTrue(r.out().contains("cpu backend: cpu"), r.out());
         assertTrue(r.out().contains("cpu gemm: " + org.convnet4j.backend.cpu.CpuGemm.describeDefault()), r.out());
         assertTrue(r.out().contains("cuda: "), r.out());
+        assertTrue(r.out().contains("nccl: library: libnccl.so.2: "), r.out());
+        assertTrue(r.out().contains("nccl: binding: "), r.out());
+        assertTrue(r.out().contains("nccl: GPUs: "), r.out());
     }
 
     @Test

@@ -8,8 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.convnet4j.backend.BackendUnavailableException;
 
 /**
- * Loads the org.bytedeco cuda bindings (cuBLAS 13, cuDNN 9, cuFFT of CUDA 13) against the system's CUDA libraries, and
- * remembers why a load failed.
+ * Loads the org.bytedeco cuda bindings (cuBLAS 13, cuDNN 9, cuFFT of CUDA 13, NCCL 2) against the system's CUDA
+ * libraries, and remembers why a load failed.
  *
  * <p>We ship only the small JNI jar (classifier linux-x86_64), not the cuda-redist jars holding NVIDIA's
  * libraries. Initializing a class such as {@code org.bytedeco.cuda.global.cublas} makes javacpp's Loader
@@ -30,6 +30,7 @@ final class BytedecoLibraries {
     static final String CUBLAS = "org.bytedeco.cuda.global.cublas";
     static final String CUDNN = "org.bytedeco.cuda.global.cudnn";
     static final String CUFFT = "org.bytedeco.cuda.global.cufft";
+    static final String NCCL = "org.bytedeco.cuda.global.nccl";
     /** Class name to "" (loaded) or the reason it did not load, from the first attempt. */
     private static final Map<String, String> FAILURES = new ConcurrentHashMap<>();
 

@@ -50,13 +50,7 @@ final class CudaContext implements DeviceOps, AutoCloseable {
         JCudaDriver.cuDeviceGet(device, ordinal);
         JCudaDriver.cuDevicePrimaryCtxRetain(context, device);
         JCudaDriver.cuCtxSetCurrent(context);
-        byte[] nameBytes = new byte[256];
-        JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, device);
-        int len = 0;
-        while (len < nameBytes.length && nameBytes[len] != 0) {
-            len++;
-        }
-        this.name = new String(nameBytes, 0, len, StandardCharsets.UTF_8);
+        this.name = name(device);
         this.major = attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
         this.minor = attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
         long[] total = new long[1];
@@ -85,6 +79,24 @@ final class CudaContext implements DeviceOps, AutoCloseable {
         } catch (CudaException e) {
             throw new BackendUnavailableException("CUDA device " + ordinal + " cannot be used: " + e.getMessage(), e);
         }
+    }
+
+    /** The device's name, e.g. "NVIDIA H200" (cuDeviceGetName; the driver must be initialized). */
+    static String name(CUdevice device) {
+        byte[] nameBytes = new byte[256];
+        JCudaDriver.cuDeviceGetName(nameBytes, nameBytes.length, device);
+        int len = 0;
+        while (len < nameBytes.length && nameBytes[len] != 0) {
+            len++;
+        }
+        return new String(nameBytes, 0, len, StandardCharsets.UTF_8);
+    }
+
+    /** The name of device ordinal, without retaining its context (the driver must be initialized). */
+    static String name(int ordinal) {
+        CUdevice d = new CUdevice();
+        JCudaDriver.cuDeviceGet(d, ordinal);
+        return name(d);
     }
 
     /** Number of CUDA devices (the driver must be initialized). */
@@ -238,7 +250,8 @@ final class CudaContext implements DeviceOps, AutoCloseable {
         return free[0];
     }
 
-    int ordinal() {
+    @Override
+    public int ordinal() {
         return ordinal;
     }
 

@@ -13,6 +13,9 @@ import org.convnet4j.backend.PendingDownload;
  * may return before the copy is done; the host array may be reused as soon as it returns.
  */
 interface DeviceOps {
+    /** The device's ordinal (CUDA device number), as NCCL names devices. */
+    int ordinal();
+
     /** Binds the device's context to the calling thread. */
     void makeCurrent();
 

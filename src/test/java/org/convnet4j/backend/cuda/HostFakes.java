@@ -84,7 +84,8 @@ final class HostFakes {
     static final class Device implements DeviceOps {
         static final long STREAM_HANDLE = 0x57AE4D0L;
 
-        final CudaStream stream = CudaStream.fake(STREAM_HANDLE);
+        final CudaStream stream;
+        final int ordinal;
         final List<Fill> fills = new ArrayList<>();
         int synchronizations;
         /** Downloads that wait for the stream, and downloads started without waiting. */
@@ -97,6 +98,21 @@ final class HostFakes {
         boolean capturing;
         String failNextCapture;
         int multiprocessors = 132;
+
+        Device() {
+            this(0, STREAM_HANDLE);
+        }
+
+        /** Device number ordinal, whose stream has the made-up handle streamHandle. */
+        Device(int ordinal, long streamHandle) {
+            this.ordinal = ordinal;
+            this.stream = CudaStream.fake(streamHandle);
+        }
+
+        @Override
+        public int ordinal() {
+            return ordinal;
+        }
 
         @Override
         public int multiprocessorCount() {

@@ -139,7 +139,7 @@ class NativeBindingLoadTest {
     }
 
     /** Whether a library of that file name is in a directory the dynamic linker or javacpp searches. */
-    private static boolean systemHas(String soname) {
+    static boolean systemHas(String soname) {
         List<String> dirs = new ArrayList<>(List.of("/lib", "/usr/lib", "/lib64", "/usr/lib64",
                 "/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/usr/lib/wsl/lib",
                 "/usr/local/cuda/lib64", "/usr/local/cuda/lib", "/usr/local/cuda/targets/x86_64-linux/lib",
