@@ -156,7 +156,9 @@ final class TrainCommand extends BaseCommand {
                 runDir = resumeFile.toAbsolutePath().getParent();
             }
             try {
-                RunDirectory.checkResumable(runDir, resumeFile, h);
+                if (writes) {
+                    RunDirectory.checkResumable(runDir, resumeFile, h);
+                }
             } catch (IllegalArgumentException e) {
                 throw usage(e.getMessage());
             }

@@ -90,13 +90,7 @@ class MultiProcessTrainCommandTest {
         single.addAll(List.of("--data-parallel", "2"));
         MainTest.Run one = MainTest.run(single.toArray(String[]::new));
         assertEquals(0, one.status(), one.err());
-        int port = freePort();
-        Process rank1 = rank(args(batch, epochs, tmp.resolve("rank1")), 1, port); // waits for rank 0
-        Process rank0 = rank(args(batch, epochs, tmp.resolve("rank0")), 0, port);
-        assertTrue(rank0.waitFor(180, TimeUnit.SECONDS), "rank 0 did not finish: " + log("err-0.txt"));
-        assertTrue(rank1.waitFor(60, TimeUnit.SECONDS), "rank 1 did not finish: " + log("err-1.txt"));
-        assertEquals(0, rank0.exitValue(), log("out-0.txt") + log("err-0.txt"));
-        assertEquals(0, rank1.exitValue(), log("out-1.txt") + log("err-1.txt"));
+        twoRanks(args(batch, epochs, tmp.resolve("rank0")), args(batch, epochs, tmp.resolve("rank1")));
         assertTrue(log("out-0.txt").contains("all-reduce TCP through rank 0 (rank 0 of 2"), log("out-0.txt"));
         assertTrue(log("out-1.txt").contains("rank 1 trained to epoch " + epochs), log("out-1.txt"));
         assertFalse(Files.exists(tmp.resolve("rank1")), "rank 1 writes no run directory");
@@ -118,6 +112,42 @@ class MultiProcessTrainCommandTest {
     @Test
     void unevenShardsToo() throws Exception {
         twoProcessesAreTwoReplicas(15, 2);
+    }
+
+    /** Runs two ranks with args (and --out rank0 / rank1) to completion; returns rank 0's run directory. */
+    private Path twoRanks(List<String> args0, List<String> args1) throws Exception {
+        int port = freePort();
+        Process rank1 = rank(args1, 1, port);
+        Process rank0 = rank(args0, 0, port);
+        assertTrue(rank0.waitFor(180, TimeUnit.SECONDS), "rank 0 did not finish: " + log("err-0.txt"));
+        assertTrue(rank1.waitFor(60, TimeUnit.SECONDS), "rank 1 did not finish: " + log("err-1.txt"));
+        assertEquals(0, rank0.exitValue(), log("out-0.txt") + log("err-0.txt"));
+        assertEquals(0, rank1.exitValue(), log("out-1.txt") + log("err-1.txt"));
+        return tmp.resolve("rank0");
+    }
+
+    /**
+     * Two processes stopped after epoch 1 and resumed to epoch 2 (every rank given the checkpoint) against one
+     * uninterrupted process with two replicas.
+     */
+    @Test
+    void aResumedRunOverTwoProcessesContinuesAsOne() throws Exception {
+        List<String> single = args(16, 2, tmp.resolve("one"));
+        single.addAll(List.of("--data-parallel", "2"));
+        assertEquals(0, MainTest.run(single.toArray(String[]::new)).status());
+        twoRanks(args(16, 1, tmp.resolve("rank0")), args(16, 1, tmp.resolve("rank1")));
+        Path ckpt = CheckpointFiles.forEpoch(tmp.resolve("rank0"), 1);
+        List<String> resume0 = args(16, 2, tmp.resolve("rank0"));
+        List<String> resume1 = args(16, 2, tmp.resolve("rank1"));
+        resume0.addAll(List.of("--resume", ckpt.toString()));
+        resume1.addAll(List.of("--resume", ckpt.toString()));
+        Path dir = twoRanks(resume0, resume1);
+        assertEquals(metrics(tmp.resolve("one")), metrics(dir));
+        Checkpoint a = Checkpoint.read(CheckpointFiles.forEpoch(tmp.resolve("one"), 2));
+        Checkpoint b = Checkpoint.read(CheckpointFiles.forEpoch(dir, 2));
+        assertSameTensors(a.parameters(), b.parameters());
+        assertSameTensors(a.optimizerState(), b.optimizerState());
+        assertFalse(Files.exists(tmp.resolve("rank1")), "rank 1 writes no run directory");
     }
 
     @Test
