@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import org.convnet4j.backend.Backend;
-import org.convnet4j.tensor.DataType;
 import org.convnet4j.tensor.Shape;
 import org.convnet4j.tensor.Tensor;
 
@@ -184,18 +183,12 @@ public final class TcpAllReduce implements AllReduce {
                 for (int j = 0; j < n; j++) {
                     host[j] = (float) sum[j];
                 }
-                for (Link peer : links) {
-                    current = peer;
-                    writeFloats(peer.out(), host, n);
-                    peer.out().flush();
-                }
+                sendToPeers(n);
             }
         } catch (IOException e) {
             throw broken("allReduceSum", e);
         }
-        for (int r = 0; r < local; r++) {
-            backends.get(r).upload(host, buffers.get(r));
-        }
+        upload(buffers, -1);
     }
 
     @Override
@@ -227,17 +220,27 @@ public final class TcpAllReduce implements AllReduce {
                         readFloats(peer, host, n);
                     }
                 }
-                for (Link peer : links) {
-                    current = peer;
-                    writeFloats(peer.out(), host, n);
-                    peer.out().flush();
-                }
+                sendToPeers(n);
             }
         } catch (IOException e) {
             throw broken("broadcast", e);
         }
-        for (int r = 0; r < local; r++) {
-            if (group.rank() * local + r != root) {
+        upload(buffers, root);
+    }
+
+    /** Rank 0: sends the first n values of the host buffer to every other process. */
+    private void sendToPeers(int n) throws IOException {
+        for (Link peer : links) {
+            current = peer;
+            writeFloats(peer.out(), host, n);
+            peer.out().flush();
+        }
+    }
+
+    /** Uploads the host buffer into every local replica's tensor but that of global rank skip's. */
+    private void upload(List<Tensor> buffers, int skip) {
+        for (int r = 0; r < backends.size(); r++) {
+            if (firstRank() + r != skip) {
                 backends.get(r).upload(host, buffers.get(r));
             }
         }
@@ -314,24 +317,7 @@ public final class TcpAllReduce implements AllReduce {
         if (closed) {
             throw new IllegalStateException("tcp all-reduce: " + op + " after close (or after a failed call)");
         }
-        if (buffers == null || buffers.size() != backends.size()) {
-            throw new IllegalArgumentException("tcp all-reduce: " + op + " needs one tensor per local replica ("
-                    + backends.size() + "), got " + (buffers == null ? "null" : buffers.size()));
-        }
-        Shape shape = null;
-        for (int r = 0; r < buffers.size(); r++) {
-            Tensor t = buffers.get(r);
-            if (t == null || t.isClosed() || t.dataType() != DataType.FLOAT32) {
-                throw new IllegalArgumentException("tcp all-reduce: " + op + ": local replica " + r + "'s tensor is "
-                        + (t == null ? "null" : t) + "; expected an open FLOAT32 tensor");
-            }
-            if (shape == null) {
-                shape = t.shape();
-            } else if (!shape.equals(t.shape())) {
-                throw new IllegalArgumentException("tcp all-reduce: " + op + ": local replica " + r + "'s tensor has"
-                        + " shape " + t.shape() + " but replica 0's has " + shape);
-            }
-        }
+        Shape shape = InProcessAllReduce.checkBuffers("tcp all-reduce", op, buffers, backends.size());
         int n = shape.size();
         if (host.length != n) {
             host = new float[n];

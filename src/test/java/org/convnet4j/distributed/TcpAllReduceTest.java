@@ -138,7 +138,7 @@ class TcpAllReduceTest {
         for (Future<String> f : processes(1, 2, p -> {
             String m = assertThrows(IllegalArgumentException.class,
                     () -> p.allReduce().allReduceSum(p.tensors().subList(0, 1))).getMessage();
-            assertEquals("tcp all-reduce: allReduceSum needs one tensor per local replica (2), got 1", m);
+            assertEquals("tcp all-reduce: allReduceSum needs one tensor per replica (2), got 1", m);
             return assertThrows(IllegalArgumentException.class, () -> p.allReduce().broadcast(p.tensors(), 2))
                     .getMessage();
         })) {
