@@ -12,6 +12,7 @@ import org.convnet4j.backend.Backends;
 import org.convnet4j.bench.ConvAlgoOption;
 import org.convnet4j.data.ImageTransform;
 import org.convnet4j.distributed.ProcessGroupOptions;
+import org.convnet4j.distributed.TcpRendezvous;
 import org.convnet4j.data.MnistFiles;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.optim.Optimizers;
@@ -120,18 +121,15 @@ final class TrainCommand extends BaseCommand {
     @Mixin
     ConvAlgoOption convAlgo;
 
-    @ArgGroup(exclusive = false, heading = "Several machines (one process each, NCCL; all three or none):%n")
+    @ArgGroup(exclusive = false, heading = "Several machines (one process each; NCCL on GPUs, TCP on CPUs; all three"
+            + " or none):%n")
     ProcessGroupArgs processGroup = new ProcessGroupArgs();
 
     @Override
     public Integer call() {
         convAlgo.apply();
         ProcessGroupOptions group = processGroup();
-        if (group != null) {
-            throw usage("--rank, --world and --rendezvous (" + group + "): train does not run over several"
-                    + " processes yet (the data-parallel trainer splits each batch over this process's replicas only);"
-                    + " on one machine use --data-parallel N");
-        }
+        boolean writes = group == null || group.rank() == 0;
         DataPlacement placement;
         try {
             placement = DataPlacement.parse(dataOnDevice);
@@ -151,14 +149,16 @@ final class TrainCommand extends BaseCommand {
             folderOptions = new DataSources.FolderOptions(null, 0, null, folder.loaderThreads, h.data());
             checkNoConflict(h);
             int target = resumeTarget(resumeFile, h);
-            checkDataParallel(h.batch());
+            checkDataParallel(h.batch(), group);
             config = new TrainConfig(h.model(), h.dataset(), target, h.batch(), h.lr(), h.lrDecay(), h.optimizer(), h.weightDecay(),
                     h.seed(), h.limitTrain(), dataParallel);
             if (runDir == null) {
                 runDir = resumeFile.toAbsolutePath().getParent();
             }
             try {
-                RunDirectory.checkResumable(runDir, resumeFile, h);
+                if (writes) {
+                    RunDirectory.checkResumable(runDir, resumeFile, h);
+                }
             } catch (IllegalArgumentException e) {
                 throw usage(e.getMessage());
             }
@@ -171,8 +171,10 @@ final class TrainCommand extends BaseCommand {
                         + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
             }
         }
-        checkOut(runDir);
-        if (resumeFile == null && RunDirectory.holdsARun(runDir)) {
+        if (writes) {
+            checkOut(runDir);
+        }
+        if (writes && resumeFile == null && RunDirectory.holdsARun(runDir)) {
             throw usage("--out " + runDir + " already holds a run (metrics.csv or checkpoints); continue it with"
                     + " --resume " + runDir + ", or choose another --out");
         }
@@ -201,10 +203,18 @@ final class TrainCommand extends BaseCommand {
             if (config.dataParallel() > 1) {
                 trainer.dataParallel(backends.list());
             }
+            if (group != null) {
+                trainer.processes(group, TcpRendezvous.DEFAULT_TIMEOUT);
+            }
             Trainer.Result r = trainer.run(resumeFile);
-            out().printf(Locale.ROOT, "test accuracy %.2f%% after epoch %d; run directory %s%n",
-                    100 * r.testAccuracy(), r.history().isEmpty() ? 0 : r.history().get(r.history().size() - 1).epoch(),
-                    r.runDir());
+            int last = r.history().isEmpty() ? 0 : r.history().get(r.history().size() - 1).epoch();
+            if (writes) {
+                out().printf(Locale.ROOT, "test accuracy %.2f%% after epoch %d; run directory %s%n",
+                        100 * r.testAccuracy(), last, r.runDir());
+            } else {
+                out().printf(Locale.ROOT, "rank %d trained to epoch %d; rank 0 evaluated and wrote the run directory%n",
+                        group.rank(), last);
+            }
         }
         return 0;
     }
@@ -278,12 +288,17 @@ final class TrainCommand extends BaseCommand {
         if (threads < 0) {
             throw usage("--threads must be >= 0, got " + threads);
         }
-        checkDataParallel(batch);
+        checkDataParallel(batch, processGroup());
     }
 
-    private void checkDataParallel(int batchSize) {
+    private void checkDataParallel(int batchSize, ProcessGroupOptions group) {
         if (dataParallel < 1) {
             throw usage("--data-parallel must be >= 1 (replicas of the network), got " + dataParallel);
+        }
+        if (group != null && (long) group.world() * dataParallel > batchSize) {
+            throw usage("--world " + group.world() + " times --data-parallel " + dataParallel + " replicas need a"
+                    + " (global) batch of at least " + group.world() * (long) dataParallel + " items, but the batch is "
+                    + batchSize);
         }
         if (dataParallel > batchSize) {
             throw usage("--data-parallel " + dataParallel + " needs a batch of at least " + dataParallel + " items (each"

@@ -44,10 +44,11 @@ public final class AllReduces {
     /**
      * The all-reduce of this process's replicas in a run over several processes (one per machine): NCCL
      * ranks group.rank() * L .. of group.world() * L, the processes meeting at the {@link TcpRendezvous}
-     * ({@link NcclAllReduce#join}).
+     * ({@link NcclAllReduce#join}) for CUDA backends; {@link TcpAllReduce} (through rank 0's host, not a
+     * performance path) for CPU backends.
      *
      * @param token what must agree between the processes (model, batch, ...)
-     * @throws IllegalArgumentException            backends are not CUDA backends (only NCCL spans processes)
+     * @throws IllegalArgumentException            backends is empty or mixes kinds
      * @throws TcpRendezvous.RendezvousException   the processes did not meet, and why
      * @throws BackendUnavailableException         NCCL does not load, and why
      */
@@ -55,8 +56,7 @@ public final class AllReduces {
                                          Duration timeout) {
         checkKinds(backends);
         if (!(backends.get(0) instanceof CudaBackend)) {
-            throw new IllegalArgumentException("several processes (" + group + ") need CUDA backends: only NCCL"
-                    + " reduces across processes; " + backends.get(0).name() + " replicas run in one process");
+            return TcpAllReduce.join(backends, group, token, timeout);
         }
         return NcclAllReduce.join(backends.stream().map(CudaBackend.class::cast).toList(), group, token, timeout);
     }

@@ -98,29 +98,39 @@ public final class InProcessAllReduce implements AllReduce {
         if (closed) {
             throw new IllegalStateException("in-process all-reduce: " + op + " after close");
         }
-        if (buffers == null || buffers.size() != backends.size()) {
-            throw new IllegalArgumentException("in-process all-reduce: " + op + " needs one tensor per replica ("
-                    + backends.size() + "), got " + (buffers == null ? "null" : buffers.size()));
+        int n = checkBuffers("in-process all-reduce", op, buffers, backends.size()).size();
+        if (sum.length < n) {
+            sum = new double[n];
+        }
+        return hostBuffers.computeIfAbsent(n, float[]::new);
+    }
+
+    /**
+     * Checks that buffers holds one open FLOAT32 tensor per local replica, all of one shape, and returns it;
+     * the messages start with who and name op.
+     *
+     * @throws IllegalArgumentException naming the replica and what was expected
+     */
+    static Shape checkBuffers(String who, String op, List<Tensor> buffers, int replicas) {
+        if (buffers == null || buffers.size() != replicas) {
+            throw new IllegalArgumentException(who + ": " + op + " needs one tensor per replica (" + replicas
+                    + "), got " + (buffers == null ? "null" : buffers.size()));
         }
         Shape shape = null;
         for (int r = 0; r < buffers.size(); r++) {
             Tensor t = buffers.get(r);
             if (t == null || t.isClosed() || t.dataType() != DataType.FLOAT32) {
-                throw new IllegalArgumentException("in-process all-reduce: " + op + ": replica " + r + "'s tensor is "
+                throw new IllegalArgumentException(who + ": " + op + ": replica " + r + "'s tensor is "
                         + (t == null ? "null" : t) + "; expected an open FLOAT32 tensor");
             }
             if (shape == null) {
                 shape = t.shape();
             } else if (!shape.equals(t.shape())) {
-                throw new IllegalArgumentException("in-process all-reduce: " + op + ": replica " + r + "'s tensor has"
-                        + " shape " + t.shape() + " but replica 0's has " + shape + "; every replica passes the same shape");
+                throw new IllegalArgumentException(who + ": " + op + ": replica " + r + "'s tensor has shape "
+                        + t.shape() + " but replica 0's has " + shape + "; every replica passes the same shape");
             }
         }
-        int n = shape.size();
-        if (sum.length < n) {
-            sum = new double[n];
-        }
-        return hostBuffers.computeIfAbsent(n, float[]::new);
+        return shape;
     }
 
     /** Nothing is pending: every call has finished when it returns. */

@@ -31,6 +31,11 @@ final class BatchTally implements StepTally, AutoCloseable {
         this.table = backend.allocate(Shape.of(batches, 2));
     }
 
+    /** The batches the table has rows for. */
+    int steps() {
+        return table.shape().n();
+    }
+
     /** The argmax of each row of logits [B, K] into the predictions the next {@link #record} counts. */
     void predict(Tensor logits) {
         backend.argmax(logits, predictions);

@@ -1,6 +1,7 @@
 package org.convnet4j.train;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.IdentityHashMap;
@@ -73,7 +74,19 @@ final class DataParallelStep implements StepTally, AutoCloseable {
     private final List<Replica> replicas;
     private final AllReduce allReduce;
     private final int batch;
+    /** The local replicas' shard sizes: global ranks firstRank .. firstRank+N-1 of {@link #globalShards}. */
     private final int[] shards;
+    /** Every global rank's shard size, over all processes of the run (= shards in a run of one process). */
+    private final int[] globalShards;
+    /** Items of the global batch before this process's first shard. */
+    private final int offset;
+    /**
+     * A run over several processes: every global rank's loss and correct count per step, [steps][2 * world],
+     * exchanged at each read (null in a run of one process, which reads its replicas' tallies).
+     */
+    private float[][] globalTally;
+    /** Steps of globalTally exchanged so far this epoch. */
+    private int exchanged;
     private final List<List<Parameter>> params = new ArrayList<>();
     /** Trainable parameter indices per bucket, last layer's first. */
     private final List<int[]> buckets = new ArrayList<>();
@@ -102,17 +115,23 @@ final class DataParallelStep implements StepTally, AutoCloseable {
     }
 
     /**
-     * A step over replicas (replica i's loader holds shardSizes(batch, N)[i] items) reducing through
-     * allReduce, whose localReplicas() must be N.
+     * A step over replicas reducing through allReduce, whose localReplicas() must be N: local replica i is
+     * global rank allReduce.firstRank() + i of allReduce.worldSize() (several processes: each drives its own
+     * ranks), and its loader holds {@link #localShards} items.
      */
     DataParallelStep(List<Replica> replicas, AllReduce allReduce, int batch, long bucketBytes) {
         int n = replicas.size();
-        if (allReduce.localReplicas() != n || allReduce.worldSize() != n) {
+        if (allReduce.localReplicas() != n) {
             throw new IllegalArgumentException("data parallel: " + n + " replicas but the all-reduce has "
-                    + allReduce.localReplicas() + " local of " + allReduce.worldSize() + "; several processes are"
-                    + " not supported by this step");
+                    + allReduce.localReplicas() + " local ones");
         }
-        this.shards = shardSizes(batch, n);
+        this.globalShards = shardSizes(batch, allReduce.worldSize());
+        this.shards = localShards(batch, allReduce);
+        int before = 0;
+        for (int g = 0; g < allReduce.firstRank(); g++) {
+            before += globalShards[g];
+        }
+        this.offset = before;
         for (int r = 0; r < n; r++) {
             int items = replicas.get(r).batches().images().shape().n();
             if (items != shards[r]) {
@@ -126,6 +145,9 @@ final class DataParallelStep implements StepTally, AutoCloseable {
         this.replicas = List.copyOf(replicas);
         this.allReduce = allReduce;
         this.batch = batch;
+        if (allReduce.worldSize() != n) {
+            this.globalTally = new float[replicas.get(0).tally().steps()][];
+        }
         for (Replica p : replicas) {
             params.add(p.net().parameters());
         }
@@ -142,13 +164,13 @@ final class DataParallelStep implements StepTally, AutoCloseable {
 
     /**
      * A step over config.dataParallel() replicas of config.model(), replica r on backends.get(r) (initialized
-     * from config.seed() + r, so dropout layers draw their own seeds; {@link #broadcastFromReplica0} then
-     * makes the parameters equal), with the optimizer of config, batches from sources (a backend and a shard
-     * size) and tallies of steps steps.
+     * from config.seed() + its global rank, so dropout layers draw their own seeds;
+     * {@link #broadcastFromReplica0} then makes the parameters equal), with the optimizer of config, batches
+     * from sources (a backend and a shard size) and tallies of steps steps.
      */
     static DataParallelStep create(TrainConfig config, int classes, List<Backend> backends, AllReduce allReduce,
                                    BiFunction<Backend, Integer, BatchSource> sources, int steps) {
-        int[] shards = shardSizes(config.batch(), backends.size());
+        int[] shards = localShards(config.batch(), allReduce);
         List<Replica> replicas = new ArrayList<>();
         List<AutoCloseable> made = new ArrayList<>();
         try {
@@ -156,7 +178,8 @@ final class DataParallelStep implements StepTally, AutoCloseable {
                 Backend b = backends.get(r);
                 Network net = Models.create(config.model(), classes);
                 made.add(net);
-                net.initialize(b, Models.batchInputShape(config.model(), shards[r]), config.seed() + r);
+                net.initialize(b, Models.batchInputShape(config.model(), shards[r]),
+                        config.seed() + allReduce.firstRank() + r);
                 SoftmaxCrossEntropyLoss loss = new SoftmaxCrossEntropyLoss(b);
                 made.add(loss);
                 Optimizer optimizer = Optimizers.create(config.optimizer(), b, config.lr(), config.weightDecay());
@@ -191,6 +214,12 @@ final class DataParallelStep implements StepTally, AutoCloseable {
             s[i] = b / n + (i < b % n ? 1 : 0);
         }
         return s;
+    }
+
+    /** The shards of this process's ranks: shardSizes(b, worldSize) from firstRank, localReplicas of them. */
+    static int[] localShards(int b, AllReduce allReduce) {
+        int first = allReduce.firstRank();
+        return Arrays.copyOfRange(shardSizes(b, allReduce.worldSize()), first, first + allReduce.localReplicas());
     }
 
     /** Walks the trainable parameters from the last to the first, closing a bucket at bucketBytes. */
@@ -320,7 +349,7 @@ final class DataParallelStep implements StepTally, AutoCloseable {
      * @throws DataParallelException a replica threw (its index and error inside)
      */
     void run(int first, int slot) {
-        int offset = first;
+        int offset = first + this.offset;
         for (int r = 0; r < replicas.size(); r++) {
             replicas.get(r).batches().load(offset);
             offset += shards[r];
@@ -383,7 +412,11 @@ final class DataParallelStep implements StepTally, AutoCloseable {
 
     /**
      * {@link BatchTally#read} on every replica's tally; the steps every one of them covers. Step slot's loss
-     * is then {@link #loss}, its correct count {@link #correct}.
+     * is then {@link #loss}, its correct count {@link #correct}. In a run over several processes the steps
+     * newly read are exchanged: each process contributes its ranks' losses and counts to a table with a
+     * column per global rank, zeros elsewhere, summed by the all-reduce (exact: one term is not zero), so
+     * every process knows every rank's. Every process reads at the same steps and knows as many: the
+     * exchange is collective.
      */
     @Override
     public int read(int recorded, boolean wait) {
@@ -391,15 +424,46 @@ final class DataParallelStep implements StepTally, AutoCloseable {
         for (Replica p : replicas) {
             known = Math.min(known, p.tally().read(recorded, wait));
         }
+        if (globalTally != null && known > exchanged) {
+            exchange(known);
+        }
         return known;
     }
 
-    /** Step slot's loss: sum_i n_i * loss_i / B in double, rounded to float as a single network's is. */
+    /** Exchanges steps exchanged .. known-1 of every global rank (see {@link #read}). */
+    private void exchange(int known) {
+        int width = 2 * globalShards.length;
+        int count = (known - exchanged) * width;
+        List<Tensor> tables = new ArrayList<>();
+        try {
+            for (int r = 0; r < replicas.size(); r++) {
+                float[] values = new float[count];
+                BatchTally tally = replicas.get(r).tally();
+                int column = 2 * (allReduce.firstRank() + r);
+                for (int s = exchanged; s < known; s++) {
+                    values[(s - exchanged) * width + column] = tally.loss(s);
+                    values[(s - exchanged) * width + column + 1] = tally.correct(s);
+                }
+                tables.add(replicas.get(r).net().backend().tensor(Shape.of(count), values));
+            }
+            allReduce.allReduceSum(tables);
+            allReduce.await();
+            float[] all = replicas.get(0).net().backend().toFloatArray(tables.get(0));
+            for (int s = exchanged; s < known; s++) {
+                globalTally[s] = Arrays.copyOfRange(all, (s - exchanged) * width, (s - exchanged + 1) * width);
+            }
+            exchanged = known;
+        } finally {
+            tables.forEach(Tensor::close);
+        }
+    }
+
+    /** Step slot's loss: sum_g n_g * loss_g / B over the global ranks in order, in double, rounded to float. */
     @Override
     public float loss(int slot) {
         double sum = 0;
-        for (int r = 0; r < replicas.size(); r++) {
-            sum += shards[r] * (double) replicas.get(r).tally().loss(slot);
+        for (int g = 0; g < globalShards.length; g++) {
+            sum += globalShards[g] * (double) rankTally(g, slot, 0);
         }
         return (float) (sum / batch);
     }
@@ -408,10 +472,22 @@ final class DataParallelStep implements StepTally, AutoCloseable {
     @Override
     public int correct(int slot) {
         int sum = 0;
-        for (Replica p : replicas) {
-            sum += p.tally().correct(slot);
+        for (int g = 0; g < globalShards.length; g++) {
+            sum += (int) rankTally(g, slot, 1);
         }
         return sum;
+    }
+
+    /** Global rank g's loss (what 0) or correct count (1) at step slot, as read. */
+    private float rankTally(int g, int slot, int what) {
+        if (globalTally == null) {
+            BatchTally t = replicas.get(g).tally();
+            return what == 0 ? t.loss(slot) : t.correct(slot);
+        }
+        if (slot < 0 || slot >= exchanged) {
+            throw new IllegalStateException("step " + slot + " of the tally is not read yet (" + exchanged + " are)");
+        }
+        return globalTally[slot][2 * g + what];
     }
 
     @Override
@@ -419,6 +495,7 @@ final class DataParallelStep implements StepTally, AutoCloseable {
         for (Replica p : replicas) {
             p.tally().reset();
         }
+        exchanged = 0;
     }
 
     /** dlogits * n_r / B through a GEMM with the identity [K, K] (exact product, one rounding by alpha). */

@@ -2,6 +2,7 @@ package org.convnet4j.train;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -13,6 +14,8 @@ import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
 import org.convnet4j.data.Dataset;
 import org.convnet4j.distributed.AllReduce;
 import org.convnet4j.distributed.AllReduces;
+import org.convnet4j.distributed.ProcessGroupOptions;
+import org.convnet4j.distributed.TcpRendezvous;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.Parameter;
 import org.convnet4j.nn.Network;
@@ -82,6 +85,9 @@ public final class Trainer {
     private List<Backend> replicaBackends;
     /** The all-reduce of a data-parallel run, for the start message and summary.json. */
     private String allReduceDescription;
+    /** The processes of a run over several machines, null for one process; see {@link #processes}. */
+    private ProcessGroupOptions group;
+    private Duration groupTimeout = TcpRendezvous.DEFAULT_TIMEOUT;
 
     /** The outcome of {@link #run}: every epoch's metrics (resumed ones included) and the last checkpoint. */
     public record Result(List<EpochMetrics> history, Path runDir, Path lastCheckpoint) {
@@ -172,6 +178,32 @@ public final class Trainer {
     }
 
     /**
+     * Makes this process rank group.rank() of group.world() processes (one per machine), which train as one
+     * data-parallel run: each drives its config.dataParallel() local replicas ({@link #dataParallel}; one when
+     * not called) as global ranks rank*N .. rank*N+N-1 of world*N, config.batch() is the global batch, split
+     * over all of them as {@link DataParallelStep} says, and each process loads only its ranks' shards. The
+     * gradients and the per-step losses and counts are summed across processes
+     * ({@link AllReduces#forProcesses}: NCCL for CUDA backends, {@link org.convnet4j.distributed.TcpAllReduce}
+     * for CPU backends; the processes meet within timeout, and a peer silent for longer fails the run), so
+     * the metrics have the bits of one process with world*N replicas, and every process sees the same losses
+     * (a divergence stops all of them at the same step). The parameters (and, resumed, the optimizer state)
+     * are broadcast from global rank 0. Only rank 0 evaluates and writes the run directory (checkpoints,
+     * metrics.csv, summary.json, plots); the other ranks only log, their test accuracy NaN. A resumed run
+     * passes the same checkpoint to every process (its epoch and step count must agree: the rendezvous
+     * checks them). A process that fails closes its connections, so the others fail too, naming it.
+     */
+    public Trainer processes(ProcessGroupOptions group, Duration timeout) {
+        this.group = group;
+        this.groupTimeout = timeout;
+        return this;
+    }
+
+    /** Whether this process writes the run directory: rank 0, or the only process. */
+    private boolean writes() {
+        return group == null || group.rank() == 0;
+    }
+
+    /**
      * Trains from scratch (resumeFrom null) or from a checkpoint file, up to config.epochs() epochs.
      *
      * @throws IllegalArgumentException     runDir is a file, or holds a run (a new one) or another run (a resume)
@@ -181,6 +213,13 @@ public final class Trainer {
      */
     public Result run(Path resumeFrom) {
         Checkpoint ckpt = resumeFrom == null ? null : Checkpoint.read(resumeFrom);
+        if (!writes()) {
+            try {
+                return train(ckpt, resumeFrom);
+            } catch (OutOfMemoryError | DeviceOutOfMemoryException e) {
+                throw outOfMemory(e);
+            }
+        }
         if (Files.exists(runDir) && !Files.isDirectory(runDir)) {
             throw new IllegalArgumentException("run directory " + runDir + " is a file, not a directory");
         }
@@ -222,7 +261,7 @@ public final class Trainer {
         sourceNotes.clear();
         int batch = config.batch();
         int steps = train.size() / batch;
-        if (config.dataParallel() > 1) {
+        if (config.dataParallel() > 1 || group != null) {
             return trainReplicas(ckpt, resumeFrom, steps);
         }
         try (Network net = Models.create(config.model(), train.numClasses());
@@ -248,6 +287,9 @@ public final class Trainer {
 
     /** {@link #train} over config.dataParallel() replicas ({@link #dataParallel}); replica 0 plays the network. */
     private Result trainReplicas(Checkpoint ckpt, Path resumeFrom, int steps) {
+        if (replicaBackends == null && config.dataParallel() == 1) {
+            replicaBackends = List.of(backend);
+        }
         if (replicaBackends == null) {
             throw new IllegalStateException("data parallel: " + config.dataParallel() + " replicas but no backends;"
                     + " call dataParallel(backends) first");
@@ -257,7 +299,9 @@ public final class Trainer {
                     + " run eagerly (use auto or off)");
         }
         int batch = config.batch();
-        try (AllReduce allReduce = AllReduces.forBackends(replicaBackends, progress::info);
+        try (AllReduce allReduce = group == null ? AllReduces.forBackends(replicaBackends, progress::info)
+                : AllReduces.forProcesses(replicaBackends, group, config + (ckpt == null ? "" : ", resumed after epoch "
+                        + ckpt.header().epoch() + " at step " + ckpt.header().optimizerSteps()), groupTimeout);
              DataParallelStep parallel = DataParallelStep.create(config, train.numClasses(), replicaBackends, allReduce,
                      (b, items) -> batchSource(b, train, items), steps);
              Evaluator evaluator = new Evaluator(backend, parallel.replica(0).net(), test.size(),
@@ -333,14 +377,14 @@ public final class Trainer {
             lastCheckpoint = resumeFrom;
             progress.info("Resumed from " + resumeFrom + " after epoch " + h.epoch() + " ("
                     + run.optimizer().steps() + " optimizer steps).");
-            if (RunDirectory.latestCheckpoint(runDir) != null) {
+            if (writes() && RunDirectory.latestCheckpoint(runDir) != null) {
                 // Repairs files a crash left behind the checkpoint. A new directory gets them with its
                 // first checkpoint, so one the run fails in early stays empty and is removed.
                 reports.write(history, lastCheckpoint, params);
             }
         }
         if (run.parallel() != null) {
-            for (int r = 1; r < config.dataParallel(); r++) {
+            for (int r = 1; r < run.parallel().replicaCount(); r++) {
                 TrainingStep.setDropoutCounters(run.parallel().replica(r).net(), run.optimizer().steps());
             }
             run.parallel().broadcastFromReplica0();
@@ -362,6 +406,10 @@ public final class Trainer {
         for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
             EpochMetrics m = epoch(epoch, run, lastCheckpoint, divergence);
             history.add(m);
+            if (!writes()) {
+                progress.epochFinished(m, config.epochs());
+                continue;
+            }
             lastCheckpoint = CheckpointFiles.forEpoch(runDir, epoch);
             Checkpoint.write(lastCheckpoint, header(epoch, run.optimizer().steps(), runId, history), params,
                     run.optimizer().state(), backend);
@@ -408,7 +456,7 @@ public final class Trainer {
             }
         }
         double trainSeconds = (System.nanoTime() - start) / 1e9;
-        double testAccuracy = run.evaluator().accuracy();
+        double testAccuracy = writes() ? run.evaluator().accuracy() : Double.NaN;
         double seconds = (System.nanoTime() - start) / 1e9;
         return new EpochMetrics(epoch, lossSum / steps, correct / (double) (steps * batch), testAccuracy, seconds,
                 steps * (double) batch / trainSeconds);

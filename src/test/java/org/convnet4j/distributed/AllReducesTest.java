@@ -41,12 +41,11 @@ class AllReducesTest {
     }
 
     @Test
-    void severalProcessesNeedCudaBackends() {
-        try (CpuBackend a = new CpuBackend(1)) {
-            String m = assertThrows(IllegalArgumentException.class, () -> AllReduces.forProcesses(List.of(a),
-                    new ProcessGroupOptions(0, 2, "127.0.0.1", 29500), "t", Duration.ofSeconds(1))).getMessage();
-            assertEquals("several processes (rank 0 of 2, rendezvous 127.0.0.1:29500) need CUDA backends: only NCCL"
-                    + " reduces across processes; cpu replicas run in one process", m);
+    void cpuReplicasOfSeveralProcessesReduceOverTcp() {
+        try (CpuBackend a = new CpuBackend(1); AllReduce r = AllReduces.forProcesses(List.of(a),
+                new ProcessGroupOptions(0, 1, "127.0.0.1", 0), "t", Duration.ofSeconds(5))) {
+            assertTrue(r instanceof TcpAllReduce, r.description());
+            assertEquals(1, r.worldSize());
         }
     }
 
