@@ -308,7 +308,7 @@ public final class Trainer {
                      batchSource(backend, test, batch), batch, cudaGraph, progress::info)) {
             allReduceDescription = allReduce.description();
             DataParallelStep.Replica first = parallel.replica(0);
-            return epochs(ckpt, resumeFrom, new Run(first.net(), first.optimizer(), first.batches(), parallel,
+            return epochs(ckpt, resumeFrom, new Run(first.net(), first.optimizer(), first.batches(), parallel.tallies(),
                     s -> parallel.run(s * batch, s), evaluator, parallel, null));
         }
     }
