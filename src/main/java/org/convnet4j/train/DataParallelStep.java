@@ -3,25 +3,18 @@ package org.convnet4j.train;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Phaser;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
-import java.util.function.Supplier;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
 import org.convnet4j.distributed.AllReduce;
 import org.convnet4j.models.Models;
-import org.convnet4j.nn.Layer;
 import org.convnet4j.nn.Network;
-import org.convnet4j.nn.NodeProbe;
 import org.convnet4j.nn.Parameter;
 import org.convnet4j.nn.SoftmaxCrossEntropyLoss;
 import org.convnet4j.nn.optim.Optimizer;
@@ -43,8 +36,8 @@ import org.convnet4j.tensor.Tensor;
  *       being linear in dlogits; the sum over the replicas is then the gradient of the mean loss over the
  *       global batch. N = 1 skips the scaling;</li>
  *   <li>backward runs with a probe that marks each top-level node done; the trainable parameters, walked from
- *       the last to the first, form buckets of about bucketBytes each, and a bucket is all-reduced
- *       ({@link AllReduce#allReduceSum}, one call per parameter) as soon as every replica has finished the
+ *       the last to the first, form buckets of about bucketBytes each ({@link GradientBuckets}), and a bucket
+ *       is all-reduced ({@link AllReduce#allReduceSum}, one call per parameter) as soon as every replica has finished the
  *       backward of every node owning one of its parameters, while the earlier layers are still ahead. The
  *       replicas meet at a barrier per bucket and the last to arrive issues the calls, so no backend is used
  *       by two threads at once: on CUDA the calls only enqueue and the backward of the earlier layers
@@ -81,10 +74,8 @@ final class DataParallelStep implements AutoCloseable {
     /** The replicas' per-step losses and correct counts, combined over the global batch. */
     private final ReplicaTallies tallies;
     private final List<List<Parameter>> params = new ArrayList<>();
-    /** Trainable parameter indices per bucket, last layer's first. */
-    private final List<int[]> buckets = new ArrayList<>();
-    /** The top-level node names owning each bucket's parameters. */
-    private final List<Set<String>> bucketOwners = new ArrayList<>();
+    /** Replica 0's trainable parameters in buckets, reduced as the backward makes them ready. */
+    private final GradientBuckets buckets;
     private final ExecutorService pool;
     private final Tensor[] identity;
     private final Tensor[] scaled;
@@ -98,13 +89,6 @@ final class DataParallelStep implements AutoCloseable {
 
     /** replica -1: the all-reduce. secondary: the replica only stopped because another failed. */
     private record Failure(int replica, Throwable error, boolean secondary) {
-    }
-
-    /** Thrown in a replica that a failure elsewhere stopped at a barrier. */
-    private static final class Stopped extends RuntimeException {
-        Stopped(String message) {
-            super(message);
-        }
     }
 
     /**
@@ -142,7 +126,7 @@ final class DataParallelStep implements AutoCloseable {
         for (Replica p : replicas) {
             params.add(p.net().parameters());
         }
-        planBuckets(replicas.get(0).net(), bucketBytes);
+        this.buckets = new GradientBuckets(replicas.get(0).net(), bucketBytes);
         this.identity = new Tensor[n];
         this.scaled = new Tensor[n];
         AtomicInteger count = new AtomicInteger();
@@ -213,54 +197,9 @@ final class DataParallelStep implements AutoCloseable {
         return Arrays.copyOfRange(shardSizes(b, allReduce.worldSize()), first, first + allReduce.localReplicas());
     }
 
-    /** Walks the trainable parameters from the last to the first, closing a bucket at bucketBytes. */
-    private void planBuckets(Network net, long bucketBytes) {
-        Map<Parameter, String> owner = new IdentityHashMap<>();
-        for (Layer l : net.layers()) {
-            for (Parameter p : l.parameters()) {
-                owner.put(p, l.name());
-            }
-        }
-        List<Parameter> all = params.get(0);
-        List<Integer> bucket = new ArrayList<>();
-        Set<String> owners = new HashSet<>();
-        long bytes = 0;
-        for (int i = all.size() - 1; i >= 0; i--) {
-            Parameter p = all.get(i);
-            if (!p.isTrainable()) {
-                continue;
-            }
-            bucket.add(i);
-            owners.add(owner.getOrDefault(p, p.name()));
-            bytes += 4L * p.shape().size();
-            if (bytes >= bucketBytes) {
-                closeBucket(bucket, owners);
-                bytes = 0;
-            }
-        }
-        if (!bucket.isEmpty()) {
-            closeBucket(bucket, owners);
-        }
-    }
-
-    private void closeBucket(List<Integer> bucket, Set<String> owners) {
-        buckets.add(bucket.stream().mapToInt(Integer::intValue).toArray());
-        bucketOwners.add(Set.copyOf(owners));
-        bucket.clear();
-        owners.clear();
-    }
-
     /** The buckets, each a list of trainable parameter names in the order they are reduced. */
     public List<List<String>> buckets() {
-        List<List<String>> out = new ArrayList<>();
-        for (int[] b : buckets) {
-            List<String> names = new ArrayList<>();
-            for (int i : b) {
-                names.add(params.get(0).get(i).name());
-            }
-            out.add(names);
-        }
-        return out;
+        return buckets.names();
     }
 
     public int replicaCount() {
@@ -400,7 +339,7 @@ final class DataParallelStep implements AutoCloseable {
         p.tally().record(p.batches().labels(), shards[r], loss, slot);
         p.net().zeroGrad();
         Tensor dy = scaleToGlobalBatch(r, p.loss().backward());
-        BucketProbe probe = new BucketProbe();
+        GradientBuckets.Probe probe = buckets.probe(barrier);
         p.net().backward(dy, false, probe);
         probe.reduceReady(true);
         p.optimizer().step(params.get(r));
@@ -429,7 +368,7 @@ final class DataParallelStep implements AutoCloseable {
 
     /** Reduces the next bucket: runs in the last thread to reach the barrier, while the others wait there. */
     private void reduceBucket() {
-        for (int i : buckets.get(nextBucket)) {
+        for (int i : buckets.parameters(nextBucket)) {
             allReduce.allReduceSum(each(r -> params.get(r).get(i).grad()));
         }
         nextBucket++;
@@ -438,35 +377,10 @@ final class DataParallelStep implements AutoCloseable {
         }
     }
 
-    /** Marks top-level nodes done during backward; meets the other replicas at each bucket that is ready. */
-    private final class BucketProbe implements NodeProbe {
-        private final Set<String> done = new HashSet<>();
-        private int next;
-
-        @Override
-        public <T> T run(String node, String type, boolean backward, Supplier<T> call) {
-            T out = call.get();
-            if (backward) {
-                done.add(node);
-                reduceReady(false);
-            }
-            return out;
-        }
-
-        /** Meets the others at every next bucket whose owners are done (all remaining ones after backward). */
-        void reduceReady(boolean all) {
-            while (next < buckets.size() && (all || done.containsAll(bucketOwners.get(next)))) {
-                next++;
-                if (barrier.arriveAndAwaitAdvance() < 0) {
-                    throw new Stopped("stopped at the all-reduce of bucket " + (next - 1));
-                }
-            }
-        }
-    }
-
     /** Records a failure; the first terminates the barrier, which stops every replica at it. */
     private void fail(int replica, Throwable e) {
-        failures.add(new Failure(replica, e, e instanceof Stopped || e instanceof InterruptedException));
+        boolean secondary = e instanceof GradientBuckets.Stopped || e instanceof InterruptedException;
+        failures.add(new Failure(replica, e, secondary));
         barrier.forceTermination();
     }
 
