@@ -37,11 +37,11 @@ import org.convnet4j.tensor.Tensor;
  *       global batch. N = 1 skips the scaling;</li>
  *   <li>backward runs with a probe that marks each top-level node done; the trainable parameters, walked from
  *       the last to the first, form buckets of about bucketBytes each ({@link GradientBuckets}), and a bucket
- *       is all-reduced ({@link AllReduce#allReduceSum}, one call per parameter) as soon as every replica has finished the
- *       backward of every node owning one of its parameters, while the earlier layers are still ahead. The
- *       replicas meet at a barrier per bucket and the last to arrive issues the calls, so no backend is used
- *       by two threads at once: on CUDA the calls only enqueue and the backward of the earlier layers
- *       overlaps them; on the CPU the reduction runs at the barrier. Buckets whose nodes the probe never
+ *       is all-reduced ({@link AllReduce#allReduceSum}, one call per parameter) as soon as every replica
+ *       has finished the backward of every node owning one of its parameters, while the earlier layers are
+ *       still ahead. The replicas meet at a barrier per bucket and the last to arrive issues the calls, so no
+ *       backend is used by two threads at once: on CUDA the calls only enqueue and the backward of the
+ *       earlier layers overlaps them; on the CPU the reduction runs at the barrier. Buckets whose nodes the probe never
  *       names are reduced after backward;</li>
  *   <li>after {@link AllReduce#await}, every replica runs the same optimizer step on the same summed
  *       gradients, so the replicas' parameters stay bit-identical.</li>
