@@ -57,10 +57,10 @@ public final class DataParallelTestAccess {
             for (int s = 0; s < steps; s++) {
                 parallel.run(s * batch, s);
             }
-            parallel.read(steps, true);
+            parallel.tallies().read(steps, true);
             float[] losses = new float[steps];
             for (int s = 0; s < steps; s++) {
-                losses[s] = parallel.loss(s);
+                losses[s] = parallel.tallies().loss(s);
             }
             Network net = parallel.replica(0).net();
             return new Run(losses, values(net.backend(), net.parameters()));

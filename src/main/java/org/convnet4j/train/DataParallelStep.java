@@ -3,25 +3,18 @@ package org.convnet4j.train;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashSet;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Phaser;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiFunction;
-import java.util.function.Supplier;
 import org.convnet4j.backend.Backend;
 import org.convnet4j.backend.cuda.DeviceOutOfMemoryException;
 import org.convnet4j.distributed.AllReduce;
 import org.convnet4j.models.Models;
-import org.convnet4j.nn.Layer;
 import org.convnet4j.nn.Network;
-import org.convnet4j.nn.NodeProbe;
 import org.convnet4j.nn.Parameter;
 import org.convnet4j.nn.SoftmaxCrossEntropyLoss;
 import org.convnet4j.nn.optim.Optimizer;
@@ -36,19 +29,19 @@ import org.convnet4j.tensor.Tensor;
  *   <li>the global batch of B items order[first .. first+B) is split into N consecutive shards; shard i has
  *       n_i = B / N items, plus one for the first B % N shards ({@link #shardSizes});</li>
  *   <li>each replica runs forward and its mean loss loss_i over its shard, recorded with its correct count in
- *       its own {@link BatchTally} (nothing is read back during a step). Read together ({@link StepTally}),
+ *       its own {@link BatchTally} (nothing is read back during a step). Read together ({@link #tallies}),
  *       a step's loss is sum_i n_i * loss_i / B, its correct count the sum of the replicas';</li>
  *   <li>each replica scales its loss gradient dlogits = (p - onehot) / n_i by n_i / B (a GEMM with the
  *       identity, one rounding), so its backward gives the gradient of (sum of its shard's item losses) / B,
  *       being linear in dlogits; the sum over the replicas is then the gradient of the mean loss over the
  *       global batch. N = 1 skips the scaling;</li>
  *   <li>backward runs with a probe that marks each top-level node done; the trainable parameters, walked from
- *       the last to the first, form buckets of about bucketBytes each, and a bucket is all-reduced
- *       ({@link AllReduce#allReduceSum}, one call per parameter) as soon as every replica has finished the
- *       backward of every node owning one of its parameters, while the earlier layers are still ahead. The
- *       replicas meet at a barrier per bucket and the last to arrive issues the calls, so no backend is used
- *       by two threads at once: on CUDA the calls only enqueue and the backward of the earlier layers
- *       overlaps them; on the CPU the reduction runs at the barrier. Buckets whose nodes the probe never
+ *       the last to the first, form buckets of about bucketBytes each ({@link GradientBuckets}), and a bucket
+ *       is all-reduced ({@link AllReduce#allReduceSum}, one call per parameter) as soon as every replica
+ *       has finished the backward of every node owning one of its parameters, while the earlier layers are
+ *       still ahead. The replicas meet at a barrier per bucket and the last to arrive issues the calls, so no
+ *       backend is used by two threads at once: on CUDA the calls only enqueue and the backward of the
+ *       earlier layers overlaps them; on the CPU the reduction runs at the barrier. Buckets whose nodes the probe never
  *       names are reduced after backward;</li>
  *   <li>after {@link AllReduce#await}, every replica runs the same optimizer step on the same summed
  *       gradients, so the replicas' parameters stay bit-identical.</li>
@@ -56,10 +49,10 @@ import org.convnet4j.tensor.Tensor;
  * A replica that throws stops the others: the first failure terminates the step's barrier (a {@link Phaser}),
  * so every replica waiting there, or arriving later, stops at once, and the step throws
  * {@link DataParallelException} naming the replica (out-of-memory errors pass unwrapped). A failed
- * all-reduce stops the step the same way. No wait outlives a failure. The step owns the replicas' networks, losses, optimizers, batch sources and tallies and
- * closes them; the backends and the all-reduce are the caller's.
+ * all-reduce stops the step the same way. No wait outlives a failure. The step owns the replicas' networks,
+ * losses, optimizers, batch sources and tallies and closes them; the backends and the all-reduce are the caller's.
  */
-final class DataParallelStep implements StepTally, AutoCloseable {
+final class DataParallelStep implements AutoCloseable {
     /** The default bucket size: 25 MiB, as DDP's bucket_cap_mb. */
     public static final long DEFAULT_BUCKET_BYTES = 25L << 20;
 
@@ -74,24 +67,15 @@ final class DataParallelStep implements StepTally, AutoCloseable {
     private final List<Replica> replicas;
     private final AllReduce allReduce;
     private final int batch;
-    /** The local replicas' shard sizes: global ranks firstRank .. firstRank+N-1 of {@link #globalShards}. */
+    /** The local replicas' shard sizes: global ranks firstRank .. firstRank+N-1 of shardSizes(batch, world). */
     private final int[] shards;
-    /** Every global rank's shard size, over all processes of the run (= shards in a run of one process). */
-    private final int[] globalShards;
     /** Items of the global batch before this process's first shard. */
     private final int offset;
-    /**
-     * A run over several processes: every global rank's loss and correct count per step, [steps][2 * world],
-     * exchanged at each read (null in a run of one process, which reads its replicas' tallies).
-     */
-    private float[][] globalTally;
-    /** Steps of globalTally exchanged so far this epoch. */
-    private int exchanged;
+    /** The replicas' per-step losses and correct counts, combined over the global batch. */
+    private final ReplicaTallies tallies;
     private final List<List<Parameter>> params = new ArrayList<>();
-    /** Trainable parameter indices per bucket, last layer's first. */
-    private final List<int[]> buckets = new ArrayList<>();
-    /** The top-level node names owning each bucket's parameters. */
-    private final List<Set<String>> bucketOwners = new ArrayList<>();
+    /** Replica 0's trainable parameters in buckets, reduced as the backward makes them ready. */
+    private final GradientBuckets buckets;
     private final ExecutorService pool;
     private final Tensor[] identity;
     private final Tensor[] scaled;
@@ -107,13 +91,6 @@ final class DataParallelStep implements StepTally, AutoCloseable {
     private record Failure(int replica, Throwable error, boolean secondary) {
     }
 
-    /** Thrown in a replica that a failure elsewhere stopped at a barrier. */
-    private static final class Stopped extends RuntimeException {
-        Stopped(String message) {
-            super(message);
-        }
-    }
-
     /**
      * A step over replicas reducing through allReduce, whose localReplicas() must be N: local replica i is
      * global rank allReduce.firstRank() + i of allReduce.worldSize() (several processes: each drives its own
@@ -125,7 +102,7 @@ final class DataParallelStep implements StepTally, AutoCloseable {
             throw new IllegalArgumentException("data parallel: " + n + " replicas but the all-reduce has "
                     + allReduce.localReplicas() + " local ones");
         }
-        this.globalShards = shardSizes(batch, allReduce.worldSize());
+        int[] globalShards = shardSizes(batch, allReduce.worldSize());
         this.shards = localShards(batch, allReduce);
         int before = 0;
         for (int g = 0; g < allReduce.firstRank(); g++) {
@@ -145,13 +122,11 @@ final class DataParallelStep implements StepTally, AutoCloseable {
         this.replicas = List.copyOf(replicas);
         this.allReduce = allReduce;
         this.batch = batch;
-        if (allReduce.worldSize() != n) {
-            this.globalTally = new float[replicas.get(0).tally().steps()][];
-        }
+        this.tallies = new ReplicaTallies(replicas, allReduce, globalShards, batch);
         for (Replica p : replicas) {
             params.add(p.net().parameters());
         }
-        planBuckets(replicas.get(0).net(), bucketBytes);
+        this.buckets = new GradientBuckets(replicas.get(0).net(), bucketBytes);
         this.identity = new Tensor[n];
         this.scaled = new Tensor[n];
         AtomicInteger count = new AtomicInteger();
@@ -222,54 +197,9 @@ final class DataParallelStep implements StepTally, AutoCloseable {
         return Arrays.copyOfRange(shardSizes(b, allReduce.worldSize()), first, first + allReduce.localReplicas());
     }
 
-    /** Walks the trainable parameters from the last to the first, closing a bucket at bucketBytes. */
-    private void planBuckets(Network net, long bucketBytes) {
-        Map<Parameter, String> owner = new IdentityHashMap<>();
-        for (Layer l : net.layers()) {
-            for (Parameter p : l.parameters()) {
-                owner.put(p, l.name());
-            }
-        }
-        List<Parameter> all = params.get(0);
-        List<Integer> bucket = new ArrayList<>();
-        Set<String> owners = new HashSet<>();
-        long bytes = 0;
-        for (int i = all.size() - 1; i >= 0; i--) {
-            Parameter p = all.get(i);
-            if (!p.isTrainable()) {
-                continue;
-            }
-            bucket.add(i);
-            owners.add(owner.getOrDefault(p, p.name()));
-            bytes += 4L * p.shape().size();
-            if (bytes >= bucketBytes) {
-                closeBucket(bucket, owners);
-                bytes = 0;
-            }
-        }
-        if (!bucket.isEmpty()) {
-            closeBucket(bucket, owners);
-        }
-    }
-
-    private void closeBucket(List<Integer> bucket, Set<String> owners) {
-        buckets.add(bucket.stream().mapToInt(Integer::intValue).toArray());
-        bucketOwners.add(Set.copyOf(owners));
-        bucket.clear();
-        owners.clear();
-    }
-
     /** The buckets, each a list of trainable parameter names in the order they are reduced. */
     public List<List<String>> buckets() {
-        List<List<String>> out = new ArrayList<>();
-        for (int[] b : buckets) {
-            List<String> names = new ArrayList<>();
-            for (int i : b) {
-                names.add(params.get(0).get(i).name());
-            }
-            out.add(names);
-        }
-        return out;
+        return buckets.names();
     }
 
     public int replicaCount() {
@@ -278,6 +208,11 @@ final class DataParallelStep implements StepTally, AutoCloseable {
 
     public Replica replica(int r) {
         return replicas.get(r);
+    }
+
+    /** The replicas' losses and correct counts per step, read after the steps ran. */
+    StepTally tallies() {
+        return tallies;
     }
 
     /** The shard sizes of every step (n_i). */
@@ -344,7 +279,7 @@ final class DataParallelStep implements StepTally, AutoCloseable {
     /**
      * One step on the global batch order[first .. first+B): each replica loads its shard (on this thread,
      * one after the other), then the replicas compute in parallel as the class comment says, each recording
-     * its loss and correct count in its tally at slot. Nothing is read back: {@link #read} does.
+     * its loss and correct count in its tally at slot. Nothing is read back: {@link #tallies} does.
      *
      * @throws DataParallelException a replica threw (its index and error inside)
      */
@@ -404,98 +339,10 @@ final class DataParallelStep implements StepTally, AutoCloseable {
         p.tally().record(p.batches().labels(), shards[r], loss, slot);
         p.net().zeroGrad();
         Tensor dy = scaleToGlobalBatch(r, p.loss().backward());
-        BucketProbe probe = new BucketProbe();
+        GradientBuckets.Probe probe = buckets.probe(barrier);
         p.net().backward(dy, false, probe);
         probe.reduceReady(true);
         p.optimizer().step(params.get(r));
-    }
-
-    /**
-     * {@link BatchTally#read} on every replica's tally; the steps every one of them covers. Step slot's loss
-     * is then {@link #loss}, its correct count {@link #correct}. In a run over several processes the steps
-     * newly read are exchanged: each process contributes its ranks' losses and counts to a table with a
-     * column per global rank, zeros elsewhere, summed by the all-reduce (exact: one term is not zero), so
-     * every process knows every rank's. Every process reads at the same steps and knows as many: the
-     * exchange is collective.
-     */
-    @Override
-    public int read(int recorded, boolean wait) {
-        int known = Integer.MAX_VALUE;
-        for (Replica p : replicas) {
-            known = Math.min(known, p.tally().read(recorded, wait));
-        }
-        if (globalTally != null && known > exchanged) {
-            exchange(known);
-        }
-        return known;
-    }
-
-    /** Exchanges steps exchanged .. known-1 of every global rank (see {@link #read}). */
-    private void exchange(int known) {
-        int width = 2 * globalShards.length;
-        int count = (known - exchanged) * width;
-        List<Tensor> tables = new ArrayList<>();
-        try {
-            for (int r = 0; r < replicas.size(); r++) {
-                float[] values = new float[count];
-                BatchTally tally = replicas.get(r).tally();
-                int column = 2 * (allReduce.firstRank() + r);
-                for (int s = exchanged; s < known; s++) {
-                    values[(s - exchanged) * width + column] = tally.loss(s);
-                    values[(s - exchanged) * width + column + 1] = tally.correct(s);
-                }
-                tables.add(replicas.get(r).net().backend().tensor(Shape.of(count), values));
-            }
-            allReduce.allReduceSum(tables);
-            allReduce.await();
-            float[] all = replicas.get(0).net().backend().toFloatArray(tables.get(0));
-            for (int s = exchanged; s < known; s++) {
-                globalTally[s] = Arrays.copyOfRange(all, (s - exchanged) * width, (s - exchanged + 1) * width);
-            }
-            exchanged = known;
-        } finally {
-            tables.forEach(Tensor::close);
-        }
-    }
-
-    /** Step slot's loss: sum_g n_g * loss_g / B over the global ranks in order, in double, rounded to float. */
-    @Override
-    public float loss(int slot) {
-        double sum = 0;
-        for (int g = 0; g < globalShards.length; g++) {
-            sum += globalShards[g] * (double) rankTally(g, slot, 0);
-        }
-        return (float) (sum / batch);
-    }
-
-    /** Step slot's correct count over the global batch. */
-    @Override
-    public int correct(int slot) {
-        int sum = 0;
-        for (int g = 0; g < globalShards.length; g++) {
-            sum += (int) rankTally(g, slot, 1);
-        }
-        return sum;
-    }
-
-    /** Global rank g's loss (what 0) or correct count (1) at step slot, as read. */
-    private float rankTally(int g, int slot, int what) {
-        if (globalTally == null) {
-            BatchTally t = replicas.get(g).tally();
-            return what == 0 ? t.loss(slot) : t.correct(slot);
-        }
-        if (slot < 0 || slot >= exchanged) {
-            throw new IllegalStateException("step " + slot + " of the tally is not read yet (" + exchanged + " are)");
-        }
-        return globalTally[slot][2 * g + what];
-    }
-
-    @Override
-    public void reset() {
-        for (Replica p : replicas) {
-            p.tally().reset();
-        }
-        exchanged = 0;
     }
 
     /** dlogits * n_r / B through a GEMM with the identity [K, K] (exact product, one rounding by alpha). */
@@ -521,7 +368,7 @@ final class DataParallelStep implements StepTally, AutoCloseable {
 
     /** Reduces the next bucket: runs in the last thread to reach the barrier, while the others wait there. */
     private void reduceBucket() {
-        for (int i : buckets.get(nextBucket)) {
+        for (int i : buckets.parameters(nextBucket)) {
             allReduce.allReduceSum(each(r -> params.get(r).get(i).grad()));
         }
         nextBucket++;
@@ -530,35 +377,10 @@ final class DataParallelStep implements StepTally, AutoCloseable {
         }
     }
 
-    /** Marks top-level nodes done during backward; meets the other replicas at each bucket that is ready. */
-    private final class BucketProbe implements NodeProbe {
-        private final Set<String> done = new HashSet<>();
-        private int next;
-
-        @Override
-        public <T> T run(String node, String type, boolean backward, Supplier<T> call) {
-            T out = call.get();
-            if (backward) {
-                done.add(node);
-                reduceReady(false);
-            }
-            return out;
-        }
-
-        /** Meets the others at every next bucket whose owners are done (all remaining ones after backward). */
-        void reduceReady(boolean all) {
-            while (next < buckets.size() && (all || done.containsAll(bucketOwners.get(next)))) {
-                next++;
-                if (barrier.arriveAndAwaitAdvance() < 0) {
-                    throw new Stopped("stopped at the all-reduce of bucket " + (next - 1));
-                }
-            }
-        }
-    }
-
     /** Records a failure; the first terminates the barrier, which stops every replica at it. */
     private void fail(int replica, Throwable e) {
-        failures.add(new Failure(replica, e, e instanceof Stopped || e instanceof InterruptedException));
+        boolean secondary = e instanceof GradientBuckets.Stopped || e instanceof InterruptedException;
+        failures.add(new Failure(replica, e, secondary));
         barrier.forceTermination();
     }
 

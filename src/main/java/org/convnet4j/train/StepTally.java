@@ -2,7 +2,7 @@ package org.convnet4j.train;
 
 /**
  * The losses and correct counts of an epoch's steps, as the trainer reads them: every few steps, without
- * waiting for the device ({@link BatchTally}: one network; {@link DataParallelStep}: its replicas' combined).
+ * waiting for the device ({@link BatchTally}: one network; {@link ReplicaTallies}: a data-parallel run's replicas' combined).
  */
 interface StepTally {
     /**

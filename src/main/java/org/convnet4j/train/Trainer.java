@@ -15,7 +15,6 @@ import org.convnet4j.data.Dataset;
 import org.convnet4j.distributed.AllReduce;
 import org.convnet4j.distributed.AllReduces;
 import org.convnet4j.distributed.ProcessGroupOptions;
-import org.convnet4j.distributed.TcpRendezvous;
 import org.convnet4j.models.Models;
 import org.convnet4j.nn.Parameter;
 import org.convnet4j.nn.Network;
@@ -54,10 +53,9 @@ import org.convnet4j.tensor.Tensor;
  * <p>A loss that is NaN or infinite stops training with {@link TrainingDivergedException} ({@link Divergence}:
  * the step, the read it was found at, the first layer whose output went non-finite, searched on the weights
  * of the failed step by replaying the epoch up to it: up to one epoch's steps more, on failure only; not in a
- * data-parallel run), leaving the last good
- * checkpoint in place; a loss above {@value #LOSS_RISE} times the run's first is warned about once, when it is
- * read. Running out of the Java heap or of GPU memory ends with {@link TrainingOutOfMemoryException}; a run
- * directory the run created and left empty is removed.
+ * data-parallel run), leaving the last good checkpoint in place; a loss above {@value #LOSS_RISE} times the
+ * run's first is warned about once, when it is read. Running out of the Java heap or of GPU memory ends with
+ * {@link TrainingOutOfMemoryException}; a run directory the run created and left empty is removed.
  */
 public final class Trainer {
     /** File names inside a run directory. */
@@ -81,13 +79,10 @@ public final class Trainer {
     private int readEvery = READ_EVERY;
     /** Why a data set is read from the host, for the start message. */
     private final List<String> sourceNotes = new ArrayList<>();
-    /** The replicas' backends of a data-parallel run (the first is backend); null for one network. */
-    private List<Backend> replicaBackends;
+    /** The replicas' backends and the processes of a data-parallel run. */
+    private final DataParallelSetup replicas;
     /** The all-reduce of a data-parallel run, for the start message and summary.json. */
     private String allReduceDescription;
-    /** The processes of a run over several machines, null for one process; see {@link #processes}. */
-    private ProcessGroupOptions group;
-    private Duration groupTimeout = TcpRendezvous.DEFAULT_TIMEOUT;
 
     /** The outcome of {@link #run}: every epoch's metrics (resumed ones included) and the last checkpoint. */
     public record Result(List<EpochMetrics> history, Path runDir, Path lastCheckpoint) {
@@ -120,6 +115,7 @@ public final class Trainer {
         this.test = test;
         this.runDir = runDir;
         this.progress = progress;
+        this.replicas = new DataParallelSetup(config, backend);
     }
 
     /**
@@ -169,11 +165,7 @@ public final class Trainer {
      *                                  trainer's
      */
     public Trainer dataParallel(List<Backend> backends) {
-        if (backends.size() != config.dataParallel() || backends.get(0) != backend) {
-            throw new IllegalArgumentException("data parallel: " + config.dataParallel() + " replicas need as many"
-                    + " backends, the first the trainer's own; got " + backends.size());
-        }
-        this.replicaBackends = List.copyOf(backends);
+        replicas.backends(backends);
         return this;
     }
 
@@ -193,14 +185,8 @@ public final class Trainer {
      * checks them). A process that fails closes its connections, so the others fail too, naming it.
      */
     public Trainer processes(ProcessGroupOptions group, Duration timeout) {
-        this.group = group;
-        this.groupTimeout = timeout;
+        replicas.processes(group, timeout);
         return this;
-    }
-
-    /** Whether this process writes the run directory: rank 0, or the only process. */
-    private boolean writes() {
-        return group == null || group.rank() == 0;
     }
 
     /**
@@ -213,7 +199,7 @@ public final class Trainer {
      */
     public Result run(Path resumeFrom) {
         Checkpoint ckpt = resumeFrom == null ? null : Checkpoint.read(resumeFrom);
-        if (!writes()) {
+        if (!replicas.writes()) {
             try {
                 return train(ckpt, resumeFrom);
             } catch (OutOfMemoryError | DeviceOutOfMemoryException e) {
@@ -261,7 +247,7 @@ public final class Trainer {
         sourceNotes.clear();
         int batch = config.batch();
         int steps = train.size() / batch;
-        if (config.dataParallel() > 1 || group != null) {
+        if (replicas.replicated()) {
             return trainReplicas(ckpt, resumeFrom, steps);
         }
         try (Network net = Models.create(config.model(), train.numClasses());
@@ -287,28 +273,16 @@ public final class Trainer {
 
     /** {@link #train} over config.dataParallel() replicas ({@link #dataParallel}); replica 0 plays the network. */
     private Result trainReplicas(Checkpoint ckpt, Path resumeFrom, int steps) {
-        if (replicaBackends == null && config.dataParallel() == 1) {
-            replicaBackends = List.of(backend);
-        }
-        if (replicaBackends == null) {
-            throw new IllegalStateException("data parallel: " + config.dataParallel() + " replicas but no backends;"
-                    + " call dataParallel(backends) first");
-        }
-        if (cudaGraph == CudaGraphMode.ON) {
-            throw new IllegalArgumentException("--cuda-graph on does not apply to --data-parallel: the replicas' steps"
-                    + " run eagerly (use auto or off)");
-        }
+        List<Backend> replicaBackends = replicas.replicaBackends(cudaGraph);
         int batch = config.batch();
-        try (AllReduce allReduce = group == null ? AllReduces.forBackends(replicaBackends, progress::info)
-                : AllReduces.forProcesses(replicaBackends, group, config + (ckpt == null ? "" : ", resumed after epoch "
-                        + ckpt.header().epoch() + " at step " + ckpt.header().optimizerSteps()), groupTimeout);
+        try (AllReduce allReduce = replicas.allReduce(replicaBackends, ckpt, progress::info);
              DataParallelStep parallel = DataParallelStep.create(config, train.numClasses(), replicaBackends, allReduce,
                      (b, items) -> batchSource(b, train, items), steps);
              Evaluator evaluator = new Evaluator(backend, parallel.replica(0).net(), test.size(),
                      batchSource(backend, test, batch), batch, cudaGraph, progress::info)) {
             allReduceDescription = allReduce.description();
             DataParallelStep.Replica first = parallel.replica(0);
-            return epochs(ckpt, resumeFrom, new Run(first.net(), first.optimizer(), first.batches(), parallel,
+            return epochs(ckpt, resumeFrom, new Run(first.net(), first.optimizer(), first.batches(), parallel.tallies(),
                     s -> parallel.run(s * batch, s), evaluator, parallel, null));
         }
     }
@@ -377,7 +351,7 @@ public final class Trainer {
             lastCheckpoint = resumeFrom;
             progress.info("Resumed from " + resumeFrom + " after epoch " + h.epoch() + " ("
                     + run.optimizer().steps() + " optimizer steps).");
-            if (writes() && RunDirectory.latestCheckpoint(runDir) != null) {
+            if (replicas.writes() && RunDirectory.latestCheckpoint(runDir) != null) {
                 // Repairs files a crash left behind the checkpoint. A new directory gets them with its
                 // first checkpoint, so one the run fails in early stays empty and is removed.
                 reports.write(history, lastCheckpoint, params);
@@ -406,7 +380,7 @@ public final class Trainer {
         for (int epoch = startEpoch; epoch <= config.epochs(); epoch++) {
             EpochMetrics m = epoch(epoch, run, lastCheckpoint, divergence);
             history.add(m);
-            if (!writes()) {
+            if (!replicas.writes()) {
                 progress.epochFinished(m, config.epochs());
                 continue;
             }
@@ -456,7 +430,7 @@ public final class Trainer {
             }
         }
         double trainSeconds = (System.nanoTime() - start) / 1e9;
-        double testAccuracy = writes() ? run.evaluator().accuracy() : Double.NaN;
+        double testAccuracy = replicas.writes() ? run.evaluator().accuracy() : Double.NaN;
         double seconds = (System.nanoTime() - start) / 1e9;
         return new EpochMetrics(epoch, lossSum / steps, correct / (double) (steps * batch), testAccuracy, seconds,
                 steps * (double) batch / trainSeconds);

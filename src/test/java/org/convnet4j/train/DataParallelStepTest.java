@@ -169,8 +169,8 @@ class DataParallelStepTest {
             Captured c = forwardBackward(ref);
             List<float[]> gRef = grads(backend, refParams);
             dp.run(s * batch, s);
-            assertEquals(s + 1, dp.read(s + 1, true));
-            float loss = dp.loss(s);
+            assertEquals(s + 1, dp.tallies().read(s + 1, true));
+            float loss = dp.tallies().loss(s);
             assertTrue(Math.abs(loss - c.loss) <= (2 * batch + 2) * U * Math.abs(c.loss),
                     at + ": loss " + loss + " vs " + c.loss);
             Network net0 = dp.replica(0).net();
