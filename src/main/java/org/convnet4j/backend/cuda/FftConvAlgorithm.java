@@ -1,6 +1,5 @@
 package org.convnet4j.backend.cuda;
 
-import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvPass;
 import org.convnet4j.tensor.Tensor;
@@ -9,18 +8,17 @@ import org.convnet4j.tensor.Tensor;
  * FFT convolution through cuFFT ({@code fft}) in the registry: the passes of {@link CudaConvolutionFft}, for
  * stride 1, dilation 1 and filters of at least 3x3; the find step decides where it wins. Where cuFFT did not load
  * it declines every convolution with the load error, so the registry offers it nowhere. Deterministic (fixed
- * plans and chunks, the product summed in order). Its filter gradient leaves the bias to the dense family's
- * per-channel reduction over dy.
+ * plans and chunks, the product summed in order). Its filter gradient leaves the bias to
+ * {@link SeparateBiasConvAlgorithm}.
  */
-final class FftConvAlgorithm implements ConvAlgorithm, AutoCloseable {
+final class FftConvAlgorithm extends SeparateBiasConvAlgorithm implements AutoCloseable {
     private final CudaConvolutionFft fft;
     private final String unavailable;
-    private final CudaDense dense;
 
     FftConvAlgorithm(CudaOpContext context, Cufft.Binding cufft) {
+        super(context);
         this.fft = cufft.cufft() == null ? null : new CudaConvolutionFft(context, cufft.cufft());
         this.unavailable = cufft.unavailable();
-        this.dense = new CudaDense(context);
     }
 
     @Override
@@ -54,11 +52,8 @@ final class FftConvAlgorithm implements ConvAlgorithm, AutoCloseable {
     }
 
     @Override
-    public void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+    void filterGradient(ConvGeometry g, Tensor x, Tensor dy, Tensor dw) {
         fft.backwardFilter(g, x, dy, dw);
-        if (dbias != null) {
-            dense.biasGradient(new ChannelGeometry(g.n(), g.fn(), g.p()), dy, dbias);
-        }
     }
 
     /** Destroys the cuFFT plans. */

@@ -1,6 +1,5 @@
 package org.convnet4j.backend.cuda;
 
-import org.convnet4j.backend.ChannelGeometry;
 import org.convnet4j.backend.ConvGeometry;
 import org.convnet4j.backend.ConvPass;
 import org.convnet4j.tensor.Tensor;
@@ -12,15 +11,14 @@ import org.convnet4j.tensor.Tensor;
  * (fixed chunks, fixed GEMM batches). Its filter gradient leaves the bias to the dense family's per-channel
  * reduction over dy.
  */
-final class WinogradConvAlgorithm implements ConvAlgorithm {
+final class WinogradConvAlgorithm extends SeparateBiasConvAlgorithm {
     private final CudaConvolutionWinograd winograd;
-    private final CudaDense dense;
     private final String name;
 
     /** tile: 2 or 4, the output tile's side. */
     WinogradConvAlgorithm(CudaOpContext context, int tile) {
+        super(context);
         this.winograd = new CudaConvolutionWinograd(context, tile);
-        this.dense = new CudaDense(context);
         this.name = "winograd" + tile + "x" + tile;
     }
 
@@ -60,10 +58,7 @@ final class WinogradConvAlgorithm implements ConvAlgorithm {
     }
 
     @Override
-    public void backwardFilter(ConvGeometry g, Tensor x, Tensor dy, Tensor dw, Tensor dbias) {
+    void filterGradient(ConvGeometry g, Tensor x, Tensor dy, Tensor dw) {
         winograd.backwardFilter(g, x, dy, dw);
-        if (dbias != null) {
-            dense.biasGradient(new ChannelGeometry(g.n(), g.fn(), g.p()), dy, dbias);
-        }
     }
 }
